@@ -1,0 +1,28 @@
+//! The Pusher Channels protocol v7, as pure data and functions (no I/O, no async).
+//!
+//! Map of the crate:
+//! - [`names`]: validated identifiers — [`AppId`], [`AppKey`], [`SocketId`], [`ChannelName`] with its
+//!   [`ChannelKind`], [`UserId`] — each built by a `parse` that rejects what the wire must not carry.
+//! - [`close`]: the protocol's error and close codes ([`ErrorCode`]) with their canonical messages.
+//! - [`client`]: frames a client sends, parsed into [`ClientMessage`].
+//! - [`server`]: frames the server sends, encoded once into JSON text.
+//! - [`presence`]: the presence `channel_data` a subscriber brings and the member list it is sent.
+//! - [`auth`]: channel and user-signin signatures (HMAC-SHA256 over the exact bytes received).
+//! - [`http_sig`]: HTTP API request signing and verification (§5.1 of our protocol reference).
+//! - [`api`]: HTTP API request bodies and their validation into typed publishes.
+//! - [`limits`]: the sizes and counts the protocol bounds, with Pusher's values as defaults.
+
+pub mod api;
+pub mod auth;
+pub mod client;
+pub mod close;
+pub mod http_sig;
+pub mod limits;
+pub mod names;
+pub mod presence;
+pub mod server;
+
+pub use client::ClientMessage;
+pub use close::ErrorCode;
+pub use limits::Limits;
+pub use names::{AppId, AppKey, ChannelKind, ChannelName, SocketId, UserId};
