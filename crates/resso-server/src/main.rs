@@ -1,1 +1,76 @@
-fn main(){}
+//! The `resso` binary: parse flags, load configuration, set up logging, bind, and call
+//! [`resso_server::run`] until SIGINT or SIGTERM.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use resso_server::config::{Config, ProcessEnv};
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+/// Ressò: a Pusher-protocol real-time broadcasting server.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// TOML configuration file (optional: without one, a development app is made).
+    #[arg(long, short, env = "RESSO_CONFIG")]
+    config: Option<String>,
+    /// Address to listen on [default: 127.0.0.1; env RESSO_HOST, REVERB_SERVER_HOST, REVERB_HOST].
+    #[arg(long)]
+    host: Option<String>,
+    /// Port to listen on, 0 for any free one [default: 8080; env RESSO_PORT, REVERB_SERVER_PORT, REVERB_PORT].
+    #[arg(long)]
+    port: Option<u16>,
+}
+
+fn load(cli: &Cli) -> anyhow::Result<Config> {
+    let mut config = match &cli.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::default(),
+    };
+    config.apply_env(&ProcessEnv)?;
+    if let Some(host) = &cli.host {
+        config.server.host.clone_from(host);
+    }
+    if let Some(port) = cli.port {
+        config.server.port = port;
+    }
+    if config.ensure_app() {
+        let app = &config.apps[0];
+        println!("No app configured: using the development app id={} key={} secret={}", app.id, app.key, app.secret);
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let filter = EnvFilter::try_from_env("RESSO_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let cli = Cli::parse();
+    let config = load(&cli)?;
+    let addr = (config.server.host.as_str(), config.server.port);
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {}:{}", addr.0, addr.1))?;
+    let local = listener.local_addr()?;
+    println!("resso listening on http://{local} (WebSocket ws://{local}/app/{{key}})");
+    let grace = Duration::from_secs(config.server.shutdown_timeout);
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn(resso_server::run(listener, config, shutdown.clone()));
+    wait_for_signal().await;
+    tracing::info!("shutting down: closing connections with 4200");
+    shutdown.cancel();
+    match tokio::time::timeout(grace, server).await {
+        Ok(joined) => joined.context("server task failed")?.context("server failed")?,
+        Err(_) => tracing::warn!("connections still open after {grace:?}; exiting anyway"),
+    }
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

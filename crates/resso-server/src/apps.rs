@@ -1,0 +1,114 @@
+//! The configured apps, looked up by id (HTTP API) or key (WebSocket). Built once at start-up and
+//! shared read-only; an [`App`] carries its credentials, switches and limits.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use resso_protocol::auth::Credentials;
+use resso_protocol::{AppId, AppKey, Limits};
+
+use crate::config::AppConfig;
+
+/// One app, as the server uses it.
+#[derive(Debug)]
+pub struct App {
+    pub id: AppId,
+    pub key: AppKey,
+    pub secret: String,
+    pub enabled: bool,
+    pub client_events: bool,
+    pub max_connections: Option<u64>,
+    pub allowed_origins: Vec<String>,
+    pub limits: Limits,
+}
+
+impl App {
+    fn from_config(c: &AppConfig) -> Self {
+        Self {
+            id: AppId::from(c.id.as_str()),
+            key: AppKey::from(c.key.as_str()),
+            secret: c.secret.clone(),
+            enabled: c.enabled,
+            client_events: c.client_events,
+            max_connections: c.max_connections,
+            allowed_origins: c.allowed_origins.clone(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// The key and secret, for signature checks.
+    #[must_use]
+    pub fn credentials(&self) -> Credentials<'_> {
+        Credentials { key: &self.key, secret: &self.secret }
+    }
+
+    /// Whether a browser page from `origin` (the `Origin` header) may connect.
+    #[must_use]
+    pub fn allows_origin(&self, origin: Option<&str>) -> bool {
+        if self.allowed_origins.is_empty() || self.allowed_origins.iter().any(|o| o == "*") {
+            return true;
+        }
+        let Some(origin) = origin else {
+            return true; // not a browser: nothing to check
+        };
+        let host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+        let host = host.split(['/', ':']).next().unwrap_or(host);
+        self.allowed_origins.iter().any(|allowed| allowed == origin || allowed == host)
+    }
+}
+
+/// All apps, by id and by key.
+#[derive(Debug, Clone, Default)]
+pub struct Apps {
+    by_id: HashMap<AppId, Arc<App>>,
+    by_key: HashMap<AppKey, Arc<App>>,
+}
+
+impl Apps {
+    /// Builds the lookup tables (the config was validated: ids and keys are unique).
+    #[must_use]
+    pub fn new(configs: &[AppConfig]) -> Self {
+        let mut apps = Self::default();
+        for c in configs {
+            let app = Arc::new(App::from_config(c));
+            apps.by_id.insert(app.id.clone(), app.clone());
+            apps.by_key.insert(app.key.clone(), app);
+        }
+        apps
+    }
+
+    #[must_use]
+    pub fn by_id(&self, id: &str) -> Option<&Arc<App>> {
+        self.by_id.get(&AppId::from(id))
+    }
+
+    #[must_use]
+    pub fn by_key(&self, key: &str) -> Option<&Arc<App>> {
+        self.by_key.get(&AppKey::from(key))
+    }
+
+    /// Every app, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<App>> {
+        self.by_id.values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_match_by_host_or_full_origin() {
+        let mut c = AppConfig::development();
+        let open = App::from_config(&c);
+        assert!(open.allows_origin(Some("https://evil.test")));
+        c.allowed_origins = vec!["example.com".into(), "http://localhost:3000".into()];
+        let app = App::from_config(&c);
+        assert!(app.allows_origin(Some("https://example.com")));
+        assert!(app.allows_origin(Some("https://example.com:8443")));
+        assert!(app.allows_origin(Some("http://localhost:3000")));
+        assert!(!app.allows_origin(Some("https://evil.test")));
+        assert!(!app.allows_origin(Some("http://localhost:4000")));
+        assert!(app.allows_origin(None));
+    }
+}

@@ -1,0 +1,304 @@
+//! Typed configuration, checked before anything starts. Sources, later ones winning: built-in
+//! defaults, a TOML file, environment variables (Laravel Reverb's `REVERB_*` names included, so a
+//! Laravel `.env` works unchanged), then CLI flags. With no app configured anywhere, one development
+//! app is made so `resso` runs with no file at all.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Why a configuration was refused; each names the field at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("invalid config file {path}: {source}")]
+    Parse { path: String, source: Box<toml::de::Error> },
+    #[error("invalid value for {field}: {reason}")]
+    Invalid { field: String, reason: String },
+}
+
+fn invalid(field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { field: field.into(), reason: reason.into() }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub apps: Vec<AppConfig>,
+}
+
+/// Listener and connection settings shared by every app.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to bind (WebSocket and HTTP API share it).
+    pub host: String,
+    pub port: u16,
+    /// Seconds of silence before the server pings a client; sent in `connection_established`.
+    pub activity_timeout: u64,
+    /// Seconds to wait for any frame after a ping before closing with 4201.
+    pub pong_timeout: u64,
+    /// Largest inbound WebSocket message, in bytes.
+    pub max_message_bytes: usize,
+    /// Most bytes queued for one connection before it is closed with 4100.
+    pub outbound_queue_bytes: usize,
+    /// Client events one connection may send per second before 4301 errors.
+    pub client_events_per_second: u32,
+    /// Seconds `main` waits for connections to close on shutdown.
+    pub shutdown_timeout: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            activity_timeout: 120,
+            pong_timeout: 30,
+            max_message_bytes: 20 * 1024,
+            outbound_queue_bytes: 1024 * 1024,
+            client_events_per_second: 10,
+            shutdown_timeout: 10,
+        }
+    }
+}
+
+impl ServerConfig {
+    #[must_use]
+    pub fn activity_timeout(&self) -> Duration {
+        Duration::from_secs(self.activity_timeout)
+    }
+
+    #[must_use]
+    pub fn pong_timeout(&self) -> Duration {
+        Duration::from_secs(self.pong_timeout)
+    }
+}
+
+/// One app: credentials and per-app switches.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    pub id: String,
+    pub key: String,
+    pub secret: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Whether clients may send `client-*` events (Pusher's default is off).
+    #[serde(default)]
+    pub client_events: bool,
+    /// Most simultaneous connections; `None` for no limit.
+    #[serde(default)]
+    pub max_connections: Option<u64>,
+    /// Origins allowed to open WebSockets (`*` or empty for any); matched against the host of `Origin`.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+}
+
+const fn yes() -> bool {
+    true
+}
+
+impl AppConfig {
+    /// The development app used when none is configured: the credentials Soketi and many tutorials use.
+    #[must_use]
+    pub fn development() -> Self {
+        Self::with_credentials("app-id", "app-key", "app-secret")
+    }
+
+    /// An app with client events on, as Reverb's default app has.
+    #[must_use]
+    pub fn with_credentials(id: &str, key: &str, secret: &str) -> Self {
+        Self {
+            id: id.into(),
+            key: key.into(),
+            secret: secret.into(),
+            enabled: true,
+            client_events: true,
+            max_connections: None,
+            allowed_origins: Vec::new(),
+        }
+    }
+}
+
+/// Reads environment variables; a seam so tests need not touch the process environment.
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl Config {
+    /// Parses TOML text; `path` only names the file in errors.
+    ///
+    /// # Errors
+    /// [`ConfigError::Parse`] naming the field and line.
+    pub fn from_toml(text: &str, path: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.into(), source: Box::new(e) })
+    }
+
+    /// Reads and parses a TOML file.
+    ///
+    /// # Errors
+    /// [`ConfigError::Read`] or [`ConfigError::Parse`].
+    pub fn from_file(path: &str) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// Applies environment overrides: `RESSO_HOST`/`RESSO_PORT`, then Reverb's
+    /// `REVERB_SERVER_HOST`/`REVERB_SERVER_PORT` or `REVERB_HOST`/`REVERB_PORT`, and an app from
+    /// `REVERB_APP_ID`/`REVERB_APP_KEY`/`REVERB_APP_SECRET` (replacing one with the same id).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] for a port that is not a number or an incomplete Reverb app.
+    pub fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
+        let first = |names: &[&'static str]| names.iter().find_map(|n| env.var(n).map(|v| (*n, v)));
+        if let Some((_, host)) = first(&["RESSO_HOST", "REVERB_SERVER_HOST", "REVERB_HOST"]) {
+            self.server.host = host;
+        }
+        if let Some((name, port)) = first(&["RESSO_PORT", "REVERB_SERVER_PORT", "REVERB_PORT"]) {
+            self.server.port = port.parse().map_err(|_| invalid(name, format!("{port:?} is not a port number")))?;
+        }
+        let reverb = ["REVERB_APP_ID", "REVERB_APP_KEY", "REVERB_APP_SECRET"].map(|n| env.var(n));
+        match reverb {
+            [Some(id), Some(key), Some(secret)] => {
+                self.apps.retain(|a| a.id != id);
+                self.apps.push(AppConfig::with_credentials(&id, &key, &secret));
+            }
+            [None, None, None] => {}
+            _ => return Err(invalid("REVERB_APP_ID/REVERB_APP_KEY/REVERB_APP_SECRET", "set all three or none")),
+        }
+        Ok(())
+    }
+
+    /// Adds the development app when no app is configured; returns whether it did.
+    pub fn ensure_app(&mut self) -> bool {
+        if !self.apps.is_empty() {
+            return false;
+        }
+        self.apps.push(AppConfig::development());
+        true
+    }
+
+    /// Checks what serde cannot: non-empty credentials, unique ids and keys, sane numbers.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the first bad field.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let s = &self.server;
+        if s.activity_timeout == 0 {
+            return Err(invalid("server.activity_timeout", "must be at least 1 second"));
+        }
+        if s.pong_timeout == 0 {
+            return Err(invalid("server.pong_timeout", "must be at least 1 second"));
+        }
+        if s.max_message_bytes < 256 {
+            return Err(invalid("server.max_message_bytes", "must be at least 256"));
+        }
+        if s.outbound_queue_bytes < 16 * 1024 {
+            return Err(invalid("server.outbound_queue_bytes", "must be at least 16384"));
+        }
+        for (i, app) in self.apps.iter().enumerate() {
+            validate_app(app, i, &self.apps[..i])?;
+        }
+        Ok(())
+    }
+}
+
+fn validate_app(app: &AppConfig, i: usize, earlier: &[AppConfig]) -> Result<(), ConfigError> {
+    let field = |name: &str| format!("apps[{i}].{name}");
+    for (name, value) in [("id", &app.id), ("key", &app.key), ("secret", &app.secret)] {
+        if value.is_empty() {
+            return Err(invalid(field(name), "must not be empty"));
+        }
+    }
+    if app.key.contains(['/', '?', '#']) {
+        return Err(invalid(field("key"), "must not contain '/', '?' or '#'"));
+    }
+    if earlier.iter().any(|a| a.id == app.id) {
+        return Err(invalid(field("id"), format!("{:?} is used by another app", app.id)));
+    }
+    if earlier.iter().any(|a| a.key == app.key) {
+        return Err(invalid(field("key"), format!("{:?} is used by another app", app.key)));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    struct MapEnv(HashMap<&'static str, &'static str>);
+
+    impl Env for MapEnv {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.get(name).map(|v| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn file_values_and_defaults() {
+        let c = Config::from_toml("[server]\nport = 9000\n[[apps]]\nid='1'\nkey='k'\nsecret='s'\n", "t").unwrap();
+        assert_eq!((c.server.port, c.server.activity_timeout, c.apps.len()), (9000, 120, 1));
+        assert!(!c.apps[0].client_events && c.apps[0].enabled);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn bad_files_name_the_field() {
+        let err = Config::from_toml("[server]\nprot = 1\n", "t").unwrap_err().to_string();
+        assert!(err.contains("prot"), "{err}");
+        let err = Config::from_toml("[server]\nport = 'x'\n", "t").unwrap_err().to_string();
+        assert!(err.contains("port"), "{err}");
+        let c = Config::from_toml("[[apps]]\nid='1'\nkey='k'\nsecret=''\n", "t").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("apps[0].secret"));
+        let dup = "[[apps]]\nid='1'\nkey='k'\nsecret='s'\n[[apps]]\nid='2'\nkey='k'\nsecret='s'\n";
+        let err = Config::from_toml(dup, "t").unwrap().validate().unwrap_err().to_string();
+        assert!(err.contains("apps[1].key"), "{err}");
+    }
+
+    #[test]
+    fn reverb_environment_is_honoured() {
+        let env = MapEnv(HashMap::from([
+            ("REVERB_APP_ID", "123"),
+            ("REVERB_APP_KEY", "laravel-key"),
+            ("REVERB_APP_SECRET", "laravel-secret"),
+            ("REVERB_HOST", "localhost"),
+            ("REVERB_PORT", "8081"),
+        ]));
+        let mut c = Config::default();
+        c.apply_env(&env).unwrap();
+        assert!(!c.ensure_app());
+        assert_eq!((c.server.host.as_str(), c.server.port), ("localhost", 8081));
+        assert_eq!((c.apps[0].id.as_str(), c.apps[0].client_events), ("123", true));
+        let partial = MapEnv(HashMap::from([("REVERB_APP_ID", "1")]));
+        assert!(Config::default().apply_env(&partial).is_err());
+        let resso_wins = MapEnv(HashMap::from([("RESSO_PORT", "7000"), ("REVERB_PORT", "8081")]));
+        let mut c = Config::default();
+        c.apply_env(&resso_wins).unwrap();
+        assert_eq!(c.server.port, 7000);
+    }
+
+    #[test]
+    fn no_app_means_the_development_app() {
+        let mut c = Config::default();
+        assert!(c.ensure_app());
+        assert_eq!(c.apps[0].key, "app-key");
+        c.validate().unwrap();
+    }
+}

@@ -1,0 +1,129 @@
+//! One task per WebSocket connection, owning its socket. It `select!`s over the client's frames, its
+//! outbound queue, the heartbeat timer and shutdown; all protocol decisions are the [`Session`]'s.
+//! Queued frames are written in batches with one flush, and a write never outlives an overflow or
+//! shutdown signal, so a client that stops reading only ever costs its own bounded queue.
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
+use resso_protocol::close::truncate_reason;
+use resso_protocol::{server, ErrorCode};
+use tokio::time::{sleep_until, timeout, Instant};
+use tokio_util::sync::CancellationToken;
+
+use crate::outbox::{Inbox, Overflow};
+use crate::session::Session;
+
+/// Most queued frames written before one flush.
+const BATCH: usize = 64;
+/// How long a closing handshake may take before the socket is dropped.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// Heartbeat settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Heartbeat {
+    /// Silence before the server pings.
+    pub activity: Duration,
+    /// Wait for any frame after a ping before closing with 4201.
+    pub pong: Duration,
+}
+
+/// Why the loop ended.
+enum End {
+    /// The client closed or the transport failed: nothing more to send.
+    Gone,
+    /// Close with this code.
+    Close(ErrorCode),
+}
+
+/// Serves an established connection until it ends; the first frame has been sent already.
+pub async fn serve(mut ws: WebSocket, mut session: Session, mut inbox: Inbox, heartbeat: Heartbeat, shutdown: CancellationToken) {
+    let mut last_seen = Instant::now();
+    let mut ping_sent: Option<Instant> = None;
+    let overflow = inbox.overflow_signal();
+    let end = loop {
+        let deadline = ping_sent.map_or(last_seen + heartbeat.activity, |p| p + heartbeat.pong);
+        tokio::select! {
+            biased;
+            () = shutdown.cancelled() => break End::Close(ErrorCode::ReconnectImmediately),
+            () = overflow.overflowed() => break End::Close(ErrorCode::OverCapacity),
+            frame = ws.recv() => {
+                let Some(Ok(frame)) = frame else { break End::Gone };
+                last_seen = Instant::now();
+                ping_sent = None;
+                match handle_frame(&mut session, frame) {
+                    Step::Reply(text) => if send_guarded(&mut ws, &overflow, &shutdown, [text.into()]).await.is_err() { break End::Gone },
+                    Step::Quiet => {}
+                    Step::Closed => break End::Gone,
+                }
+            }
+            Some(first) = inbox.recv() => {
+                let mut batch = vec![first.pusher_frame().clone()];
+                batch.extend(std::iter::from_fn(|| inbox.try_recv()).take(BATCH).map(|m| m.pusher_frame().clone()));
+                if send_guarded(&mut ws, &overflow, &shutdown, batch).await.is_err() { break End::Gone }
+            }
+            () = sleep_until(deadline) => {
+                if ping_sent.is_some() { break End::Close(ErrorCode::PongNotReceived) }
+                ping_sent = Some(Instant::now());
+                if send_guarded(&mut ws, &overflow, &shutdown, [Utf8Bytes::from_static(server::PING)]).await.is_err() { break End::Gone }
+            }
+        }
+    };
+    drop(session);
+    if let End::Close(code) = end {
+        close(&mut ws, code, code.message()).await;
+    }
+}
+
+enum Step {
+    Reply(String),
+    Quiet,
+    Closed,
+}
+
+fn handle_frame(session: &mut Session, frame: Message) -> Step {
+    match frame {
+        Message::Text(text) => session.handle_text(text.as_str()).map_or(Step::Quiet, Step::Reply),
+        Message::Close(_) => Step::Closed,
+        // Pings are answered by the WebSocket layer; pongs and binary frames only count as activity.
+        Message::Ping(_) | Message::Pong(_) | Message::Binary(_) => Step::Quiet,
+    }
+}
+
+/// Writes `frames` with one flush, giving up if the queue overflows or the server shuts down.
+async fn send_guarded(
+    ws: &mut WebSocket,
+    overflow: &Overflow,
+    shutdown: &CancellationToken,
+    frames: impl IntoIterator<Item = Utf8Bytes>,
+) -> Result<(), ()> {
+    let write = async {
+        for frame in frames {
+            ws.feed(Message::Text(frame)).await?;
+        }
+        ws.flush().await
+    };
+    tokio::select! {
+        r = write => r.map_err(|_| ()),
+        () = overflow.overflowed() => Err(()),
+        () = shutdown.cancelled() => Err(()),
+    }
+}
+
+/// Sends `pusher:error` and a close frame with `code`, then waits briefly for the client's close.
+pub async fn close(ws: &mut WebSocket, code: ErrorCode, message: &str) {
+    let error = server::error(Some(code.code()), message);
+    let close = CloseFrame { code: code.code(), reason: Utf8Bytes::from(truncate_reason(message)) };
+    let handshake = async {
+        ws.feed(Message::Text(error.into())).await?;
+        ws.send(Message::Close(Some(close))).await?;
+        while let Some(Ok(frame)) = ws.recv().await {
+            if matches!(frame, Message::Close(_)) {
+                break;
+            }
+        }
+        Ok::<_, axum::Error>(())
+    };
+    let _ = timeout(CLOSE_GRACE, handshake).await;
+}

@@ -1,0 +1,32 @@
+//! The HTTP side of the shared port: the WebSocket routes, the signed HTTP API (§5), `GET /up`, and a
+//! JSON 404 for everything else. Handlers are thin: [`signed::Signed`] authenticates, the pure
+//! `resso_protocol::api` validates, the registry answers.
+
+mod channels;
+mod error;
+mod events;
+mod signed;
+
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::{ws, Shared};
+
+pub use error::ApiFailure;
+
+/// Every route of the server.
+pub fn router(shared: Shared) -> Router {
+    Router::new()
+        .route("/app/{key}", get(ws::app))
+        .route("/app/{key}/{*rest}", get(ws::bad_path))
+        .route("/apps/{app_id}/events", post(events::events))
+        .route("/apps/{app_id}/batch_events", post(events::batch))
+        .route("/apps/{app_id}/channels", get(channels::list))
+        .route("/apps/{app_id}/channels/{channel}", get(channels::one))
+        .route("/apps/{app_id}/channels/{channel}/users", get(channels::users))
+        .route("/up", get(|| async { Json(json!({"health": "OK"})) }))
+        .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"error": "Not found", "code": 404}))) })
+        .with_state(shared)
+}

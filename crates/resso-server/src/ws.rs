@@ -1,0 +1,114 @@
+//! The WebSocket endpoint `/app/{key}`. The upgrade always completes — even for an unknown key —
+//! because pusher-js cannot tell a refused upgrade from a network fault and would retry forever;
+//! the refusal is sent as `pusher:error` plus a close frame with the protocol's code (§1.2).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
+use resso_protocol::http_sig::Query;
+use resso_protocol::{server, ErrorCode, SocketId};
+
+use crate::apps::App;
+use crate::connection::{self, Heartbeat};
+use crate::outbox::outbox;
+use crate::session::Session;
+use crate::Shared;
+
+/// Protocol versions served (pusher-js sends 7).
+const PROTOCOLS: std::ops::RangeInclusive<u32> = 5..=7;
+
+/// Hands out socket ids: a random per-process prefix and a counter, unique among live connections.
+pub struct SocketIds {
+    prefix: u64,
+    next: AtomicU64,
+}
+
+impl SocketIds {
+    #[must_use]
+    pub fn new() -> Self {
+        Self { prefix: rand::random_range(1..1_000_000_000), next: AtomicU64::new(1) }
+    }
+
+    fn next(&self) -> SocketId {
+        SocketId::new(self.prefix, self.next.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl Default for SocketIds {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What the upgrade request said, checked after the upgrade.
+struct Request {
+    key: String,
+    protocol: Option<String>,
+    origin: Option<String>,
+}
+
+/// `GET /app/{key}`.
+pub async fn app(State(s): State<Shared>, Path(key): Path<String>, RawQuery(q): RawQuery, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    let query = Query::parse(q.as_deref().unwrap_or(""));
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let request = Request { key, protocol: query.get("protocol").map(str::to_owned), origin };
+    let tracker = s.tracker.clone();
+    configure(ws, &s).on_upgrade(move |socket| tracker.track_future(accept(socket, s, request)))
+}
+
+/// Any other path under `/app/`: upgraded, then closed with 4005.
+pub async fn bad_path(State(s): State<Shared>, ws: WebSocketUpgrade) -> Response {
+    configure(ws, &s).on_upgrade(|mut socket| async move {
+        connection::close(&mut socket, ErrorCode::PathNotFound, ErrorCode::PathNotFound.message()).await;
+    })
+}
+
+fn configure(ws: WebSocketUpgrade, s: &Shared) -> WebSocketUpgrade {
+    let max = s.settings.max_message_bytes;
+    ws.max_message_size(max).max_frame_size(max).write_buffer_size(0)
+}
+
+async fn accept(mut socket: WebSocket, s: Shared, request: Request) {
+    let app = match admit(&s, &request) {
+        Ok(app) => app,
+        Err(code) => return connection::close(&mut socket, code, code.message()).await,
+    };
+    if s.registry.connect(&app.id, app.max_connections).is_err() {
+        let code = ErrorCode::OverConnectionQuota;
+        return connection::close(&mut socket, code, code.message()).await;
+    }
+    let socket_id = s.ids.next();
+    let (outbox, inbox) = outbox(s.settings.outbound_queue_bytes);
+    let session = Session::new(app, socket_id, s.registry.clone(), outbox, s.settings.client_events_per_second);
+    let hello = server::connection_established(socket_id, s.settings.activity_timeout);
+    if socket.send(axum::extract::ws::Message::Text(hello.into())).await.is_err() {
+        return;
+    }
+    let heartbeat = Heartbeat { activity: s.settings.activity_timeout(), pong: s.settings.pong_timeout() };
+    connection::serve(socket, session, inbox, heartbeat, s.shutdown.clone()).await;
+}
+
+/// Checks the app, the protocol version, the origin and shutdown, in the order pusher-js expects.
+fn admit(s: &Shared, request: &Request) -> Result<Arc<App>, ErrorCode> {
+    if s.shutdown.is_cancelled() {
+        return Err(ErrorCode::ReconnectImmediately);
+    }
+    let app = s.apps.by_key(&request.key).ok_or(ErrorCode::AppNotFound)?;
+    if let Some(protocol) = &request.protocol {
+        let version: u32 = protocol.parse().map_err(|_| ErrorCode::InvalidVersion)?;
+        if !PROTOCOLS.contains(&version) {
+            return Err(ErrorCode::UnsupportedProtocol);
+        }
+    }
+    if !app.enabled {
+        return Err(ErrorCode::AppDisabled);
+    }
+    if !app.allows_origin(request.origin.as_deref()) {
+        return Err(ErrorCode::Unauthorized);
+    }
+    Ok(app.clone())
+}
