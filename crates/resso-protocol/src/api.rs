@@ -91,7 +91,8 @@ pub struct Publish {
 /// # Errors
 /// [`ApiError`] for malformed JSON, missing fields, bad names, or data over the limit.
 pub fn parse_events(body: &[u8], limits: &Limits) -> Result<Publish, ApiError> {
-    let body: EventsBody = serde_json::from_slice(body).map_err(|e| ApiError::bad(format!("Invalid JSON body: {e}")))?;
+    let body: EventsBody = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad(format!("Invalid JSON body: {e}")))?;
     body.validate(limits, limits.channels_per_publish)
 }
 
@@ -100,22 +101,37 @@ pub fn parse_events(body: &[u8], limits: &Limits) -> Result<Publish, ApiError> {
 /// # Errors
 /// [`ApiError`] for malformed JSON, more than `limits.batch_events` items, or any bad item.
 pub fn parse_batch(body: &[u8], limits: &Limits) -> Result<Vec<Publish>, ApiError> {
-    let body: BatchBody = serde_json::from_slice(body).map_err(|e| ApiError::bad(format!("Invalid JSON body: {e}")))?;
+    let body: BatchBody = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad(format!("Invalid JSON body: {e}")))?;
     if body.batch.len() > limits.batch_events {
-        return Err(ApiError::bad(format!("Batch too large: at most {} events", limits.batch_events)));
+        return Err(ApiError::bad(format!(
+            "Batch too large: at most {} events",
+            limits.batch_events
+        )));
     }
-    body.batch.into_iter().map(|item| item.validate(limits, 1)).collect()
+    body.batch
+        .into_iter()
+        .map(|item| item.validate(limits, 1))
+        .collect()
 }
 
 impl EventsBody {
     fn validate(self, limits: &Limits, max_channels: usize) -> Result<Publish, ApiError> {
-        let name = self.name.ok_or_else(|| ApiError::bad("Missing event name"))?;
+        let name = self
+            .name
+            .ok_or_else(|| ApiError::bad("Missing event name"))?;
         if name.is_empty() || name.len() > limits.event_name {
-            return Err(ApiError::bad(format!("Event name must be 1 to {} characters", limits.event_name)));
+            return Err(ApiError::bad(format!(
+                "Event name must be 1 to {} characters",
+                limits.event_name
+            )));
         }
-        let data = data_text(self.data.ok_or_else(|| ApiError::bad("Missing data"))?)?;
+        let data = data_text(&self.data.ok_or_else(|| ApiError::bad("Missing data"))?)?;
         if data.len() > limits.event_data {
-            return Err(ApiError::TooLarge(format!("Data too large: at most {} bytes", limits.event_data)));
+            return Err(ApiError::TooLarge(format!(
+                "Data too large: at most {} bytes",
+                limits.event_data
+            )));
         }
         let names = match (self.channels, self.channel) {
             (Some(list), _) => list,
@@ -123,22 +139,35 @@ impl EventsBody {
             (None, None) => return Err(ApiError::bad("Missing channels")),
         };
         if names.is_empty() || names.len() > max_channels {
-            return Err(ApiError::bad(format!("Must name 1 to {max_channels} channels")));
+            return Err(ApiError::bad(format!(
+                "Must name 1 to {max_channels} channels"
+            )));
         }
         let channels = names
             .iter()
-            .map(|n| ChannelName::parse(n, limits).map_err(|e| ApiError::bad(format!("Invalid channel {n:?}: {e}"))))
+            .map(|n| {
+                ChannelName::parse(n, limits)
+                    .map_err(|e| ApiError::bad(format!("Invalid channel {n:?}: {e}")))
+            })
             .collect::<Result<_, _>>()?;
         let except = match self.socket_id.as_deref() {
             None | Some("") => None,
-            Some(s) => Some(SocketId::parse(s).map_err(|e| ApiError::bad(format!("Invalid socket_id: {e}")))?),
+            Some(s) => Some(
+                SocketId::parse(s).map_err(|e| ApiError::bad(format!("Invalid socket_id: {e}")))?,
+            ),
         };
-        Ok(Publish { name, data, channels, except, info: Info::parse(self.info.as_deref()) })
+        Ok(Publish {
+            name,
+            data,
+            channels,
+            except,
+            info: Info::parse(self.info.as_deref()),
+        })
     }
 }
 
 /// `data` should be a string; any other JSON value is taken as its JSON text.
-fn data_text(raw: Box<RawValue>) -> Result<String, ApiError> {
+fn data_text(raw: &RawValue) -> Result<String, ApiError> {
     if raw.get().starts_with('"') {
         serde_json::from_str(raw.get()).map_err(|_| ApiError::bad("Invalid data"))
     } else {
@@ -157,12 +186,23 @@ mod tests {
     #[test]
     fn accepts_sdk_bodies() {
         let p = events(r#"{"name":"my-event","channels":["a","b"],"data":"{\"m\":1}","socket_id":"1.2","info":"subscription_count"}"#).unwrap();
-        assert_eq!((p.name.as_str(), p.data.as_str(), p.channels.len()), ("my-event", r#"{"m":1}"#, 2));
+        assert_eq!(
+            (p.name.as_str(), p.data.as_str(), p.channels.len()),
+            ("my-event", r#"{"m":1}"#, 2)
+        );
         assert_eq!(p.except, Some(SocketId::new(1, 2)));
         assert!(p.info.subscription_count && !p.info.user_count);
         let php = events(r#"{"name":"App\\Events\\X","channel":"private-a","data":"{}"}"#).unwrap();
-        assert_eq!((php.name.as_str(), php.channels[0].as_str()), (r"App\Events\X", "private-a"));
-        assert_eq!(events(r#"{"name":"e","channel":"a","data":{"x":1}}"#).unwrap().data, r#"{"x":1}"#);
+        assert_eq!(
+            (php.name.as_str(), php.channels[0].as_str()),
+            (r"App\Events\X", "private-a")
+        );
+        assert_eq!(
+            events(r#"{"name":"e","channel":"a","data":{"x":1}}"#)
+                .unwrap()
+                .data,
+            r#"{"x":1}"#
+        );
     }
 
     #[test]
@@ -173,12 +213,23 @@ mod tests {
         assert!(bad(r#"{"name":"e","data":"x"}"#));
         assert!(bad(r#"{"name":"e","channels":[],"data":"x"}"#));
         assert!(bad(r#"{"name":"e","channel":"a b","data":"x"}"#));
-        assert!(bad(r#"{"name":"e","channel":"a","data":"x","socket_id":"abc"}"#));
+        assert!(bad(
+            r#"{"name":"e","channel":"a","data":"x","socket_id":"abc"}"#
+        ));
         let many: Vec<String> = (0..101).map(|i| format!("\"c{i}\"")).collect();
-        assert!(bad(&format!(r#"{{"name":"e","channels":[{}],"data":"x"}}"#, many.join(","))));
-        let long = format!(r#"{{"name":"{}","channel":"a","data":"x"}}"#, "e".repeat(201));
+        assert!(bad(&format!(
+            r#"{{"name":"e","channels":[{}],"data":"x"}}"#,
+            many.join(",")
+        )));
+        let long = format!(
+            r#"{{"name":"{}","channel":"a","data":"x"}}"#,
+            "e".repeat(201)
+        );
         assert!(bad(&long));
-        let big = format!(r#"{{"name":"e","channel":"a","data":"{}"}}"#, "x".repeat(10 * 1024 + 1));
+        let big = format!(
+            r#"{{"name":"e","channel":"a","data":"{}"}}"#,
+            "x".repeat(10 * 1024 + 1)
+        );
         assert!(matches!(events(&big), Err(ApiError::TooLarge(_))));
     }
 
@@ -186,7 +237,15 @@ mod tests {
     fn batches_are_bounded() {
         let item = r#"{"name":"e","channel":"a","data":"x"}"#;
         let body = |n: usize| format!(r#"{{"batch":[{}]}}"#, vec![item; n].join(","));
-        assert_eq!(parse_batch(body(10).as_bytes(), &Limits::default()).unwrap().len(), 10);
-        assert!(matches!(parse_batch(body(11).as_bytes(), &Limits::default()), Err(ApiError::BadRequest(_))));
+        assert_eq!(
+            parse_batch(body(10).as_bytes(), &Limits::default())
+                .unwrap()
+                .len(),
+            10
+        );
+        assert!(matches!(
+            parse_batch(body(11).as_bytes(), &Limits::default()),
+            Err(ApiError::BadRequest(_))
+        ));
     }
 }

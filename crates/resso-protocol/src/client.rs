@@ -97,7 +97,11 @@ impl ClientMessage {
             name if name.starts_with("client-") => {
                 let channel = env.channel.ok_or(ParseError::MissingChannel)?;
                 let data = env.data.map(ToOwned::to_owned);
-                Ok(Self::ClientEvent(ClientEvent { event: name.to_owned(), channel, data }))
+                Ok(Self::ClientEvent(ClientEvent {
+                    event: name.to_owned(),
+                    channel,
+                    data,
+                }))
             }
             other => Err(ParseError::UnknownEvent(other.to_owned())),
         }
@@ -105,7 +109,10 @@ impl ClientMessage {
 }
 
 /// Reads `data` given as an object or as a JSON string holding one (Reverb accepts both).
-fn object_data<T: DeserializeOwned>(data: Option<&RawValue>, event: &'static str) -> Result<T, ParseError> {
+fn object_data<T: DeserializeOwned>(
+    data: Option<&RawValue>,
+    event: &'static str,
+) -> Result<T, ParseError> {
     let raw = data.ok_or(ParseError::BadData(event))?.get();
     let bad = |_| ParseError::BadData(event);
     if raw.starts_with('"') {
@@ -122,7 +129,10 @@ mod tests {
 
     #[test]
     fn parses_what_pusher_js_sends() {
-        assert_eq!(ClientMessage::parse(r#"{"event":"pusher:ping","data":{}}"#), Ok(ClientMessage::Ping));
+        assert_eq!(
+            ClientMessage::parse(r#"{"event":"pusher:ping","data":{}}"#),
+            Ok(ClientMessage::Ping)
+        );
         let sub = ClientMessage::parse(
             r#"{"event":"pusher:subscribe","data":{"auth":"k:s","channel_data":"{\"user_id\":\"1\"}","channel":"presence-a"}}"#,
         );
@@ -132,30 +142,56 @@ mod tests {
             channel_data: Some(r#"{"user_id":"1"}"#.into()),
         };
         assert_eq!(sub, Ok(ClientMessage::Subscribe(expected)));
-        let unsub = ClientMessage::parse(r#"{"event":"pusher:unsubscribe","data":"{\"channel\":\"a\"}"}"#);
-        assert_eq!(unsub, Ok(ClientMessage::Unsubscribe { channel: "a".into() }));
+        let unsub =
+            ClientMessage::parse(r#"{"event":"pusher:unsubscribe","data":"{\"channel\":\"a\"}"}"#);
+        assert_eq!(
+            unsub,
+            Ok(ClientMessage::Unsubscribe {
+                channel: "a".into()
+            })
+        );
     }
 
     #[test]
     fn client_events_keep_data_verbatim() {
-        let Ok(ClientMessage::ClientEvent(ev)) =
-            ClientMessage::parse(r#"{"event":"client-typing","data":{"user":"a\/b"},"channel":"private-c"}"#)
-        else {
+        let Ok(ClientMessage::ClientEvent(ev)) = ClientMessage::parse(
+            r#"{"event":"client-typing","data":{"user":"a\/b"},"channel":"private-c"}"#,
+        ) else {
             panic!("not a client event");
         };
-        assert_eq!((ev.event.as_str(), ev.channel.as_str()), ("client-typing", "private-c"));
+        assert_eq!(
+            (ev.event.as_str(), ev.channel.as_str()),
+            ("client-typing", "private-c")
+        );
         assert_eq!(ev.data.unwrap().get(), r#"{"user":"a\/b"}"#);
     }
 
     #[test]
     fn rejects_bad_frames() {
         assert_eq!(ClientMessage::parse("nope"), Err(ParseError::InvalidJson));
-        assert_eq!(ClientMessage::parse(r#"{"data":{}}"#), Err(ParseError::InvalidJson));
+        assert_eq!(
+            ClientMessage::parse(r#"{"data":{}}"#),
+            Err(ParseError::InvalidJson)
+        );
         assert_eq!(ClientMessage::parse(r#"[1]"#), Err(ParseError::InvalidJson));
         let forged = ClientMessage::parse(r#"{"event":"pusher_internal:member_added","data":{}}"#);
-        assert_eq!(forged, Err(ParseError::UnknownEvent("pusher_internal:member_added".into())));
-        assert_eq!(ClientMessage::parse(r#"{"event":"pusher:subscribe","data":5}"#), Err(ParseError::BadData("pusher:subscribe")));
-        assert_eq!(ClientMessage::parse(r#"{"event":"pusher:subscribe"}"#), Err(ParseError::BadData("pusher:subscribe")));
-        assert_eq!(ClientMessage::parse(r#"{"event":"client-x","data":{}}"#), Err(ParseError::MissingChannel));
+        assert_eq!(
+            forged,
+            Err(ParseError::UnknownEvent(
+                "pusher_internal:member_added".into()
+            ))
+        );
+        assert_eq!(
+            ClientMessage::parse(r#"{"event":"pusher:subscribe","data":5}"#),
+            Err(ParseError::BadData("pusher:subscribe"))
+        );
+        assert_eq!(
+            ClientMessage::parse(r#"{"event":"pusher:subscribe"}"#),
+            Err(ParseError::BadData("pusher:subscribe"))
+        );
+        assert_eq!(
+            ClientMessage::parse(r#"{"event":"client-x","data":{}}"#),
+            Err(ParseError::MissingChannel)
+        );
     }
 }

@@ -171,7 +171,11 @@ impl ChannelName {
             return Err(NameError::BadCharacter);
         }
         let (kind, cache) = classify(s);
-        Ok(Self { name: Arc::from(s), kind, cache })
+        Ok(Self {
+            name: Arc::from(s),
+            kind,
+            cache,
+        })
     }
 
     /// The name as text.
@@ -223,7 +227,9 @@ fn classify(s: &str) -> (ChannelKind, bool) {
     PREFIXES
         .iter()
         .find(|(prefix, _, _)| s.starts_with(prefix))
-        .map_or((ChannelKind::Public, false), |&(_, kind, cache)| (kind, cache))
+        .map_or((ChannelKind::Public, false), |&(_, kind, cache)| {
+            (kind, cache)
+        })
 }
 
 #[cfg(test)]
@@ -243,12 +249,21 @@ mod tests {
         assert_eq!(kind("orders"), (ChannelKind::Public, false));
         assert_eq!(kind("private-orders.1"), (ChannelKind::Private, false));
         assert_eq!(kind("private-encrypted-x"), (ChannelKind::Encrypted, false));
-        assert_eq!(kind("private-encrypted-cache-x"), (ChannelKind::Encrypted, true));
+        assert_eq!(
+            kind("private-encrypted-cache-x"),
+            (ChannelKind::Encrypted, true)
+        );
         assert_eq!(kind("presence-cache-x"), (ChannelKind::Presence, true));
         assert_eq!(kind("cache-x"), (ChannelKind::Public, true));
         assert_eq!(kind("privateer"), (ChannelKind::Public, false));
-        assert_eq!(kind("#server-to-user-42"), (ChannelKind::ServerToUser, false));
-        assert_eq!(parse("#server-to-user-42").unwrap().server_to_user_id(), Some("42"));
+        assert_eq!(
+            kind("#server-to-user-42"),
+            (ChannelKind::ServerToUser, false)
+        );
+        assert_eq!(
+            parse("#server-to-user-42").unwrap().server_to_user_id(),
+            Some("42")
+        );
     }
 
     #[test]
@@ -266,7 +281,17 @@ mod tests {
     fn socket_ids_round_trip_and_reject_bad_shapes() {
         let id = SocketId::parse("123.456").unwrap();
         assert_eq!(id.to_string(), "123.456");
-        for bad in ["", "1", "1.", ".1", "a.1", "1.2.3", "1 .2", "-1.2", "99999999999999999999.1"] {
+        for bad in [
+            "",
+            "1",
+            "1.",
+            ".1",
+            "a.1",
+            "1.2.3",
+            "1 .2",
+            "-1.2",
+            "99999999999999999999.1",
+        ] {
             assert_eq!(SocketId::parse(bad), Err(NameError::BadSocketId), "{bad}");
         }
     }

@@ -41,13 +41,17 @@ impl Member {
     /// A [`PresenceError`] naming the fault.
     pub fn parse(channel_data: Option<&str>, limits: &Limits) -> Result<Self, PresenceError> {
         let text = channel_data.ok_or(PresenceError::Missing)?;
-        let data: ChannelData = serde_json::from_str(text).map_err(|_| PresenceError::NotAnObject)?;
+        let data: ChannelData =
+            serde_json::from_str(text).map_err(|_| PresenceError::NotAnObject)?;
         let raw = data.user_id.ok_or(PresenceError::BadUserId)?;
         let id = user_id_text(raw.get()).ok_or(PresenceError::BadUserId)?;
         if id.len() > limits.user_id {
             return Err(PresenceError::UserIdTooLong(limits.user_id));
         }
-        Ok(Self { user_id: UserId::from(id.as_str()), user_info: data.user_info })
+        Ok(Self {
+            user_id: UserId::from(id.as_str()),
+            user_info: data.user_info,
+        })
     }
 }
 
@@ -70,19 +74,37 @@ mod tests {
     #[test]
     fn accepts_string_and_numeric_ids_and_any_info() {
         let m = parse(r#"{"user_id":"1","user_info":{"name":"Al\/ice"}}"#).unwrap();
-        assert_eq!((m.user_id.as_str(), m.user_info.unwrap().get()), ("1", r#"{"name":"Al\/ice"}"#));
+        assert_eq!(
+            (m.user_id.as_str(), m.user_info.unwrap().get()),
+            ("1", r#"{"name":"Al\/ice"}"#)
+        );
         let m = parse(r#"{"user_id":42,"user_info":true}"#).unwrap();
-        assert_eq!((m.user_id.as_str(), m.user_info.unwrap().get()), ("42", "true"));
+        assert_eq!(
+            (m.user_id.as_str(), m.user_info.unwrap().get()),
+            ("42", "true")
+        );
         assert!(parse(r#"{"user_id":"7"}"#).unwrap().user_info.is_none());
     }
 
     #[test]
     fn rejects_bad_channel_data() {
-        assert_eq!(Member::parse(None, &Limits::default()).unwrap_err(), PresenceError::Missing);
+        assert_eq!(
+            Member::parse(None, &Limits::default()).unwrap_err(),
+            PresenceError::Missing
+        );
         assert_eq!(parse("nope").unwrap_err(), PresenceError::NotAnObject);
-        assert_eq!(parse(r#"{"user_info":{}}"#).unwrap_err(), PresenceError::BadUserId);
-        assert_eq!(parse(r#"{"user_id":""}"#).unwrap_err(), PresenceError::BadUserId);
-        assert_eq!(parse(r#"{"user_id":null}"#).unwrap_err(), PresenceError::BadUserId);
+        assert_eq!(
+            parse(r#"{"user_info":{}}"#).unwrap_err(),
+            PresenceError::BadUserId
+        );
+        assert_eq!(
+            parse(r#"{"user_id":""}"#).unwrap_err(),
+            PresenceError::BadUserId
+        );
+        assert_eq!(
+            parse(r#"{"user_id":null}"#).unwrap_err(),
+            PresenceError::BadUserId
+        );
         let long = format!(r#"{{"user_id":"{}"}}"#, "x".repeat(129));
         assert_eq!(parse(&long).unwrap_err(), PresenceError::UserIdTooLong(128));
     }

@@ -18,7 +18,12 @@ struct Frame<'a, D: Serialize> {
 }
 
 fn encode<D: Serialize>(event: &str, channel: Option<&str>, data: Option<D>) -> String {
-    let frame = Frame { event, channel, data, user_id: None };
+    let frame = Frame {
+        event,
+        channel,
+        data,
+        user_id: None,
+    };
     serde_json::to_string(&frame).expect("frames serialize")
 }
 
@@ -39,7 +44,10 @@ pub fn connection_established(socket_id: SocketId, activity_timeout_secs: u64) -
         socket_id: String,
         activity_timeout: u64,
     }
-    let data = json(&Data { socket_id: socket_id.to_string(), activity_timeout: activity_timeout_secs });
+    let data = json(&Data {
+        socket_id: socket_id.to_string(),
+        activity_timeout: activity_timeout_secs,
+    });
     encode("pusher:connection_established", None, Some(data))
 }
 
@@ -57,7 +65,11 @@ pub fn error(code: Option<u16>, message: &str) -> String {
 /// `pusher_internal:subscription_succeeded` for a channel without presence.
 #[must_use]
 pub fn subscription_succeeded(channel: &str) -> String {
-    encode("pusher_internal:subscription_succeeded", Some(channel), Some("{}"))
+    encode(
+        "pusher_internal:subscription_succeeded",
+        Some(channel),
+        Some("{}"),
+    )
 }
 
 /// `pusher_internal:subscription_succeeded` for a presence channel; one entry per distinct user.
@@ -82,11 +94,24 @@ where
     struct Data<'a> {
         presence: Presence<'a>,
     }
-    let hash: Vec<_> = members.into_iter().map(|(id, info)| (id.as_str(), info)).collect();
+    let hash: Vec<_> = members
+        .into_iter()
+        .map(|(id, info)| (id.as_str(), info))
+        .collect();
     let ids = hash.iter().map(|(id, _)| *id).collect();
     let count = hash.len();
-    let data = json(&Data { presence: Presence { ids, hash: Hash(hash), count } });
-    encode("pusher_internal:subscription_succeeded", Some(channel), Some(data))
+    let data = json(&Data {
+        presence: Presence {
+            ids,
+            hash: Hash(hash),
+            count,
+        },
+    });
+    encode(
+        "pusher_internal:subscription_succeeded",
+        Some(channel),
+        Some(data),
+    )
 }
 
 /// `pusher_internal:member_added`, `data` a JSON string.
@@ -98,7 +123,10 @@ pub fn member_added(channel: &str, user_id: &UserId, user_info: Option<&RawValue
         #[serde(skip_serializing_if = "Option::is_none")]
         user_info: Option<&'a RawValue>,
     }
-    let data = json(&Data { user_id: user_id.as_str(), user_info });
+    let data = json(&Data {
+        user_id: user_id.as_str(),
+        user_info,
+    });
     encode("pusher_internal:member_added", Some(channel), Some(data))
 }
 
@@ -109,7 +137,13 @@ pub fn member_removed(channel: &str, user_id: &UserId) -> String {
     struct Data<'a> {
         user_id: &'a str,
     }
-    encode("pusher_internal:member_removed", Some(channel), Some(json(&Data { user_id: user_id.as_str() })))
+    encode(
+        "pusher_internal:member_removed",
+        Some(channel),
+        Some(json(&Data {
+            user_id: user_id.as_str(),
+        })),
+    )
 }
 
 /// Channel-scoped `pusher:subscription_error`, which Laravel Echo's `.error()` receives (§2.4).
@@ -122,7 +156,15 @@ pub fn subscription_error(channel: &str, kind: &str, error: &str, status: u16) -
         error: &'a str,
         status: u16,
     }
-    encode("pusher:subscription_error", Some(channel), Some(Data { kind, error, status }))
+    encode(
+        "pusher:subscription_error",
+        Some(channel),
+        Some(Data {
+            kind,
+            error,
+            status,
+        }),
+    )
 }
 
 /// The `data` of a channel event: a string from the HTTP API, or the JSON a client sent.
@@ -138,7 +180,12 @@ pub enum EventData<'a> {
 
 /// A channel event; `user_id` is added for client events on presence channels.
 #[must_use]
-pub fn channel_event(event: &str, channel: &str, data: EventData<'_>, user_id: Option<&str>) -> String {
+pub fn channel_event(
+    event: &str,
+    channel: &str,
+    data: EventData<'_>,
+    user_id: Option<&str>,
+) -> String {
     #[derive(Serialize)]
     #[serde(untagged)]
     enum Data<'a> {
@@ -150,7 +197,12 @@ pub fn channel_event(event: &str, channel: &str, data: EventData<'_>, user_id: O
         EventData::Json(j) => Some(Data::Json(j)),
         EventData::None => None,
     };
-    let frame = Frame { event, channel: Some(channel), data, user_id };
+    let frame = Frame {
+        event,
+        channel: Some(channel),
+        data,
+        user_id,
+    };
     serde_json::to_string(&frame).expect("frames serialize")
 }
 
@@ -172,7 +224,10 @@ mod tests {
         let alice = RawValue::from_string(r#"{"name":"Alice"}"#.into()).unwrap();
         let bob = RawValue::from_string(r#"{"name":"Bob"}"#.into()).unwrap();
         let (one, two) = (UserId::from("1"), UserId::from("2"));
-        let f = presence_succeeded("presence-chat.1", [(&one, Some(&*alice)), (&two, Some(&*bob))]);
+        let f = presence_succeeded(
+            "presence-chat.1",
+            [(&one, Some(&*alice)), (&two, Some(&*bob))],
+        );
         assert_eq!(
             f,
             r#"{"event":"pusher_internal:subscription_succeeded","channel":"presence-chat.1","data":"{\"presence\":{\"ids\":[\"1\",\"2\"],\"hash\":{\"1\":{\"name\":\"Alice\"},\"2\":{\"name\":\"Bob\"}},\"count\":2}}"}"#
@@ -190,12 +245,26 @@ mod tests {
 
     #[test]
     fn events_keep_their_data_form() {
-        let text = channel_event("my-event", "c", EventData::Text(r#"{"message":"hello"}"#), None);
-        assert_eq!(text, r#"{"event":"my-event","channel":"c","data":"{\"message\":\"hello\"}"}"#);
+        let text = channel_event(
+            "my-event",
+            "c",
+            EventData::Text(r#"{"message":"hello"}"#),
+            None,
+        );
+        assert_eq!(
+            text,
+            r#"{"event":"my-event","channel":"c","data":"{\"message\":\"hello\"}"}"#
+        );
         let raw = RawValue::from_string(r#"{"a":1}"#.into()).unwrap();
         let json = channel_event("client-x", "presence-c", EventData::Json(&raw), Some("7"));
-        assert_eq!(json, r#"{"event":"client-x","channel":"presence-c","data":{"a":1},"user_id":"7"}"#);
-        assert_eq!(error(None, "x"), r#"{"event":"pusher:error","data":{"code":null,"message":"x"}}"#);
+        assert_eq!(
+            json,
+            r#"{"event":"client-x","channel":"presence-c","data":{"a":1},"user_id":"7"}"#
+        );
+        assert_eq!(
+            error(None, "x"),
+            r#"{"event":"pusher:error","data":{"code":null,"message":"x"}}"#
+        );
         assert_eq!(
             subscription_error("private-x", "AuthError", "bad", 401),
             r#"{"event":"pusher:subscription_error","channel":"private-x","data":{"type":"AuthError","error":"bad","status":401}}"#

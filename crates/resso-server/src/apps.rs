@@ -39,7 +39,10 @@ impl App {
     /// The key and secret, for signature checks.
     #[must_use]
     pub fn credentials(&self) -> Credentials<'_> {
-        Credentials { key: &self.key, secret: &self.secret }
+        Credentials {
+            key: &self.key,
+            secret: &self.secret,
+        }
     }
 
     /// Whether a browser page from `origin` (the `Origin` header) may connect.
@@ -53,7 +56,9 @@ impl App {
         };
         let host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
         let host = host.split(['/', ':']).next().unwrap_or(host);
-        self.allowed_origins.iter().any(|allowed| allowed == origin || allowed == host)
+        self.allowed_origins
+            .iter()
+            .any(|allowed| allowed == origin || allowed == host)
     }
 }
 

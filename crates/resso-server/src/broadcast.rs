@@ -30,25 +30,58 @@ pub enum Payload {
 
 #[derive(Debug)]
 enum Kind {
-    Event { channel: ChannelName, event: String, payload: Payload, user_id: Option<UserId> },
-    MemberAdded { channel: ChannelName, user_id: UserId, user_info: Option<Box<RawValue>> },
-    MemberRemoved { channel: ChannelName, user_id: UserId },
+    Event {
+        channel: ChannelName,
+        event: String,
+        payload: Payload,
+        user_id: Option<UserId>,
+    },
+    MemberAdded {
+        channel: ChannelName,
+        user_id: UserId,
+        user_info: Option<Box<RawValue>>,
+    },
+    MemberRemoved {
+        channel: ChannelName,
+        user_id: UserId,
+    },
 }
 
 impl Broadcast {
     fn new(kind: Kind) -> Self {
-        Self { kind, pusher: OnceLock::new() }
+        Self {
+            kind,
+            pusher: OnceLock::new(),
+        }
     }
 
     /// A channel event; `user_id` is set for client events on presence channels.
     #[must_use]
-    pub fn event(channel: ChannelName, event: String, payload: Payload, user_id: Option<UserId>) -> Self {
-        Self::new(Kind::Event { channel, event, payload, user_id })
+    pub fn event(
+        channel: ChannelName,
+        event: String,
+        payload: Payload,
+        user_id: Option<UserId>,
+    ) -> Self {
+        Self::new(Kind::Event {
+            channel,
+            event,
+            payload,
+            user_id,
+        })
     }
 
     #[must_use]
-    pub fn member_added(channel: ChannelName, user_id: UserId, user_info: Option<Box<RawValue>>) -> Self {
-        Self::new(Kind::MemberAdded { channel, user_id, user_info })
+    pub fn member_added(
+        channel: ChannelName,
+        user_id: UserId,
+        user_info: Option<Box<RawValue>>,
+    ) -> Self {
+        Self::new(Kind::MemberAdded {
+            channel,
+            user_id,
+            user_info,
+        })
     }
 
     #[must_use]
@@ -61,7 +94,12 @@ impl Broadcast {
     pub fn queued_size(&self) -> usize {
         const FRAMING: usize = 64;
         let body = match &self.kind {
-            Kind::Event { channel, event, payload, .. } => {
+            Kind::Event {
+                channel,
+                event,
+                payload,
+                ..
+            } => {
                 let data = match payload {
                     Payload::Text(t) => t.len(),
                     Payload::Json(j) => j.get().len(),
@@ -69,33 +107,56 @@ impl Broadcast {
                 };
                 channel.as_str().len() + event.len() + data
             }
-            Kind::MemberAdded { channel, user_id, user_info } => {
-                channel.as_str().len() + user_id.as_str().len() + user_info.as_ref().map_or(0, |i| i.get().len())
+            Kind::MemberAdded {
+                channel,
+                user_id,
+                user_info,
+            } => {
+                channel.as_str().len()
+                    + user_id.as_str().len()
+                    + user_info.as_ref().map_or(0, |i| i.get().len())
             }
-            Kind::MemberRemoved { channel, user_id } => channel.as_str().len() + user_id.as_str().len(),
+            Kind::MemberRemoved { channel, user_id } => {
+                channel.as_str().len() + user_id.as_str().len()
+            }
         };
         body + FRAMING
     }
 
     /// The Pusher-protocol frame, encoded on first use and shared afterwards.
     pub fn pusher_frame(&self) -> &Utf8Bytes {
-        self.pusher.get_or_init(|| Utf8Bytes::from(self.encode_pusher()))
+        self.pusher
+            .get_or_init(|| Utf8Bytes::from(self.encode_pusher()))
     }
 
     fn encode_pusher(&self) -> String {
         match &self.kind {
-            Kind::Event { channel, event, payload, user_id } => {
+            Kind::Event {
+                channel,
+                event,
+                payload,
+                user_id,
+            } => {
                 let data = match payload {
                     Payload::Text(t) => EventData::Text(t),
                     Payload::Json(j) => EventData::Json(j),
                     Payload::Empty => EventData::None,
                 };
-                server::channel_event(event, channel.as_str(), data, user_id.as_ref().map(UserId::as_str))
+                server::channel_event(
+                    event,
+                    channel.as_str(),
+                    data,
+                    user_id.as_ref().map(UserId::as_str),
+                )
             }
-            Kind::MemberAdded { channel, user_id, user_info } => {
-                server::member_added(channel.as_str(), user_id, user_info.as_deref())
+            Kind::MemberAdded {
+                channel,
+                user_id,
+                user_info,
+            } => server::member_added(channel.as_str(), user_id, user_info.as_deref()),
+            Kind::MemberRemoved { channel, user_id } => {
+                server::member_removed(channel.as_str(), user_id)
             }
-            Kind::MemberRemoved { channel, user_id } => server::member_removed(channel.as_str(), user_id),
         }
     }
 }

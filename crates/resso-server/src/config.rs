@@ -10,16 +10,25 @@ use serde::Deserialize;
 /// Why a configuration was refused; each names the field at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
-    #[error("invalid config file {path}: {source}")]
-    Parse { path: String, source: Box<toml::de::Error> },
+    #[error("cannot read config file {path}: {error}")]
+    Read {
+        path: String,
+        error: std::io::Error,
+    },
+    #[error("invalid config file {path}: {error}")]
+    Parse {
+        path: String,
+        error: Box<toml::de::Error>,
+    },
     #[error("invalid value for {field}: {reason}")]
     Invalid { field: String, reason: String },
 }
 
 fn invalid(field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { field: field.into(), reason: reason.into() }
+    ConfigError::Invalid {
+        field: field.into(),
+        reason: reason.into(),
+    }
 }
 
 /// The whole configuration.
@@ -146,7 +155,10 @@ impl Config {
     /// # Errors
     /// [`ConfigError::Parse`] naming the field and line.
     pub fn from_toml(text: &str, path: &str) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.into(), source: Box::new(e) })
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.into(),
+            error: Box::new(e),
+        })
     }
 
     /// Reads and parses a TOML file.
@@ -154,7 +166,10 @@ impl Config {
     /// # Errors
     /// [`ConfigError::Read`] or [`ConfigError::Parse`].
     pub fn from_file(path: &str) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+            path: path.into(),
+            error,
+        })?;
         Self::from_toml(&text, path)
     }
 
@@ -170,16 +185,24 @@ impl Config {
             self.server.host = host;
         }
         if let Some((name, port)) = first(&["RESSO_PORT", "REVERB_SERVER_PORT", "REVERB_PORT"]) {
-            self.server.port = port.parse().map_err(|_| invalid(name, format!("{port:?} is not a port number")))?;
+            self.server.port = port
+                .parse()
+                .map_err(|_| invalid(name, format!("{port:?} is not a port number")))?;
         }
         let reverb = ["REVERB_APP_ID", "REVERB_APP_KEY", "REVERB_APP_SECRET"].map(|n| env.var(n));
         match reverb {
             [Some(id), Some(key), Some(secret)] => {
                 self.apps.retain(|a| a.id != id);
-                self.apps.push(AppConfig::with_credentials(&id, &key, &secret));
+                self.apps
+                    .push(AppConfig::with_credentials(&id, &key, &secret));
             }
             [None, None, None] => {}
-            _ => return Err(invalid("REVERB_APP_ID/REVERB_APP_KEY/REVERB_APP_SECRET", "set all three or none")),
+            _ => {
+                return Err(invalid(
+                    "REVERB_APP_ID/REVERB_APP_KEY/REVERB_APP_SECRET",
+                    "set all three or none",
+                ))
+            }
         }
         Ok(())
     }
@@ -200,7 +223,10 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let s = &self.server;
         if s.activity_timeout == 0 {
-            return Err(invalid("server.activity_timeout", "must be at least 1 second"));
+            return Err(invalid(
+                "server.activity_timeout",
+                "must be at least 1 second",
+            ));
         }
         if s.pong_timeout == 0 {
             return Err(invalid("server.pong_timeout", "must be at least 1 second"));
@@ -209,7 +235,10 @@ impl Config {
             return Err(invalid("server.max_message_bytes", "must be at least 256"));
         }
         if s.outbound_queue_bytes < 16 * 1024 {
-            return Err(invalid("server.outbound_queue_bytes", "must be at least 16384"));
+            return Err(invalid(
+                "server.outbound_queue_bytes",
+                "must be at least 16384",
+            ));
         }
         for (i, app) in self.apps.iter().enumerate() {
             validate_app(app, i, &self.apps[..i])?;
@@ -229,10 +258,16 @@ fn validate_app(app: &AppConfig, i: usize, earlier: &[AppConfig]) -> Result<(), 
         return Err(invalid(field("key"), "must not contain '/', '?' or '#'"));
     }
     if earlier.iter().any(|a| a.id == app.id) {
-        return Err(invalid(field("id"), format!("{:?} is used by another app", app.id)));
+        return Err(invalid(
+            field("id"),
+            format!("{:?} is used by another app", app.id),
+        ));
     }
     if earlier.iter().any(|a| a.key == app.key) {
-        return Err(invalid(field("key"), format!("{:?} is used by another app", app.key)));
+        return Err(invalid(
+            field("key"),
+            format!("{:?} is used by another app", app.key),
+        ));
     }
     Ok(())
 }
@@ -253,22 +288,41 @@ mod tests {
 
     #[test]
     fn file_values_and_defaults() {
-        let c = Config::from_toml("[server]\nport = 9000\n[[apps]]\nid='1'\nkey='k'\nsecret='s'\n", "t").unwrap();
-        assert_eq!((c.server.port, c.server.activity_timeout, c.apps.len()), (9000, 120, 1));
+        let c = Config::from_toml(
+            "[server]\nport = 9000\n[[apps]]\nid='1'\nkey='k'\nsecret='s'\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(
+            (c.server.port, c.server.activity_timeout, c.apps.len()),
+            (9000, 120, 1)
+        );
         assert!(!c.apps[0].client_events && c.apps[0].enabled);
         c.validate().unwrap();
     }
 
     #[test]
     fn bad_files_name_the_field() {
-        let err = Config::from_toml("[server]\nprot = 1\n", "t").unwrap_err().to_string();
+        let err = Config::from_toml("[server]\nprot = 1\n", "t")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("prot"), "{err}");
-        let err = Config::from_toml("[server]\nport = 'x'\n", "t").unwrap_err().to_string();
+        let err = Config::from_toml("[server]\nport = 'x'\n", "t")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("port"), "{err}");
         let c = Config::from_toml("[[apps]]\nid='1'\nkey='k'\nsecret=''\n", "t").unwrap();
-        assert!(c.validate().unwrap_err().to_string().contains("apps[0].secret"));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("apps[0].secret"));
         let dup = "[[apps]]\nid='1'\nkey='k'\nsecret='s'\n[[apps]]\nid='2'\nkey='k'\nsecret='s'\n";
-        let err = Config::from_toml(dup, "t").unwrap().validate().unwrap_err().to_string();
+        let err = Config::from_toml(dup, "t")
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("apps[1].key"), "{err}");
     }
 
@@ -285,10 +339,16 @@ mod tests {
         c.apply_env(&env).unwrap();
         assert!(!c.ensure_app());
         assert_eq!((c.server.host.as_str(), c.server.port), ("localhost", 8081));
-        assert_eq!((c.apps[0].id.as_str(), c.apps[0].client_events), ("123", true));
+        assert_eq!(
+            (c.apps[0].id.as_str(), c.apps[0].client_events),
+            ("123", true)
+        );
         let partial = MapEnv(HashMap::from([("REVERB_APP_ID", "1")]));
         assert!(Config::default().apply_env(&partial).is_err());
-        let resso_wins = MapEnv(HashMap::from([("RESSO_PORT", "7000"), ("REVERB_PORT", "8081")]));
+        let resso_wins = MapEnv(HashMap::from([
+            ("RESSO_PORT", "7000"),
+            ("REVERB_PORT", "8081"),
+        ]));
         let mut c = Config::default();
         c.apply_env(&resso_wins).unwrap();
         assert_eq!(c.server.port, 7000);

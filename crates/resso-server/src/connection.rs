@@ -38,7 +38,13 @@ enum End {
 }
 
 /// Serves an established connection until it ends; the first frame has been sent already.
-pub async fn serve(mut ws: WebSocket, mut session: Session, mut inbox: Inbox, heartbeat: Heartbeat, shutdown: CancellationToken) {
+pub async fn serve(
+    mut ws: WebSocket,
+    mut session: Session,
+    mut inbox: Inbox,
+    heartbeat: Heartbeat,
+    shutdown: CancellationToken,
+) {
     let mut last_seen = Instant::now();
     let mut ping_sent: Option<Instant> = None;
     let overflow = inbox.overflow_signal();
@@ -84,7 +90,9 @@ enum Step {
 
 fn handle_frame(session: &mut Session, frame: Message) -> Step {
     match frame {
-        Message::Text(text) => session.handle_text(text.as_str()).map_or(Step::Quiet, Step::Reply),
+        Message::Text(text) => session
+            .handle_text(text.as_str())
+            .map_or(Step::Quiet, Step::Reply),
         Message::Close(_) => Step::Closed,
         // Pings are answered by the WebSocket layer; pongs and binary frames only count as activity.
         Message::Ping(_) | Message::Pong(_) | Message::Binary(_) => Step::Quiet,
@@ -114,7 +122,10 @@ async fn send_guarded(
 /// Sends `pusher:error` and a close frame with `code`, then waits briefly for the client's close.
 pub async fn close(ws: &mut WebSocket, code: ErrorCode, message: &str) {
     let error = server::error(Some(code.code()), message);
-    let close = CloseFrame { code: code.code(), reason: Utf8Bytes::from(truncate_reason(message)) };
+    let close = CloseFrame {
+        code: code.code(),
+        reason: Utf8Bytes::from(truncate_reason(message)),
+    };
     let handshake = async {
         ws.feed(Message::Text(error.into())).await?;
         ws.send(Message::Close(Some(close))).await?;

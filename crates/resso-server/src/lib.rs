@@ -53,7 +53,11 @@ pub struct Shared {
 ///
 /// # Errors
 /// The listener's I/O error, if accepting fails.
-pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationToken) -> std::io::Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
     let shared = Shared {
         apps: Arc::new(Apps::new(&config.apps)),
         registry: Registry::default(),
@@ -64,7 +68,9 @@ pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationTo
     };
     let tracker = shared.tracker.clone();
     let app = http::router(shared);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await?;
     tracker.close();
     tracker.wait().await;
     Ok(())

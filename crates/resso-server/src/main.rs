@@ -16,6 +16,10 @@ struct Cli {
     /// TOML configuration file (optional: without one, a development app is made).
     #[arg(long, short, env = "RESSO_CONFIG")]
     config: Option<String>,
+    /// A `.env` file to read first (a Laravel app's, for its `REVERB_*` settings); variables already
+    /// set in the environment win.
+    #[arg(long)]
+    env_file: Option<String>,
     /// Address to listen on [default: 127.0.0.1; env RESSO_HOST, REVERB_SERVER_HOST, REVERB_HOST].
     #[arg(long)]
     host: Option<String>,
@@ -25,6 +29,9 @@ struct Cli {
 }
 
 fn load(cli: &Cli) -> anyhow::Result<Config> {
+    if let Some(path) = &cli.env_file {
+        dotenvy::from_path(path).with_context(|| format!("cannot read env file {path}"))?;
+    }
     let mut config = match &cli.config {
         Some(path) => Config::from_file(path)?,
         None => Config::default(),
@@ -38,20 +45,40 @@ fn load(cli: &Cli) -> anyhow::Result<Config> {
     }
     if config.ensure_app() {
         let app = &config.apps[0];
-        println!("No app configured: using the development app id={} key={} secret={}", app.id, app.key, app.secret);
+        println!(
+            "No app configured: using the development app id={} key={} secret={}",
+            app.id, app.key, app.secret
+        );
     }
     config.validate()?;
     Ok(config)
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let filter = EnvFilter::try_from_env("RESSO_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     let cli = Cli::parse();
-    let config = load(&cli)?;
+    let outcome = load(&cli).and_then(|config| {
+        let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+        runtime.block_on(serve(config))
+    });
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("resso: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = (config.server.host.as_str(), config.server.port);
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {}:{}", addr.0, addr.1))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {}:{}", addr.0, addr.1))?;
     let local = listener.local_addr()?;
     println!("resso listening on http://{local} (WebSocket ws://{local}/app/{{key}})");
     let grace = Duration::from_secs(config.server.shutdown_timeout);
@@ -61,14 +88,17 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!("shutting down: closing connections with 4200");
     shutdown.cancel();
     match tokio::time::timeout(grace, server).await {
-        Ok(joined) => joined.context("server task failed")?.context("server failed")?,
+        Ok(joined) => joined
+            .context("server task failed")?
+            .context("server failed")?,
         Err(_) => tracing::warn!("connections still open after {grace:?}; exiting anyway"),
     }
     Ok(())
 }
 
 async fn wait_for_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}

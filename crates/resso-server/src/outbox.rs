@@ -40,7 +40,13 @@ pub fn outbox(limit_bytes: usize) -> (Outbox, Inbox) {
         overflowed: AtomicBool::new(false),
         notify: Notify::new(),
     });
-    (Outbox { tx, shared: shared.clone() }, Inbox { rx, shared })
+    (
+        Outbox {
+            tx,
+            shared: shared.clone(),
+        },
+        Inbox { rx, shared },
+    )
 }
 
 impl Outbox {
@@ -78,7 +84,9 @@ impl Inbox {
     }
 
     fn release(&self, msg: &Broadcast) {
-        self.shared.queued.fetch_sub(msg.queued_size(), Ordering::Relaxed);
+        self.shared
+            .queued
+            .fetch_sub(msg.queued_size(), Ordering::Relaxed);
     }
 
     /// A handle that resolves once the queue has overflowed, usable while the inbox is borrowed.
@@ -112,7 +120,12 @@ mod tests {
 
     fn msg(data: &str) -> Arc<Broadcast> {
         let channel = ChannelName::parse("c", &Limits::default()).unwrap();
-        Arc::new(Broadcast::event(channel, "e".into(), Payload::Text(data.into()), None))
+        Arc::new(Broadcast::event(
+            channel,
+            "e".into(),
+            Payload::Text(data.into()),
+            None,
+        ))
     }
 
     #[tokio::test]
@@ -121,7 +134,12 @@ mod tests {
         assert!(tx.push(&msg("x")));
         assert!(!tx.push(&msg(&"x".repeat(200))));
         assert!(!tx.push(&msg("y")), "nothing is queued after an overflow");
-        tokio::time::timeout(std::time::Duration::from_secs(1), rx.overflow_signal().overflowed()).await.unwrap();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            rx.overflow_signal().overflowed(),
+        )
+        .await
+        .unwrap();
         assert!(rx.recv().await.is_some());
         assert!(rx.try_recv().is_none());
     }

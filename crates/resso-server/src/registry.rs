@@ -79,7 +79,12 @@ impl Registry {
     }
 
     /// Removes a closed connection from each of its `channels` and from the app's count.
-    pub fn disconnect<'a>(&self, app: &AppId, socket: SocketId, channels: impl IntoIterator<Item = &'a ChannelName>) {
+    pub fn disconnect<'a>(
+        &self,
+        app: &AppId,
+        socket: SocketId,
+        channels: impl IntoIterator<Item = &'a ChannelName>,
+    ) {
         let mut state = self.lock();
         let Some(app_state) = state.apps.get_mut(app) else {
             return;
@@ -93,13 +98,26 @@ impl Registry {
     /// Adds `socket` to `channel` (idempotently) and returns the `subscription_succeeded` frame to
     /// send it. For presence, `member` is who the socket is; others hear `member_added` only when
     /// this is the user's first connection in the channel.
-    pub fn subscribe(&self, app: &AppId, channel: &ChannelName, socket: SocketId, outbox: &Outbox, member: Option<Member>) -> String {
+    pub fn subscribe(
+        &self,
+        app: &AppId,
+        channel: &ChannelName,
+        socket: SocketId,
+        outbox: &Outbox,
+        member: Option<Member>,
+    ) -> String {
         let mut state = self.lock();
         let app_state = state.apps.entry(app.clone()).or_default();
         let entry = app_state.channels.entry(channel.clone()).or_default();
         if !entry.subscribers.contains_key(&socket) {
             let user = member.map(|m| entry.add_member(channel, socket, m));
-            entry.subscribers.insert(socket, Subscriber { outbox: outbox.clone(), user });
+            entry.subscribers.insert(
+                socket,
+                Subscriber {
+                    outbox: outbox.clone(),
+                    user,
+                },
+            );
         }
         entry.succeeded_frame(channel)
     }
@@ -107,11 +125,20 @@ impl Registry {
     /// Removes `socket` from `channel`; returns whether it was subscribed.
     pub fn unsubscribe(&self, app: &AppId, channel: &ChannelName, socket: SocketId) -> bool {
         let mut state = self.lock();
-        state.apps.get_mut(app).is_some_and(|a| leave(a, channel, socket))
+        state
+            .apps
+            .get_mut(app)
+            .is_some_and(|a| leave(a, channel, socket))
     }
 
     /// Queues `msg` for every subscriber of `channel` but `except`; returns how many got it.
-    pub fn publish(&self, app: &AppId, channel: &ChannelName, msg: &Arc<Broadcast>, except: Option<SocketId>) -> usize {
+    pub fn publish(
+        &self,
+        app: &AppId,
+        channel: &ChannelName,
+        msg: &Arc<Broadcast>,
+        except: Option<SocketId>,
+    ) -> usize {
         let state = self.lock();
         let Some(entry) = state.apps.get(app).and_then(|a| a.channels.get(channel)) else {
             return 0;
@@ -131,7 +158,12 @@ impl Registry {
     #[must_use]
     pub fn counts(&self, app: &AppId, channel: &str) -> Counts {
         let state = self.lock();
-        state.apps.get(app).and_then(|a| a.channels.get(channel)).map(Channel::counts).unwrap_or_default()
+        state
+            .apps
+            .get(app)
+            .and_then(|a| a.channels.get(channel))
+            .map(Channel::counts)
+            .unwrap_or_default()
     }
 
     /// Every occupied channel whose name starts with `prefix`, with its counts.
@@ -179,11 +211,21 @@ fn leave(app: &mut AppState, channel: &ChannelName, socket: SocketId) -> bool {
 
 impl Channel {
     fn add_member(&mut self, channel: &ChannelName, socket: SocketId, member: Member) -> UserId {
-        let presence = self.members.entry(member.user_id.clone()).or_insert_with(|| Presence { info: member.user_info, sockets: 0 });
+        let presence = self
+            .members
+            .entry(member.user_id.clone())
+            .or_insert_with(|| Presence {
+                info: member.user_info,
+                sockets: 0,
+            });
         presence.sockets += 1;
         if presence.sockets == 1 {
             let info = presence.info.clone();
-            let msg = Arc::new(Broadcast::member_added(channel.clone(), member.user_id.clone(), info));
+            let msg = Arc::new(Broadcast::member_added(
+                channel.clone(),
+                member.user_id.clone(),
+                info,
+            ));
             self.send(&msg, Some(socket));
         }
         member.user_id
@@ -220,7 +262,10 @@ impl Channel {
     }
 
     fn counts(&self) -> Counts {
-        Counts { subscriptions: self.subscribers.len(), users: self.members.len() }
+        Counts {
+            subscriptions: self.subscribers.len(),
+            users: self.members.len(),
+        }
     }
 }
 
@@ -240,7 +285,9 @@ mod tests {
     }
 
     fn drain(inbox: &mut Inbox) -> Vec<String> {
-        std::iter::from_fn(|| inbox.try_recv()).map(|m| m.pusher_frame().to_string()).collect()
+        std::iter::from_fn(|| inbox.try_recv())
+            .map(|m| m.pusher_frame().to_string())
+            .collect()
     }
 
     #[test]
@@ -257,10 +304,22 @@ mod tests {
         assert_eq!(drain(&mut i1).len(), 1, "alice hears bob join");
         let frame = reg.subscribe(&app, &ch, SocketId::new(1, 3), &o3, member("bob"));
         assert!(frame.contains(r#"\"count\":2"#), "{frame}");
-        assert!(drain(&mut i1).is_empty(), "a second connection of bob is not a new member");
-        assert_eq!(reg.counts(&app, "presence-room"), Counts { subscriptions: 3, users: 2 });
+        assert!(
+            drain(&mut i1).is_empty(),
+            "a second connection of bob is not a new member"
+        );
+        assert_eq!(
+            reg.counts(&app, "presence-room"),
+            Counts {
+                subscriptions: 3,
+                users: 2
+            }
+        );
         assert!(reg.unsubscribe(&app, &ch, SocketId::new(1, 2)));
-        assert!(drain(&mut i1).is_empty(), "bob is still here on another connection");
+        assert!(
+            drain(&mut i1).is_empty(),
+            "bob is still here on another connection"
+        );
         reg.disconnect(&app, SocketId::new(1, 3), [&ch]);
         let removed = drain(&mut i1);
         assert_eq!(removed.len(), 1);

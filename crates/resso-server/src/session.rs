@@ -30,9 +30,22 @@ pub struct Session {
 impl Session {
     /// A session for a connection already counted by [`Registry::connect`].
     #[must_use]
-    pub fn new(app: Arc<App>, socket_id: SocketId, registry: Registry, outbox: Outbox, client_events_per_second: u32) -> Self {
+    pub fn new(
+        app: Arc<App>,
+        socket_id: SocketId,
+        registry: Registry,
+        outbox: Outbox,
+        client_events_per_second: u32,
+    ) -> Self {
         let rate = RateWindow::new(client_events_per_second);
-        Self { app, socket_id, registry, outbox, channels: HashSet::new(), rate }
+        Self {
+            app,
+            socket_id,
+            registry,
+            outbox,
+            channels: HashSet::new(),
+            rate,
+        }
     }
 
     /// Handles one text frame; returns the frame to answer with, if any.
@@ -45,7 +58,10 @@ impl Session {
                 self.unsubscribe(&channel);
                 None
             }
-            Ok(ClientMessage::Signin(_)) => Some(server::error(None, "User authentication (pusher:signin) is not supported yet")),
+            Ok(ClientMessage::Signin(_)) => Some(server::error(
+                None,
+                "User authentication (pusher:signin) is not supported yet",
+            )),
             Ok(ClientMessage::ClientEvent(ev)) => self.client_event(ev).err(),
             Err(e) => Some(server::error(None, &e.to_string())),
         }
@@ -54,27 +70,44 @@ impl Session {
     fn subscribe(&mut self, sub: Subscribe) -> String {
         let channel = match ChannelName::parse(&sub.channel, &self.app.limits) {
             Ok(c) => c,
-            Err(e) => return server::subscription_error(&sub.channel, "InvalidChannel", &format!("Invalid channel name: {e}"), 400),
+            Err(e) => {
+                return server::subscription_error(
+                    &sub.channel,
+                    "InvalidChannel",
+                    &format!("Invalid channel name: {e}"),
+                    400,
+                )
+            }
         };
         let member = match self.authorize(&channel, &sub) {
             Ok(member) => member,
             Err(refusal) => return refusal,
         };
-        let frame = self.registry.subscribe(&self.app.id, &channel, self.socket_id, &self.outbox, member);
+        let frame =
+            self.registry
+                .subscribe(&self.app.id, &channel, self.socket_id, &self.outbox, member);
         self.channels.insert(channel);
         frame
     }
 
     /// Checks the subscription's signature; for presence, returns who the subscriber is.
     fn authorize(&self, channel: &ChannelName, sub: &Subscribe) -> Result<Option<Member>, String> {
-        let refuse = |status: u16, msg: &str| server::subscription_error(channel.as_str(), "AuthError", msg, status);
+        let refuse = |status: u16, msg: &str| {
+            server::subscription_error(channel.as_str(), "AuthError", msg, status)
+        };
         match channel.kind() {
             ChannelKind::Public => return Ok(None),
-            ChannelKind::ServerToUser => return Err(refuse(403, "Server-to-user channels need a signed-in user")),
+            ChannelKind::ServerToUser => {
+                return Err(refuse(403, "Server-to-user channels need a signed-in user"))
+            }
             ChannelKind::Private | ChannelKind::Encrypted | ChannelKind::Presence => {}
         }
         let presence = channel.kind() == ChannelKind::Presence;
-        let data = if presence { sub.channel_data.as_deref() } else { None };
+        let data = if presence {
+            sub.channel_data.as_deref()
+        } else {
+            None
+        };
         let signed = channel_string(self.socket_id, channel, data);
         if let Err(e) = self.app.credentials().verify(sub.auth.as_deref(), &signed) {
             return Err(refuse(401, &format!("The connection is unauthorized: {e}")));
@@ -82,12 +115,15 @@ impl Session {
         if !presence {
             return Ok(None);
         }
-        Member::parse(data, &self.app.limits).map(Some).map_err(|e| refuse(400, &format!("Invalid channel_data: {e}")))
+        Member::parse(data, &self.app.limits)
+            .map(Some)
+            .map_err(|e| refuse(400, &format!("Invalid channel_data: {e}")))
     }
 
     fn unsubscribe(&mut self, channel: &str) {
         if let Some(channel) = self.channels.take(channel) {
-            self.registry.unsubscribe(&self.app.id, &channel, self.socket_id);
+            self.registry
+                .unsubscribe(&self.app.id, &channel, self.socket_id);
         }
     }
 
@@ -98,33 +134,52 @@ impl Session {
             return Err(refuse("To send client events, you must enable this feature in the Settings page of your dashboard."));
         }
         let Some(channel) = self.channels.get(ev.channel.as_str()).cloned() else {
-            return Err(refuse(&format!("Cannot broadcast client event (connection not subscribed to channel {})", ev.channel)));
+            return Err(refuse(&format!(
+                "Cannot broadcast client event (connection not subscribed to channel {})",
+                ev.channel
+            )));
         };
         if !channel.kind().allows_client_events() {
-            return Err(refuse("Client events are only allowed on private and presence channels"));
+            return Err(refuse(
+                "Client events are only allowed on private and presence channels",
+            ));
         }
         let limits = &self.app.limits;
         if ev.event.len() > limits.event_name {
-            return Err(refuse(&format!("Event name is longer than {} characters", limits.event_name)));
+            return Err(refuse(&format!(
+                "Event name is longer than {} characters",
+                limits.event_name
+            )));
         }
-        if ev.data.as_ref().is_some_and(|d| d.get().len() > limits.event_data) {
-            return Err(refuse(&format!("Client event data is larger than {} bytes", limits.event_data)));
+        if ev
+            .data
+            .as_ref()
+            .is_some_and(|d| d.get().len() > limits.event_data)
+        {
+            return Err(refuse(&format!(
+                "Client event data is larger than {} bytes",
+                limits.event_data
+            )));
         }
         if !self.rate.allow(Instant::now()) {
             let code = ErrorCode::ClientEventRateLimit;
             return Err(server::error(Some(code.code()), code.message()));
         }
-        let user = self.registry.user_of(&self.app.id, &channel, self.socket_id);
+        let user = self
+            .registry
+            .user_of(&self.app.id, &channel, self.socket_id);
         let payload = ev.data.map_or(Payload::Empty, Payload::Json);
         let msg = Arc::new(Broadcast::event(channel.clone(), ev.event, payload, user));
-        self.registry.publish(&self.app.id, &channel, &msg, Some(self.socket_id));
+        self.registry
+            .publish(&self.app.id, &channel, &msg, Some(self.socket_id));
         Ok(())
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
-        self.registry.disconnect(&self.app.id, self.socket_id, &self.channels);
+        self.registry
+            .disconnect(&self.app.id, self.socket_id, &self.channels);
     }
 }
 
@@ -137,11 +192,17 @@ struct RateWindow {
 
 impl RateWindow {
     const fn new(per_second: u32) -> Self {
-        Self { per_second, started: None, count: 0 }
+        Self {
+            per_second,
+            started: None,
+            count: 0,
+        }
     }
 
     fn allow(&mut self, now: Instant) -> bool {
-        let fresh = self.started.is_none_or(|s| now.duration_since(s).as_secs() >= 1);
+        let fresh = self
+            .started
+            .is_none_or(|s| now.duration_since(s).as_secs() >= 1);
         if fresh {
             self.started = Some(now);
             self.count = 0;

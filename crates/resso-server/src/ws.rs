@@ -30,7 +30,10 @@ pub struct SocketIds {
 impl SocketIds {
     #[must_use]
     pub fn new() -> Self {
-        Self { prefix: rand::random_range(1..1_000_000_000), next: AtomicU64::new(1) }
+        Self {
+            prefix: rand::random_range(1..1_000_000_000),
+            next: AtomicU64::new(1),
+        }
     }
 
     fn next(&self) -> SocketId {
@@ -52,10 +55,23 @@ struct Request {
 }
 
 /// `GET /app/{key}`.
-pub async fn app(State(s): State<Shared>, Path(key): Path<String>, RawQuery(q): RawQuery, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+pub async fn app(
+    State(s): State<Shared>,
+    Path(key): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     let query = Query::parse(q.as_deref().unwrap_or(""));
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let request = Request { key, protocol: query.get("protocol").map(str::to_owned), origin };
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let request = Request {
+        key,
+        protocol: query.get("protocol").map(str::to_owned),
+        origin,
+    };
     let tracker = s.tracker.clone();
     configure(ws, &s).on_upgrade(move |socket| tracker.track_future(accept(socket, s, request)))
 }
@@ -63,13 +79,20 @@ pub async fn app(State(s): State<Shared>, Path(key): Path<String>, RawQuery(q): 
 /// Any other path under `/app/`: upgraded, then closed with 4005.
 pub async fn bad_path(State(s): State<Shared>, ws: WebSocketUpgrade) -> Response {
     configure(ws, &s).on_upgrade(|mut socket| async move {
-        connection::close(&mut socket, ErrorCode::PathNotFound, ErrorCode::PathNotFound.message()).await;
+        connection::close(
+            &mut socket,
+            ErrorCode::PathNotFound,
+            ErrorCode::PathNotFound.message(),
+        )
+        .await;
     })
 }
 
 fn configure(ws: WebSocketUpgrade, s: &Shared) -> WebSocketUpgrade {
     let max = s.settings.max_message_bytes;
-    ws.max_message_size(max).max_frame_size(max).write_buffer_size(0)
+    ws.max_message_size(max)
+        .max_frame_size(max)
+        .write_buffer_size(0)
 }
 
 async fn accept(mut socket: WebSocket, s: Shared, request: Request) {
@@ -83,12 +106,25 @@ async fn accept(mut socket: WebSocket, s: Shared, request: Request) {
     }
     let socket_id = s.ids.next();
     let (outbox, inbox) = outbox(s.settings.outbound_queue_bytes);
-    let session = Session::new(app, socket_id, s.registry.clone(), outbox, s.settings.client_events_per_second);
+    let session = Session::new(
+        app,
+        socket_id,
+        s.registry.clone(),
+        outbox,
+        s.settings.client_events_per_second,
+    );
     let hello = server::connection_established(socket_id, s.settings.activity_timeout);
-    if socket.send(axum::extract::ws::Message::Text(hello.into())).await.is_err() {
+    if socket
+        .send(axum::extract::ws::Message::Text(hello.into()))
+        .await
+        .is_err()
+    {
         return;
     }
-    let heartbeat = Heartbeat { activity: s.settings.activity_timeout(), pong: s.settings.pong_timeout() };
+    let heartbeat = Heartbeat {
+        activity: s.settings.activity_timeout(),
+        pong: s.settings.pong_timeout(),
+    };
     connection::serve(socket, session, inbox, heartbeat, s.shutdown.clone()).await;
 }
 

@@ -15,7 +15,9 @@ pub async fn list(State(s): State<Shared>, signed: Signed) -> Result<Json<Value>
     let prefix = signed.query.get("filter_by_prefix").unwrap_or("");
     let info = Info::parse(signed.query.get("info"));
     if info.user_count && !prefix.starts_with("presence-") {
-        return Err(ApiFailure::bad_request("user_count may only be requested with filter_by_prefix=presence-"));
+        return Err(ApiFailure::bad_request(
+            "user_count may only be requested with filter_by_prefix=presence-",
+        ));
     }
     let mut channels = Map::new();
     for (name, counts) in s.registry.channels(&signed.app.id, prefix) {
@@ -31,12 +33,18 @@ pub async fn list(State(s): State<Shared>, signed: Signed) -> Result<Json<Value>
     Ok(Json(json!({ "channels": channels })))
 }
 
-pub async fn one(State(s): State<Shared>, Path((_, channel)): Path<(String, String)>, signed: Signed) -> Result<Json<Value>, ApiFailure> {
+pub async fn one(
+    State(s): State<Shared>,
+    Path((_, channel)): Path<(String, String)>,
+    signed: Signed,
+) -> Result<Json<Value>, ApiFailure> {
     let channel = parse(&channel, &signed)?;
     let info = Info::parse(signed.query.get("info"));
     let presence = channel.kind() == ChannelKind::Presence;
     if info.user_count && !presence {
-        return Err(ApiFailure::bad_request("user_count is only available for presence channels"));
+        return Err(ApiFailure::bad_request(
+            "user_count is only available for presence channels",
+        ));
     }
     let counts = s.registry.counts(&signed.app.id, channel.as_str());
     let mut body = Map::new();
@@ -50,15 +58,27 @@ pub async fn one(State(s): State<Shared>, Path((_, channel)): Path<(String, Stri
     Ok(Json(Value::Object(body)))
 }
 
-pub async fn users(State(s): State<Shared>, Path((_, channel)): Path<(String, String)>, signed: Signed) -> Result<Json<Value>, ApiFailure> {
+pub async fn users(
+    State(s): State<Shared>,
+    Path((_, channel)): Path<(String, String)>,
+    signed: Signed,
+) -> Result<Json<Value>, ApiFailure> {
     let channel = parse(&channel, &signed)?;
     if channel.kind() != ChannelKind::Presence {
-        return Err(ApiFailure::bad_request("Users are only available for presence channels"));
+        return Err(ApiFailure::bad_request(
+            "Users are only available for presence channels",
+        ));
     }
-    let users: Vec<Value> = s.registry.users(&signed.app.id, channel.as_str()).iter().map(|id| json!({"id": id.as_str()})).collect();
+    let users: Vec<Value> = s
+        .registry
+        .users(&signed.app.id, channel.as_str())
+        .iter()
+        .map(|id| json!({"id": id.as_str()}))
+        .collect();
     Ok(Json(json!({ "users": users })))
 }
 
 fn parse(channel: &str, signed: &Signed) -> Result<ChannelName, ApiFailure> {
-    ChannelName::parse(channel, &signed.app.limits).map_err(|e| ApiFailure::bad_request(format!("Invalid channel {channel:?}: {e}")))
+    ChannelName::parse(channel, &signed.app.limits)
+        .map_err(|e| ApiFailure::bad_request(format!("Invalid channel {channel:?}: {e}")))
 }

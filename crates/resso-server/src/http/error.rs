@@ -28,7 +28,9 @@ impl ApiFailure {
         match self {
             Self::UnknownApp => StatusCode::NOT_FOUND,
             Self::AppDisabled => StatusCode::FORBIDDEN,
-            Self::BodyTooLarge | Self::Invalid(ApiError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTooLarge | Self::Invalid(ApiError::TooLarge(_)) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             Self::Signature(_) => StatusCode::UNAUTHORIZED,
             Self::Invalid(ApiError::BadRequest(_)) => StatusCode::BAD_REQUEST,
         }

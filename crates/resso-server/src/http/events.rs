@@ -21,8 +21,11 @@ pub async fn events(State(s): State<Shared>, signed: Signed) -> Result<Json<Valu
     if !publish.info.any() {
         return Ok(Json(json!({})));
     }
-    let channels: Map<String, Value> =
-        publish.channels.iter().map(|c| (c.to_string(), info(&s, &signed.app, c, publish.info))).collect();
+    let channels: Map<String, Value> = publish
+        .channels
+        .iter()
+        .map(|c| (c.to_string(), info(&s, &signed.app, c, publish.info)))
+        .collect();
     Ok(Json(json!({ "channels": channels })))
 }
 
@@ -34,14 +37,22 @@ pub async fn batch(State(s): State<Shared>, signed: Signed) -> Result<Json<Value
     if !batch.iter().any(|p| p.info.any()) {
         return Ok(Json(json!({})));
     }
-    let infos: Vec<Value> = batch.iter().map(|p| info(&s, &signed.app, &p.channels[0], p.info)).collect();
+    let infos: Vec<Value> = batch
+        .iter()
+        .map(|p| info(&s, &signed.app, &p.channels[0], p.info))
+        .collect();
     Ok(Json(json!({ "batch": infos })))
 }
 
 fn deliver(s: &Shared, app: &App, publish: &Publish) {
     for channel in &publish.channels {
         let payload = Payload::Text(publish.data.clone());
-        let msg = Arc::new(Broadcast::event(channel.clone(), publish.name.clone(), payload, None));
+        let msg = Arc::new(Broadcast::event(
+            channel.clone(),
+            publish.name.clone(),
+            payload,
+            None,
+        ));
         s.registry.publish(&app.id, channel, &msg, publish.except);
     }
 }

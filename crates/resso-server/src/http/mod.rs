@@ -25,8 +25,16 @@ pub fn router(shared: Shared) -> Router {
         .route("/apps/{app_id}/batch_events", post(events::batch))
         .route("/apps/{app_id}/channels", get(channels::list))
         .route("/apps/{app_id}/channels/{channel}", get(channels::one))
-        .route("/apps/{app_id}/channels/{channel}/users", get(channels::users))
+        .route(
+            "/apps/{app_id}/channels/{channel}/users",
+            get(channels::users),
+        )
         .route("/up", get(|| async { Json(json!({"health": "OK"})) }))
-        .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"error": "Not found", "code": 404}))) })
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                Json(json!({"error": "Not found", "code": 404})),
+            )
+        })
         .with_state(shared)
 }

@@ -28,11 +28,21 @@ impl FromRequest<Shared> for Signed {
     async fn from_request(req: Request, s: &Shared) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path();
-        let app_id = path.strip_prefix("/apps/").and_then(|rest| rest.split('/').next()).unwrap_or_default();
+        let app_id = path
+            .strip_prefix("/apps/")
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_default();
         let app = s.apps.by_id(app_id).ok_or(ApiFailure::UnknownApp)?.clone();
-        let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| ApiFailure::BodyTooLarge)?;
+        let body = axum::body::to_bytes(body, MAX_BODY)
+            .await
+            .map_err(|_| ApiFailure::BodyTooLarge)?;
         let query = Query::parse(parts.uri.query().unwrap_or(""));
-        let request = http_sig::Request { method: parts.method.as_str(), path, query: &query, body: &body };
+        let request = http_sig::Request {
+            method: parts.method.as_str(),
+            path,
+            query: &query,
+            body: &body,
+        };
         request.verify(app.key.as_str(), &app.secret, unix_now())?;
         if !app.enabled {
             return Err(ApiFailure::AppDisabled);
@@ -42,5 +52,7 @@ impl FromRequest<Shared> for Signed {
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Sets up and runs Ressò's whole test suite on a fresh Debian machine:
+#   lint (rustfmt, clippy) → Rust unit + integration tests → compat tests with the real npm
+#   packages (pusher-js, laravel-echo, pusher) → the Python `pusher` SDK test.
+# Installs what it needs (Debian packages, npm packages from the lock file, a Python venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+need_apt=()
+command -v node >/dev/null || need_apt+=(nodejs)
+command -v npm >/dev/null || need_apt+=(npm)
+command -v python3 >/dev/null || need_apt+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  step "installing Debian packages: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}"
+fi
+
+step "format and lint"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust unit and integration tests"
+cargo test --workspace --locked
+
+step "building the resso binary for the compat tests"
+cargo build --locked -p resso-server --bin resso
+export RESSO_BIN="$root/target/debug/resso"
+
+step "compat tests: pusher-js, laravel-echo, pusher (npm)"
+(cd tests/compat && npm ci --no-audit --no-fund --loglevel=error && npm test)
+
+step "compat tests: pusher (PyPI)"
+venv="$root/tests/compat/python/.venv"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -r tests/compat/python/requirements.txt
+"$venv/bin/python" -m pytest -q tests/compat/python
+
+step "all tests passed"
