@@ -35,6 +35,21 @@ enum End {
     Gone,
     /// Close with this code.
     Close(ErrorCode),
+    /// The client broke the WebSocket protocol: close with this RFC 6455 code.
+    Violation(u16, &'static str),
+}
+
+/// Maps a read error to the RFC 6455 close code it deserves.
+fn read_failure(error: axum::Error) -> End {
+    let Ok(error) = error.into_inner().downcast::<tungstenite::Error>() else {
+        return End::Gone;
+    };
+    match *error {
+        tungstenite::Error::Capacity(_) => End::Violation(1009, "Message too big"),
+        tungstenite::Error::Utf8(_) => End::Violation(1007, "Invalid UTF-8 in text frame"),
+        tungstenite::Error::Protocol(_) => End::Violation(1002, "WebSocket protocol error"),
+        _ => End::Gone,
+    }
 }
 
 /// Serves an established connection until it ends; the first frame has been sent already.
@@ -55,7 +70,11 @@ pub async fn serve(
             () = shutdown.cancelled() => break End::Close(ErrorCode::ReconnectImmediately),
             () = overflow.overflowed() => break End::Close(ErrorCode::OverCapacity),
             frame = ws.recv() => {
-                let Some(Ok(frame)) = frame else { break End::Gone };
+                let frame = match frame {
+                    Some(Ok(frame)) => frame,
+                    Some(Err(e)) => break read_failure(e),
+                    None => break End::Gone,
+                };
                 last_seen = Instant::now();
                 ping_sent = None;
                 match handle_frame(&mut session, frame) {
@@ -77,8 +96,10 @@ pub async fn serve(
         }
     };
     drop(session);
-    if let End::Close(code) = end {
-        close(&mut ws, code, code.message()).await;
+    match end {
+        End::Close(code) => close(&mut ws, code, code.message()).await,
+        End::Violation(code, reason) => close_frame(&mut ws, code, reason, None).await,
+        End::Gone => {}
     }
 }
 
@@ -122,12 +143,19 @@ async fn send_guarded(
 /// Sends `pusher:error` and a close frame with `code`, then waits briefly for the client's close.
 pub async fn close(ws: &mut WebSocket, code: ErrorCode, message: &str) {
     let error = server::error(Some(code.code()), message);
+    close_frame(ws, code.code(), message, Some(error)).await;
+}
+
+/// Sends `first` (if any) and a close frame, then waits briefly for the client's close.
+async fn close_frame(ws: &mut WebSocket, code: u16, reason: &str, first: Option<String>) {
     let close = CloseFrame {
-        code: code.code(),
-        reason: Utf8Bytes::from(truncate_reason(message)),
+        code,
+        reason: Utf8Bytes::from(truncate_reason(reason)),
     };
     let handshake = async {
-        ws.feed(Message::Text(error.into())).await?;
+        if let Some(text) = first {
+            ws.feed(Message::Text(text.into())).await?;
+        }
         ws.send(Message::Close(Some(close))).await?;
         while let Some(Ok(frame)) = ws.recv().await {
             if matches!(frame, Message::Close(_)) {

@@ -98,7 +98,10 @@ fn configure(ws: WebSocketUpgrade, s: &Shared) -> WebSocketUpgrade {
 async fn accept(mut socket: WebSocket, s: Shared, request: Request) {
     let app = match admit(&s, &request) {
         Ok(app) => app,
-        Err(code) => return connection::close(&mut socket, code, code.message()).await,
+        Err(code) => {
+            tracing::debug!(key = %request.key, code = code.code(), "connection refused");
+            return connection::close(&mut socket, code, code.message()).await;
+        }
     };
     if s.registry.connect(&app.id, app.max_connections).is_err() {
         let code = ErrorCode::OverConnectionQuota;
@@ -106,6 +109,7 @@ async fn accept(mut socket: WebSocket, s: Shared, request: Request) {
     }
     let socket_id = s.ids.next();
     let (outbox, inbox) = outbox(s.settings.outbound_queue_bytes);
+    let session_app = app.id.clone();
     let session = Session::new(
         app,
         socket_id,
@@ -121,6 +125,7 @@ async fn accept(mut socket: WebSocket, s: Shared, request: Request) {
     {
         return;
     }
+    tracing::debug!(app = %session_app, %socket_id, "connected");
     let heartbeat = Heartbeat {
         activity: s.settings.activity_timeout(),
         pong: s.settings.pong_timeout(),
