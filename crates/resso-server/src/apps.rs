@@ -9,30 +9,28 @@ use resso_protocol::{AppId, AppKey, Limits};
 
 use crate::config::AppConfig;
 
-/// One app, as the server uses it.
+/// One app, as the server uses it: typed names, protocol limits, and its configuration.
 #[derive(Debug)]
 pub struct App {
     pub id: AppId,
     pub key: AppKey,
-    pub secret: String,
-    pub enabled: bool,
-    pub client_events: bool,
-    pub max_connections: Option<u64>,
-    pub allowed_origins: Vec<String>,
     pub limits: Limits,
+    pub config: AppConfig,
 }
 
 impl App {
     fn from_config(c: &AppConfig) -> Self {
+        let limits = Limits {
+            channel_name: c.limits.channel_name_length,
+            event_name: c.limits.event_name_length,
+            event_data: c.limits.event_data_bytes,
+            ..Limits::default()
+        };
         Self {
             id: AppId::from(c.id.as_str()),
             key: AppKey::from(c.key.as_str()),
-            secret: c.secret.clone(),
-            enabled: c.enabled,
-            client_events: c.client_events,
-            max_connections: c.max_connections,
-            allowed_origins: c.allowed_origins.clone(),
-            limits: Limits::default(),
+            limits,
+            config: c.clone(),
         }
     }
 
@@ -41,14 +39,16 @@ impl App {
     pub fn credentials(&self) -> Credentials<'_> {
         Credentials {
             key: &self.key,
-            secret: &self.secret,
+            secret: &self.config.secret,
         }
     }
 
     /// Whether a browser page from `origin` (the `Origin` header) may connect.
     #[must_use]
     pub fn allows_origin(&self, origin: Option<&str>) -> bool {
-        if self.allowed_origins.is_empty() || self.allowed_origins.iter().any(|o| o == "*") {
+        if self.config.allowed_origins.is_empty()
+            || self.config.allowed_origins.iter().any(|o| o == "*")
+        {
             return true;
         }
         let Some(origin) = origin else {
@@ -56,7 +56,8 @@ impl App {
         };
         let host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
         let host = host.split(['/', ':']).next().unwrap_or(host);
-        self.allowed_origins
+        self.config
+            .allowed_origins
             .iter()
             .any(|allowed| allowed == origin || allowed == host)
     }

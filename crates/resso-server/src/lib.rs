@@ -22,6 +22,7 @@ pub mod http;
 pub mod outbox;
 pub mod registry;
 pub mod session;
+pub mod webhooks;
 pub mod ws;
 
 use std::sync::Arc;

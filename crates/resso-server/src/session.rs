@@ -30,14 +30,8 @@ pub struct Session {
 impl Session {
     /// A session for a connection already counted by [`Registry::connect`].
     #[must_use]
-    pub fn new(
-        app: Arc<App>,
-        socket_id: SocketId,
-        registry: Registry,
-        outbox: Outbox,
-        client_events_per_second: u32,
-    ) -> Self {
-        let rate = RateWindow::new(client_events_per_second);
+    pub fn new(app: Arc<App>, socket_id: SocketId, registry: Registry, outbox: Outbox) -> Self {
+        let rate = RateWindow::new(app.config.limits.client_events_per_second);
         Self {
             app,
             socket_id,
@@ -130,7 +124,7 @@ impl Session {
     /// Relays a `client-*` event to the channel's other subscribers; `Err` is the error frame.
     fn client_event(&mut self, ev: ClientEvent) -> Result<(), String> {
         let refuse = |msg: &str| server::error(None, msg);
-        if !self.app.client_events {
+        if !self.app.config.client_events {
             return Err(refuse("To send client events, you must enable this feature in the Settings page of your dashboard."));
         }
         let Some(channel) = self.channels.get(ev.channel.as_str()).cloned() else {

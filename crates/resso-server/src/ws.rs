@@ -103,20 +103,17 @@ async fn accept(mut socket: WebSocket, s: Shared, request: Request) {
             return connection::close(&mut socket, code, code.message()).await;
         }
     };
-    if s.registry.connect(&app.id, app.max_connections).is_err() {
+    if s.registry
+        .connect(&app.id, app.config.max_connections)
+        .is_err()
+    {
         let code = ErrorCode::OverConnectionQuota;
         return connection::close(&mut socket, code, code.message()).await;
     }
     let socket_id = s.ids.next();
     let (outbox, inbox) = outbox(s.settings.outbound_queue_bytes);
     let session_app = app.id.clone();
-    let session = Session::new(
-        app,
-        socket_id,
-        s.registry.clone(),
-        outbox,
-        s.settings.client_events_per_second,
-    );
+    let session = Session::new(app, socket_id, s.registry.clone(), outbox);
     let hello = server::connection_established(socket_id, s.settings.activity_timeout);
     if socket
         .send(axum::extract::ws::Message::Text(hello.into()))
@@ -145,7 +142,7 @@ fn admit(s: &Shared, request: &Request) -> Result<Arc<App>, ErrorCode> {
             return Err(ErrorCode::UnsupportedProtocol);
         }
     }
-    if !app.enabled {
+    if !app.config.enabled {
         return Err(ErrorCode::AppDisabled);
     }
     if !app.allows_origin(request.origin.as_deref()) {

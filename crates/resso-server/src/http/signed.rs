@@ -43,8 +43,8 @@ impl FromRequest<Shared> for Signed {
             query: &query,
             body: &body,
         };
-        request.verify(app.key.as_str(), &app.secret, unix_now())?;
-        if !app.enabled {
+        request.verify(app.key.as_str(), &app.config.secret, unix_now())?;
+        if !app.config.enabled {
             return Err(ApiFailure::AppDisabled);
         }
         Ok(Self { app, query, body })

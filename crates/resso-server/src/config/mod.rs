@@ -7,6 +7,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod app;
+
+use app::validate_app;
+pub use app::{AppConfig, AppLimits, WebhookConfig};
+
 /// Why a configuration was refused; each names the field at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -53,8 +58,8 @@ pub struct ServerConfig {
     pub max_message_bytes: usize,
     /// Most bytes queued for one connection before it is closed with 4100.
     pub outbound_queue_bytes: usize,
-    /// Client events one connection may send per second before 4301 errors.
-    pub client_events_per_second: u32,
+    /// Webhook delivery settings shared by all apps.
+    pub webhooks: WebhookSettings,
     /// Seconds `main` waits for connections to close on shutdown.
     pub shutdown_timeout: u64,
 }
@@ -68,8 +73,39 @@ impl Default for ServerConfig {
             pong_timeout: 30,
             max_message_bytes: 20 * 1024,
             outbound_queue_bytes: 1024 * 1024,
-            client_events_per_second: 10,
+            webhooks: WebhookSettings::default(),
             shutdown_timeout: 10,
+        }
+    }
+}
+
+/// How webhooks are batched, delayed and retried (`[server.webhooks]`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookSettings {
+    /// Milliseconds events wait to be sent together in one request.
+    pub batch_window_ms: u64,
+    /// Most events in one request.
+    pub batch_max_events: usize,
+    /// Milliseconds `channel_vacated`/`member_removed` wait, dropped if the channel or member comes back.
+    pub grace_ms: u64,
+    /// Seconds a failing delivery is retried (with backoff) before it is given up and counted.
+    pub retry_for_secs: u64,
+    /// Seconds one delivery attempt may take.
+    pub timeout_secs: u64,
+    /// Events waiting for the dispatcher before new ones are dropped (and counted).
+    pub queue_capacity: usize,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            batch_window_ms: 100,
+            batch_max_events: 50,
+            grace_ms: 3000,
+            retry_for_secs: 300,
+            timeout_secs: 10,
+            queue_capacity: 10_000,
         }
     }
 }
@@ -83,52 +119,6 @@ impl ServerConfig {
     #[must_use]
     pub fn pong_timeout(&self) -> Duration {
         Duration::from_secs(self.pong_timeout)
-    }
-}
-
-/// One app: credentials and per-app switches.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AppConfig {
-    pub id: String,
-    pub key: String,
-    pub secret: String,
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Whether clients may send `client-*` events (Pusher's default is off).
-    #[serde(default)]
-    pub client_events: bool,
-    /// Most simultaneous connections; `None` for no limit.
-    #[serde(default)]
-    pub max_connections: Option<u64>,
-    /// Origins allowed to open WebSockets (`*` or empty for any); matched against the host of `Origin`.
-    #[serde(default)]
-    pub allowed_origins: Vec<String>,
-}
-
-const fn yes() -> bool {
-    true
-}
-
-impl AppConfig {
-    /// The development app used when none is configured: the credentials Soketi and many tutorials use.
-    #[must_use]
-    pub fn development() -> Self {
-        Self::with_credentials("app-id", "app-key", "app-secret")
-    }
-
-    /// An app with client events on, as Reverb's default app has.
-    #[must_use]
-    pub fn with_credentials(id: &str, key: &str, secret: &str) -> Self {
-        Self {
-            id: id.into(),
-            key: key.into(),
-            secret: secret.into(),
-            enabled: true,
-            client_events: true,
-            max_connections: None,
-            allowed_origins: Vec::new(),
-        }
     }
 }
 
@@ -242,31 +232,6 @@ impl Config {
         }
         Ok(())
     }
-}
-
-fn validate_app(app: &AppConfig, i: usize, earlier: &[AppConfig]) -> Result<(), ConfigError> {
-    let field = |name: &str| format!("apps[{i}].{name}");
-    for (name, value) in [("id", &app.id), ("key", &app.key), ("secret", &app.secret)] {
-        if value.is_empty() {
-            return Err(invalid(field(name), "must not be empty"));
-        }
-    }
-    if app.key.contains(['/', '?', '#']) {
-        return Err(invalid(field("key"), "must not contain '/', '?' or '#'"));
-    }
-    if earlier.iter().any(|a| a.id == app.id) {
-        return Err(invalid(
-            field("id"),
-            format!("{:?} is used by another app", app.id),
-        ));
-    }
-    if earlier.iter().any(|a| a.key == app.key) {
-        return Err(invalid(
-            field("key"),
-            format!("{:?} is used by another app", app.key),
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
