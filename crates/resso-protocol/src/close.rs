@@ -18,6 +18,8 @@ pub enum ErrorCode {
     UnsupportedProtocol,
     /// 4009: the connection is not authorized (bad auth, terminated).
     Unauthorized,
+    /// 4009: the app terminated the user's connections.
+    Terminated,
     /// 4100: the server cannot keep up with this connection (its outbound queue is full).
     OverCapacity,
     /// 4200: reconnect now (graceful shutdown).
@@ -26,6 +28,8 @@ pub enum ErrorCode {
     PongNotReceived,
     /// 4301: client events over the per-connection rate.
     ClientEventRateLimit,
+    /// 4302: a watchlist with more than 100 ids.
+    WatchlistLimit,
 }
 
 impl ErrorCode {
@@ -39,11 +43,12 @@ impl ErrorCode {
             Self::PathNotFound => 4005,
             Self::InvalidVersion => 4006,
             Self::UnsupportedProtocol => 4007,
-            Self::Unauthorized => 4009,
+            Self::Unauthorized | Self::Terminated => 4009,
             Self::OverCapacity => 4100,
             Self::ReconnectImmediately => 4200,
             Self::PongNotReceived => 4201,
             Self::ClientEventRateLimit => 4301,
+            Self::WatchlistLimit => 4302,
         }
     }
 
@@ -58,10 +63,14 @@ impl ErrorCode {
             Self::InvalidVersion => "Invalid version string format",
             Self::UnsupportedProtocol => "Unsupported protocol version",
             Self::Unauthorized => "Connection is unauthorized",
+            Self::Terminated => "You got disconnected by the app.",
             Self::OverCapacity => "Over capacity",
             Self::ReconnectImmediately => "Server is restarting, reconnect immediately",
             Self::PongNotReceived => "Pong reply not received",
             Self::ClientEventRateLimit => "Client event rejected due to rate limit",
+            Self::WatchlistLimit => {
+                "Watchlist limit exceeded. Only the first 100 user IDs are accepted."
+            }
         }
     }
 }

@@ -10,6 +10,7 @@
 //! - [`auth`]: channel and user-signin signatures (HMAC-SHA256 over the exact bytes received).
 //! - [`http_sig`]: HTTP API request signing and verification (§5.1 of our protocol reference).
 //! - [`api`]: HTTP API request bodies and their validation into typed publishes.
+//! - [`user`]: the `user_data` of a signin, with its watchlist.
 //! - [`limits`]: the sizes and counts the protocol bounds, with Pusher's values as defaults.
 
 pub mod api;
@@ -21,6 +22,7 @@ pub mod limits;
 pub mod names;
 pub mod presence;
 pub mod server;
+pub mod user;
 
 pub use client::ClientMessage;
 pub use close::ErrorCode;

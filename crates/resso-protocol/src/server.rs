@@ -206,6 +206,66 @@ pub fn channel_event(
     serde_json::to_string(&frame).expect("frames serialize")
 }
 
+/// `pusher:signin_success`; `data` is an object whose `user_data` is the signed string (§2.6).
+#[must_use]
+pub fn signin_success(user_data: &str) -> String {
+    #[derive(Serialize)]
+    struct Data<'a> {
+        user_data: &'a str,
+    }
+    encode("pusher:signin_success", None, Some(Data { user_data }))
+}
+
+/// `pusher_internal:watchlist_events` with `online` and/or `offline` groups (empty groups omitted).
+#[must_use]
+pub fn watchlist_events(online: &[&UserId], offline: &[&UserId]) -> String {
+    #[derive(Serialize)]
+    struct Group<'a> {
+        name: &'a str,
+        user_ids: Vec<&'a str>,
+    }
+    #[derive(Serialize)]
+    struct Data<'a> {
+        events: Vec<Group<'a>>,
+    }
+    let events: Vec<Group<'_>> = [("online", online), ("offline", offline)]
+        .into_iter()
+        .filter(|(_, ids)| !ids.is_empty())
+        .map(|(name, ids)| Group {
+            name,
+            user_ids: ids.iter().map(|id| id.as_str()).collect(),
+        })
+        .collect();
+    encode(
+        "pusher_internal:watchlist_events",
+        None,
+        Some(json(&Data { events })),
+    )
+}
+
+/// `pusher:cache_miss` for a cache channel with nothing cached.
+#[must_use]
+pub fn cache_miss(channel: &str) -> String {
+    encode("pusher:cache_miss", Some(channel), Some("{}"))
+}
+
+/// `pusher_internal:subscription_count`, `data` a JSON string.
+#[must_use]
+pub fn subscription_count(channel: &str, count: usize) -> String {
+    #[derive(Serialize)]
+    struct Data {
+        subscription_count: usize,
+    }
+    let data = json(&Data {
+        subscription_count: count,
+    });
+    encode(
+        "pusher_internal:subscription_count",
+        Some(channel),
+        Some(data),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +300,23 @@ mod tests {
         assert_eq!(
             member_removed("presence-chat.1", &one),
             r#"{"event":"pusher_internal:member_removed","channel":"presence-chat.1","data":"{\"user_id\":\"1\"}"}"#
+        );
+    }
+
+    #[test]
+    fn user_frames_match_the_reference() {
+        assert_eq!(
+            signin_success(r#"{"id":"1"}"#),
+            r#"{"event":"pusher:signin_success","data":{"user_data":"{\"id\":\"1\"}"}}"#
+        );
+        let (two, three, four) = (UserId::from("2"), UserId::from("3"), UserId::from("4"));
+        assert_eq!(
+            watchlist_events(&[&two], &[&three, &four]),
+            r#"{"event":"pusher_internal:watchlist_events","data":"{\"events\":[{\"name\":\"online\",\"user_ids\":[\"2\"]},{\"name\":\"offline\",\"user_ids\":[\"3\",\"4\"]}]}"}"#
+        );
+        assert_eq!(
+            subscription_count("c", 3),
+            r#"{"event":"pusher_internal:subscription_count","channel":"c","data":"{\"subscription_count\":3}"}"#
         );
     }
 

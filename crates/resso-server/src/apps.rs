@@ -19,7 +19,7 @@ pub struct App {
 }
 
 impl App {
-    fn from_config(c: &AppConfig) -> Self {
+    pub(crate) fn from_config(c: &AppConfig) -> Self {
         let limits = Limits {
             channel_name: c.limits.channel_name_length,
             event_name: c.limits.event_name_length,

@@ -10,10 +10,12 @@ use resso_protocol::server::{self, EventData};
 use resso_protocol::{ChannelName, UserId};
 use serde_json::value::RawValue;
 
-/// A message for every subscriber of one channel.
+/// A message for every subscriber of one channel (or every watcher of one user).
 #[derive(Debug)]
 pub struct Broadcast {
     kind: Kind,
+    /// Roughly how many bytes it costs in a connection's queue; computed once.
+    size: usize,
     pusher: OnceLock<Utf8Bytes>,
 }
 
@@ -26,6 +28,16 @@ pub enum Payload {
     Json(Box<RawValue>),
     /// A client event without `data`.
     Empty,
+}
+
+impl Payload {
+    fn len(&self) -> usize {
+        match self {
+            Self::Text(t) => t.len(),
+            Self::Json(j) => j.get().len(),
+            Self::Empty => 0,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -45,12 +57,51 @@ enum Kind {
         channel: ChannelName,
         user_id: UserId,
     },
+    Watchlist {
+        online: bool,
+        user_id: UserId,
+    },
+    SubscriptionCount {
+        channel: ChannelName,
+        count: usize,
+    },
+}
+
+impl Kind {
+    fn size(&self) -> usize {
+        const FRAMING: usize = 64;
+        let body = match self {
+            Self::Event {
+                channel,
+                event,
+                payload,
+                ..
+            } => channel.as_str().len() + event.len() + payload.len(),
+            Self::MemberAdded {
+                channel,
+                user_id,
+                user_info,
+            } => {
+                channel.as_str().len()
+                    + user_id.as_str().len()
+                    + user_info.as_ref().map_or(0, |i| i.get().len())
+            }
+            Self::MemberRemoved { channel, user_id } => {
+                channel.as_str().len() + user_id.as_str().len()
+            }
+            Self::Watchlist { user_id, .. } => user_id.as_str().len(),
+            Self::SubscriptionCount { channel, .. } => channel.as_str().len(),
+        };
+        body + FRAMING
+    }
 }
 
 impl Broadcast {
     fn new(kind: Kind) -> Self {
+        let size = kind.size();
         Self {
             kind,
+            size,
             pusher: OnceLock::new(),
         }
     }
@@ -89,38 +140,21 @@ impl Broadcast {
         Self::new(Kind::MemberRemoved { channel, user_id })
     }
 
+    /// A watched user came online (first signed-in connection) or went offline (last one closed).
+    #[must_use]
+    pub fn watchlist(online: bool, user_id: UserId) -> Self {
+        Self::new(Kind::Watchlist { online, user_id })
+    }
+
+    #[must_use]
+    pub fn subscription_count(channel: ChannelName, count: usize) -> Self {
+        Self::new(Kind::SubscriptionCount { channel, count })
+    }
+
     /// Roughly how many bytes this costs in a connection's queue.
     #[must_use]
-    pub fn queued_size(&self) -> usize {
-        const FRAMING: usize = 64;
-        let body = match &self.kind {
-            Kind::Event {
-                channel,
-                event,
-                payload,
-                ..
-            } => {
-                let data = match payload {
-                    Payload::Text(t) => t.len(),
-                    Payload::Json(j) => j.get().len(),
-                    Payload::Empty => 0,
-                };
-                channel.as_str().len() + event.len() + data
-            }
-            Kind::MemberAdded {
-                channel,
-                user_id,
-                user_info,
-            } => {
-                channel.as_str().len()
-                    + user_id.as_str().len()
-                    + user_info.as_ref().map_or(0, |i| i.get().len())
-            }
-            Kind::MemberRemoved { channel, user_id } => {
-                channel.as_str().len() + user_id.as_str().len()
-            }
-        };
-        body + FRAMING
+    pub const fn queued_size(&self) -> usize {
+        self.size
     }
 
     /// The Pusher-protocol frame, encoded on first use and shared afterwards.
@@ -156,6 +190,17 @@ impl Broadcast {
             } => server::member_added(channel.as_str(), user_id, user_info.as_deref()),
             Kind::MemberRemoved { channel, user_id } => {
                 server::member_removed(channel.as_str(), user_id)
+            }
+            Kind::Watchlist {
+                online: true,
+                user_id,
+            } => server::watchlist_events(&[user_id], &[]),
+            Kind::Watchlist {
+                online: false,
+                user_id,
+            } => server::watchlist_events(&[], &[user_id]),
+            Kind::SubscriptionCount { channel, count } => {
+                server::subscription_count(channel.as_str(), *count)
             }
         }
     }

@@ -12,7 +12,7 @@ use resso_protocol::{server, ErrorCode};
 use tokio::time::{sleep_until, timeout, Instant};
 use tokio_util::sync::CancellationToken;
 
-use crate::outbox::{Inbox, Overflow};
+use crate::outbox::{Doom, Inbox};
 use crate::session::Session;
 
 /// Most queued frames written before one flush.
@@ -62,13 +62,15 @@ pub async fn serve(
 ) {
     let mut last_seen = Instant::now();
     let mut ping_sent: Option<Instant> = None;
-    let overflow = inbox.overflow_signal();
+    let doom = inbox.doom_signal();
+    let opened = Instant::now();
     let end = loop {
         let deadline = ping_sent.map_or(last_seen + heartbeat.activity, |p| p + heartbeat.pong);
         tokio::select! {
             biased;
             () = shutdown.cancelled() => break End::Close(ErrorCode::ReconnectImmediately),
-            () = overflow.overflowed() => break End::Close(ErrorCode::OverCapacity),
+            code = doom.doomed() => break End::Close(code),
+            () = at(session.authorization_deadline(opened)) => break End::Close(ErrorCode::Unauthorized),
             frame = ws.recv() => {
                 let frame = match frame {
                     Some(Ok(frame)) => frame,
@@ -78,7 +80,7 @@ pub async fn serve(
                 last_seen = Instant::now();
                 ping_sent = None;
                 match handle_frame(&mut session, frame) {
-                    Step::Reply(text) => if send_guarded(&mut ws, &overflow, &shutdown, [text.into()]).await.is_err() { break End::Gone },
+                    Step::Reply(frames) => if let Err(end) = send_guarded(&mut ws, &doom, &shutdown, frames.into_iter().map(Utf8Bytes::from)).await { break end },
                     Step::Quiet => {}
                     Step::Closed => break End::Gone,
                 }
@@ -86,12 +88,12 @@ pub async fn serve(
             Some(first) = inbox.recv() => {
                 let mut batch = vec![first.pusher_frame().clone()];
                 batch.extend(std::iter::from_fn(|| inbox.try_recv()).take(BATCH).map(|m| m.pusher_frame().clone()));
-                if send_guarded(&mut ws, &overflow, &shutdown, batch).await.is_err() { break End::Gone }
+                if let Err(end) = send_guarded(&mut ws, &doom, &shutdown, batch).await { break end }
             }
             () = sleep_until(deadline) => {
                 if ping_sent.is_some() { break End::Close(ErrorCode::PongNotReceived) }
                 ping_sent = Some(Instant::now());
-                if send_guarded(&mut ws, &overflow, &shutdown, [Utf8Bytes::from_static(server::PING)]).await.is_err() { break End::Gone }
+                if let Err(end) = send_guarded(&mut ws, &doom, &shutdown, [Utf8Bytes::from_static(server::PING)]).await { break end }
             }
         }
     };
@@ -103,30 +105,44 @@ pub async fn serve(
     }
 }
 
+/// Sleeps until `deadline`, or forever when there is none.
+async fn at(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
 enum Step {
-    Reply(String),
+    Reply(Vec<String>),
     Quiet,
     Closed,
 }
 
 fn handle_frame(session: &mut Session, frame: Message) -> Step {
     match frame {
-        Message::Text(text) => session
-            .handle_text(text.as_str())
-            .map_or(Step::Quiet, Step::Reply),
+        Message::Text(text) => {
+            let replies = session.handle_text(text.as_str());
+            if replies.is_empty() {
+                Step::Quiet
+            } else {
+                Step::Reply(replies)
+            }
+        }
         Message::Close(_) => Step::Closed,
         // Pings are answered by the WebSocket layer; pongs and binary frames only count as activity.
         Message::Ping(_) | Message::Pong(_) | Message::Binary(_) => Step::Quiet,
     }
 }
 
-/// Writes `frames` with one flush, giving up if the queue overflows or the server shuts down.
+/// Writes `frames` with one flush; gives up with the reason to end if the connection is doomed,
+/// the server shuts down, or the write fails.
 async fn send_guarded(
     ws: &mut WebSocket,
-    overflow: &Overflow,
+    doom: &Doom,
     shutdown: &CancellationToken,
     frames: impl IntoIterator<Item = Utf8Bytes>,
-) -> Result<(), ()> {
+) -> Result<(), End> {
     let write = async {
         for frame in frames {
             ws.feed(Message::Text(frame)).await?;
@@ -134,9 +150,9 @@ async fn send_guarded(
         ws.flush().await
     };
     tokio::select! {
-        r = write => r.map_err(|_| ()),
-        () = overflow.overflowed() => Err(()),
-        () = shutdown.cancelled() => Err(()),
+        r = write => r.map_err(|_| End::Gone),
+        code = doom.doomed() => Err(End::Close(code)),
+        () = shutdown.cancelled() => Err(End::Close(ErrorCode::ReconnectImmediately)),
     }
 }
 

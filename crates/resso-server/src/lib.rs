@@ -3,10 +3,13 @@
 //! Map of the crate (the protocol itself — names, frames, signatures — is `resso_protocol`):
 //! - [`config`]: typed configuration from defaults, a TOML file, the environment and CLI flags.
 //! - [`apps`]: the configured apps, by id and by key.
-//! - [`registry`]: the one owner of channels, subscribers and presence members.
+//! - [`registry`]: the one owner of channels, subscribers, presence members, signed-in users and
+//!   cached events.
 //! - [`broadcast`]: the message the registry fans out, encoded once per transport.
 //! - [`outbox`]: each connection's byte-bounded outbound queue.
-//! - [`session`]: one connection's protocol logic, free of I/O.
+//! - [`session`]: one connection's protocol logic (subscriptions, signin, client events), free of I/O.
+//! - [`rate`]: the one-second rate window behind client-event and HTTP API limits.
+//! - [`webhooks`]: emitting webhook events and the dispatcher that batches, signs and delivers them.
 //! - [`connection`]: the per-connection task that owns the socket.
 //! - [`ws`]: the `/app/{key}` upgrade and admission checks.
 //! - [`http`]: the router — WebSocket routes, signed HTTP API, `/up`.
@@ -20,6 +23,7 @@ pub mod config;
 pub mod connection;
 pub mod http;
 pub mod outbox;
+pub mod rate;
 pub mod registry;
 pub mod session;
 pub mod webhooks;
@@ -34,6 +38,7 @@ use tokio_util::task::TaskTracker;
 use crate::apps::Apps;
 use crate::config::{Config, ServerConfig};
 use crate::registry::Registry;
+use crate::webhooks::Webhooks;
 use crate::ws::SocketIds;
 
 /// What every handler and connection shares; cheap to clone.
@@ -43,6 +48,7 @@ pub struct Shared {
     pub registry: Registry,
     pub settings: Arc<ServerConfig>,
     pub ids: Arc<SocketIds>,
+    pub api_limiter: Arc<http::ApiLimiter>,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
 }
@@ -59,15 +65,29 @@ pub async fn run(
     config: Config,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
+    let apps = Arc::new(Apps::new(&config.apps));
+    let tracker = TaskTracker::new();
+    let webhooks = Webhooks::start(
+        apps.clone(),
+        config.server.webhooks.clone(),
+        shutdown.clone(),
+        &tracker,
+    );
+    let registry = Registry::new(webhooks);
+    tracker.spawn(flush_counts(
+        registry.clone(),
+        apps.clone(),
+        shutdown.clone(),
+    ));
     let shared = Shared {
-        apps: Arc::new(Apps::new(&config.apps)),
-        registry: Registry::default(),
+        apps,
+        registry,
         settings: Arc::new(config.server),
         ids: Arc::new(SocketIds::new()),
+        api_limiter: Arc::default(),
         shutdown: shutdown.clone(),
-        tracker: TaskTracker::new(),
+        tracker: tracker.clone(),
     };
-    let tracker = shared.tracker.clone();
     let app = http::router(shared);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.cancelled_owned())
@@ -75,4 +95,15 @@ pub async fn run(
     tracker.close();
     tracker.wait().await;
     Ok(())
+}
+
+/// Sends the throttled `subscription_count`s once a second until shutdown.
+async fn flush_counts(registry: Registry, apps: Arc<Apps>, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => registry.flush_counts(&apps),
+        }
+    }
 }

@@ -1,10 +1,13 @@
 //! A connection's outbound queue, bounded by bytes. Publishers push without waiting; when a client
-//! reads too slowly and its queue would pass the bound, the queue is marked overflowed, further pushes
-//! are dropped, and the connection task closes that client with 4100 — one slow reader never slows
-//! the others or grows memory without bound.
+//! reads too slowly and its queue would pass the bound, the queue is doomed with 4100, further pushes
+//! are dropped, and the connection task closes that client — one slow reader never slows the others
+//! or grows memory without bound. The same doom signal lets the registry close a connection from
+//! outside (terminate_connections: 4009).
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use resso_protocol::ErrorCode;
 
 use tokio::sync::{mpsc, Notify};
 
@@ -13,7 +16,7 @@ use crate::broadcast::Broadcast;
 struct Shared {
     queued: AtomicUsize,
     limit: usize,
-    overflowed: AtomicBool,
+    doom: OnceLock<ErrorCode>,
     notify: Notify,
 }
 
@@ -37,7 +40,7 @@ pub fn outbox(limit_bytes: usize) -> (Outbox, Inbox) {
     let shared = Arc::new(Shared {
         queued: AtomicUsize::new(0),
         limit: limit_bytes,
-        overflowed: AtomicBool::new(false),
+        doom: OnceLock::new(),
         notify: Notify::new(),
     });
     (
@@ -50,18 +53,24 @@ pub fn outbox(limit_bytes: usize) -> (Outbox, Inbox) {
 }
 
 impl Outbox {
+    /// Asks the connection to close with `code` (the first request wins); later pushes are dropped.
+    pub fn close(&self, code: ErrorCode) {
+        if self.shared.doom.set(code).is_ok() {
+            self.shared.notify.notify_one();
+        }
+    }
+
     /// Queues a message; returns `false` when it was dropped (queue full, overflowed, or closed).
     pub fn push(&self, msg: &Arc<Broadcast>) -> bool {
         let s = &self.shared;
-        if s.overflowed.load(Ordering::Relaxed) {
+        if s.doom.get().is_some() {
             return false;
         }
         let size = msg.queued_size();
         let before = s.queued.fetch_add(size, Ordering::Relaxed);
         if before + size > s.limit {
             s.queued.fetch_sub(size, Ordering::Relaxed);
-            s.overflowed.store(true, Ordering::Relaxed);
-            s.notify.notify_one();
+            self.close(ErrorCode::OverCapacity);
             return false;
         }
         self.tx.send(Arc::clone(msg)).is_ok()
@@ -89,23 +98,23 @@ impl Inbox {
             .fetch_sub(msg.queued_size(), Ordering::Relaxed);
     }
 
-    /// A handle that resolves once the queue has overflowed, usable while the inbox is borrowed.
+    /// A handle that resolves once the connection is doomed, usable while the inbox is borrowed.
     #[must_use]
-    pub fn overflow_signal(&self) -> Overflow {
-        Overflow(self.shared.clone())
+    pub fn doom_signal(&self) -> Doom {
+        Doom(self.shared.clone())
     }
 }
 
-/// Watches an outbox for overflow.
-pub struct Overflow(Arc<Shared>);
+/// Watches an outbox for a request to close its connection.
+pub struct Doom(Arc<Shared>);
 
-impl Overflow {
-    /// Resolves once the queue has overflowed.
-    pub async fn overflowed(&self) {
+impl Doom {
+    /// Resolves with the close code once the connection must close.
+    pub async fn doomed(&self) -> ErrorCode {
         loop {
             let notified = self.0.notify.notified();
-            if self.0.overflowed.load(Ordering::Relaxed) {
-                return;
+            if let Some(code) = self.0.doom.get() {
+                return *code;
             }
             notified.await;
         }
@@ -134,12 +143,11 @@ mod tests {
         assert!(tx.push(&msg("x")));
         assert!(!tx.push(&msg(&"x".repeat(200))));
         assert!(!tx.push(&msg("y")), "nothing is queued after an overflow");
-        tokio::time::timeout(
-            std::time::Duration::from_secs(1),
-            rx.overflow_signal().overflowed(),
-        )
-        .await
-        .unwrap();
+        let code =
+            tokio::time::timeout(std::time::Duration::from_secs(1), rx.doom_signal().doomed())
+                .await
+                .unwrap();
+        assert_eq!(code, ErrorCode::OverCapacity);
         assert!(rx.recv().await.is_some());
         assert!(rx.try_recv().is_none());
     }

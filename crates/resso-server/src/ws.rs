@@ -103,10 +103,7 @@ async fn accept(mut socket: WebSocket, s: Shared, request: Request) {
             return connection::close(&mut socket, code, code.message()).await;
         }
     };
-    if s.registry
-        .connect(&app.id, app.config.max_connections)
-        .is_err()
-    {
+    if s.registry.connect(&app).is_err() {
         let code = ErrorCode::OverConnectionQuota;
         return connection::close(&mut socket, code, code.message()).await;
     }

@@ -55,6 +55,14 @@ pub async fn one(
     if info.subscription_count {
         body.insert("subscription_count".into(), counts.subscriptions.into());
     }
+    if info.cache && channel.is_cache() {
+        let cached = s.registry.cached(&signed.app.id, &channel);
+        let cache = cached.map_or(
+            Value::Null,
+            |c| json!({"data": &*c.data, "ttl": c.ttl_secs}),
+        );
+        body.insert("cache".into(), cache);
+    }
     Ok(Json(Value::Object(body)))
 }
 

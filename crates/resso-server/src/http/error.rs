@@ -17,6 +17,8 @@ pub enum ApiFailure {
     AppDisabled,
     #[error("Request body too large")]
     BodyTooLarge,
+    #[error("Too many requests: over the app's HTTP API rate limit")]
+    RateLimited,
     #[error("{0}")]
     Signature(#[from] SigError),
     #[error("{0}")]
@@ -32,6 +34,7 @@ impl ApiFailure {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             Self::Signature(_) => StatusCode::UNAUTHORIZED,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Invalid(ApiError::BadRequest(_)) => StatusCode::BAD_REQUEST,
         }
     }

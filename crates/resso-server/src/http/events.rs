@@ -1,8 +1,6 @@
 //! `POST /apps/{id}/events` and `POST /apps/{id}/batch_events` (§5.3–5.4): validate, fan out one
 //! shared [`Broadcast`] per channel, answer `{}` or the requested `info`.
 
-use std::sync::Arc;
-
 use axum::extract::State;
 use axum::Json;
 use resso_protocol::api::{self, Info, Publish};
@@ -12,7 +10,6 @@ use serde_json::{json, Map, Value};
 use super::signed::Signed;
 use super::ApiFailure;
 use crate::apps::App;
-use crate::broadcast::{Broadcast, Payload};
 use crate::Shared;
 
 pub async fn events(State(s): State<Shared>, signed: Signed) -> Result<Json<Value>, ApiFailure> {
@@ -46,14 +43,8 @@ pub async fn batch(State(s): State<Shared>, signed: Signed) -> Result<Json<Value
 
 fn deliver(s: &Shared, app: &App, publish: &Publish) {
     for channel in &publish.channels {
-        let payload = Payload::Text(publish.data.clone());
-        let msg = Arc::new(Broadcast::event(
-            channel.clone(),
-            publish.name.clone(),
-            payload,
-            None,
-        ));
-        s.registry.publish(&app.id, channel, &msg, publish.except);
+        s.registry
+            .publish_api(app, channel, &publish.name, &publish.data, publish.except);
     }
 }
 

@@ -5,7 +5,9 @@
 mod channels;
 mod error;
 mod events;
+mod limiter;
 mod signed;
+mod users;
 
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -15,6 +17,7 @@ use serde_json::json;
 use crate::{ws, Shared};
 
 pub use error::ApiFailure;
+pub use limiter::ApiLimiter;
 
 /// Every route of the server.
 pub fn router(shared: Shared) -> Router {
@@ -28,6 +31,14 @@ pub fn router(shared: Shared) -> Router {
         .route(
             "/apps/{app_id}/channels/{channel}/users",
             get(channels::users),
+        )
+        .route(
+            "/apps/{app_id}/users/{user_id}/terminate_connections",
+            post(users::terminate),
+        )
+        .route(
+            "/users/{user_id}/terminate_connections",
+            post(users::terminate_unprefixed),
         )
         .route("/up", get(|| async { Json(json!({"health": "OK"})) }))
         .fallback(|| async {

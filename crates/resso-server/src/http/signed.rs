@@ -28,15 +28,13 @@ impl FromRequest<Shared> for Signed {
     async fn from_request(req: Request, s: &Shared) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path();
-        let app_id = path
-            .strip_prefix("/apps/")
-            .and_then(|rest| rest.split('/').next())
-            .unwrap_or_default();
-        let app = s.apps.by_id(app_id).ok_or(ApiFailure::UnknownApp)?.clone();
+        let query = Query::parse(parts.uri.query().unwrap_or(""));
+        let app = find_app(s, path, &query)
+            .ok_or(ApiFailure::UnknownApp)?
+            .clone();
         let body = axum::body::to_bytes(body, MAX_BODY)
             .await
             .map_err(|_| ApiFailure::BodyTooLarge)?;
-        let query = Query::parse(parts.uri.query().unwrap_or(""));
         let request = http_sig::Request {
             method: parts.method.as_str(),
             path,
@@ -47,7 +45,18 @@ impl FromRequest<Shared> for Signed {
         if !app.config.enabled {
             return Err(ApiFailure::AppDisabled);
         }
+        if !s.api_limiter.allow(&app) {
+            return Err(ApiFailure::RateLimited);
+        }
         Ok(Self { app, query, body })
+    }
+}
+
+/// The app named in `/apps/{id}/…`, or for the Python SDK's unprefixed `/users/…` path, by `auth_key`.
+fn find_app<'a>(s: &'a Shared, path: &str, query: &Query) -> Option<&'a Arc<App>> {
+    match path.strip_prefix("/apps/") {
+        Some(rest) => s.apps.by_id(rest.split('/').next().unwrap_or_default()),
+        None => s.apps.by_key(query.get("auth_key")?),
     }
 }
 

@@ -1,0 +1,74 @@
+//! Client events (`client-*`, §2.5): relayed to a private or presence channel's other subscribers,
+//! with the sender's trusted `user_id` on presence channels, within the app's switch, size and
+//! rate limits, and reported to the `client_event` webhook.
+
+use std::sync::Arc;
+
+use resso_protocol::client::ClientEvent;
+use resso_protocol::{server, ChannelKind, ErrorCode};
+use tokio::time::Instant;
+
+use super::Session;
+use crate::broadcast::{Broadcast, Payload};
+use crate::webhooks::HookEvent;
+
+impl Session {
+    /// Relays a `client-*` event; `Err` is the error frame for the sender.
+    pub(super) fn client_event(&mut self, ev: ClientEvent) -> Result<(), String> {
+        let refuse = |msg: &str| server::error(None, msg);
+        if !self.app.config.client_events {
+            return Err(refuse("To send client events, you must enable this feature in the Settings page of your dashboard."));
+        }
+        let Some(channel) = self.channels.get(ev.channel.as_str()).cloned() else {
+            return Err(refuse(&format!(
+                "Cannot broadcast client event (connection not subscribed to channel {})",
+                ev.channel
+            )));
+        };
+        if !channel.kind().allows_client_events() {
+            return Err(refuse(
+                "Client events are only allowed on private and presence channels",
+            ));
+        }
+        let limits = &self.app.limits;
+        if ev.event.len() > limits.event_name {
+            return Err(refuse(&format!(
+                "Event name is longer than {} characters",
+                limits.event_name
+            )));
+        }
+        if ev
+            .data
+            .as_ref()
+            .is_some_and(|d| d.get().len() > limits.event_data)
+        {
+            return Err(refuse(&format!(
+                "Client event data is larger than {} bytes",
+                limits.event_data
+            )));
+        }
+        if !self.rate.allow(Instant::now()) {
+            let code = ErrorCode::ClientEventRateLimit;
+            return Err(server::error(Some(code.code()), code.message()));
+        }
+        let user = if channel.kind() == ChannelKind::Presence {
+            self.registry
+                .user_of(&self.app.id, &channel, self.socket_id)
+        } else {
+            None
+        };
+        let hook = HookEvent::ClientEvent {
+            channel: channel.clone(),
+            event: ev.event.clone(),
+            data: ev.data.clone(),
+            socket_id: self.socket_id,
+            user_id: user.clone(),
+        };
+        let payload = ev.data.map_or(Payload::Empty, Payload::Json);
+        let msg = Arc::new(Broadcast::event(channel.clone(), ev.event, payload, user));
+        self.registry
+            .publish(&self.app.id, &channel, &msg, Some(self.socket_id));
+        self.registry.webhooks().emit(&self.app.id, hook);
+        Ok(())
+    }
+}
