@@ -2,19 +2,36 @@
 //! task filters, delays (grace period for `channel_vacated`/`member_removed`), batches, signs and
 //! delivers it with retries. `emit` never waits: events go through a bounded queue, and what does not
 //! fit is dropped, logged and counted — a slow or dead endpoint never slows WebSocket traffic.
+//!
+//! Inside: `payload` (wire format and signature), `grace` and `batch` (pure state machines over tokio
+//! instants), `endpoint` (the endpoint table and its filters), `dispatcher` (the task's loop),
+//! `deliver` (signed POSTs with retries), `stats` (what became of every event).
+
+mod batch;
+mod deliver;
+mod dispatcher;
+mod endpoint;
+mod grace;
+mod payload;
+mod stats;
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use resso_protocol::{AppId, ChannelName, SocketId, UserId};
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::apps::Apps;
 use crate::config::WebhookSettings;
+use deliver::Deliverer;
+use dispatcher::Dispatcher;
+use endpoint::Endpoints;
+use stats::Counters;
+pub use stats::WebhookStats;
 
 /// Something a webhook may report.
 #[derive(Debug, Clone)]
@@ -67,7 +84,7 @@ struct Inner {
     tx: mpsc::Sender<Emitted>,
     /// Apps with at least one webhook: others are not queued at all.
     apps: HashSet<AppId>,
-    dropped: AtomicU64,
+    counters: Arc<Counters>,
 }
 
 impl Webhooks {
@@ -86,24 +103,43 @@ impl Webhooks {
         shutdown: CancellationToken,
         tracker: &TaskTracker,
     ) -> Self {
+        let endpoints = Arc::new(Endpoints::new(&apps));
+        if endpoints.is_empty() {
+            return Self::disabled();
+        }
         let with_hooks: HashSet<AppId> = apps
             .iter()
             .filter(|a| !a.config.webhooks.is_empty())
             .map(|a| a.id.clone())
             .collect();
-        if with_hooks.is_empty() {
-            return Self::disabled();
-        }
-        let (tx, rx) = mpsc::channel(settings.queue_capacity);
-        tracker.spawn(dispatch(rx, apps, settings, shutdown));
+        let counters = Arc::new(Counters::default());
+        let deliverer = Deliverer::new(
+            endpoints.clone(),
+            &settings,
+            counters.clone(),
+            shutdown.clone(),
+            tracker.clone(),
+        );
+        let dispatcher = Dispatcher::new(endpoints, &settings);
+        // `mpsc::channel` refuses a capacity of 0; the smallest queue holds one event.
+        let (tx, rx) = mpsc::channel(settings.queue_capacity.max(1));
+        tracker.spawn(dispatcher.run(rx, shutdown, move |ready| deliverer.send(ready)));
         let inner = Inner {
             tx,
             apps: with_hooks,
-            dropped: AtomicU64::new(0),
+            counters,
         };
         Self {
             inner: Some(Arc::new(inner)),
         }
+    }
+
+    /// How many events were delivered, given up and dropped so far (all zero when disabled).
+    #[must_use]
+    pub fn stats(&self) -> WebhookStats {
+        self.inner
+            .as_ref()
+            .map_or_else(WebhookStats::default, |inner| inner.counters.snapshot())
     }
 
     /// Reports `event` of `app`; never waits.
@@ -119,9 +155,19 @@ impl Webhooks {
             event,
             time_ms: now_ms(),
         };
-        if inner.tx.try_send(emitted).is_err() {
-            let dropped = inner.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            tracing::warn!(app = %app, dropped, "webhook queue full: event dropped");
+        match inner.tx.try_send(emitted) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                let dropped = inner.counters.dropped(1);
+                // Logged at 1, 2, 4, 8 … drops, so an overload cannot flood the log.
+                if dropped.is_power_of_two() {
+                    tracing::warn!(app = %app, dropped, "webhook queue full: event dropped");
+                }
+            }
+            Err(TrySendError::Closed(_)) => {
+                inner.counters.dropped(1);
+                tracing::debug!(app = %app, "webhook dispatcher stopped: event dropped");
+            }
         }
     }
 }
@@ -129,19 +175,4 @@ impl Webhooks {
 fn now_ms() -> u64 {
     let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
     since.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-/// The dispatcher task: to be written (filters, grace delay, batching, signing, retries).
-async fn dispatch(
-    mut rx: mpsc::Receiver<Emitted>,
-    _apps: Arc<Apps>,
-    _settings: WebhookSettings,
-    shutdown: CancellationToken,
-) {
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            next = rx.recv() => if next.is_none() { return },
-        }
-    }
 }
