@@ -8,6 +8,8 @@
 
 mod cache;
 mod channel;
+mod counts;
+mod queries;
 mod users;
 
 use std::collections::{HashMap, HashSet};
@@ -16,8 +18,7 @@ use std::time::Duration;
 
 use resso_protocol::presence::Member;
 use resso_protocol::user::User;
-use resso_protocol::{server, AppId, ChannelKind, ChannelName, SocketId, UserId};
-use tokio::time::Instant;
+use resso_protocol::{server, AppId, ChannelName, SocketId};
 
 use crate::apps::App;
 use crate::broadcast::{Broadcast, Payload};
@@ -258,70 +259,6 @@ impl Registry {
         true
     }
 
-    /// Sends `subscription_count` (now, or owed when throttled) if the app wants it.
-    fn count_changed(
-        &self,
-        app: &App,
-        entry: &mut Channel,
-        owed: &mut HashSet<(AppId, ChannelName)>,
-        channel: &ChannelName,
-    ) {
-        if !app.config.subscription_count || channel.kind() == ChannelKind::Presence {
-            return;
-        }
-        let now = Instant::now();
-        let recent = entry
-            .count_sent_at
-            .is_some_and(|at| now.duration_since(at) < COUNT_INTERVAL);
-        if entry.subscribers.len() > COUNT_THROTTLE_ABOVE && recent {
-            owed.insert((app.id.clone(), channel.clone()));
-            return;
-        }
-        self.send_count(app, entry, channel, now);
-    }
-
-    fn send_count(&self, app: &App, entry: &mut Channel, channel: &ChannelName, now: Instant) {
-        let count = entry.subscribers.len();
-        entry.count_sent_at = Some(now);
-        entry.send(
-            &Arc::new(Broadcast::subscription_count(channel.clone(), count)),
-            None,
-        );
-        self.emit(
-            app,
-            HookEvent::SubscriptionCount {
-                channel: channel.clone(),
-                count,
-            },
-        );
-    }
-
-    /// Sends the throttled `subscription_count`s that are due; called about once a second.
-    pub fn flush_counts(&self, apps: &crate::apps::Apps) {
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        let now = Instant::now();
-        let owed = std::mem::take(&mut state.owed_counts);
-        for (app_id, channel) in owed {
-            let (Some(app), Some(app_state)) =
-                (apps.by_id(app_id.as_str()), state.apps.get_mut(&app_id))
-            else {
-                continue;
-            };
-            let Some(entry) = app_state.channels.get_mut(&channel) else {
-                continue;
-            };
-            if entry
-                .count_sent_at
-                .is_some_and(|at| now.duration_since(at) < COUNT_INTERVAL)
-            {
-                state.owed_counts.insert((app_id, channel));
-            } else {
-                self.send_count(app, entry, &channel, now);
-            }
-        }
-    }
-
     /// Queues `msg` for every subscriber of `channel` but `except`; returns how many got it.
     pub fn publish(
         &self,
@@ -385,70 +322,6 @@ impl Registry {
     pub fn terminate(&self, app: &AppId, user: &str) -> usize {
         let state = self.lock();
         state.apps.get(app).map_or(0, |a| a.users.terminate(user))
-    }
-
-    /// The presence user `socket` joined `channel` as.
-    #[must_use]
-    pub fn user_of(&self, app: &AppId, channel: &ChannelName, socket: SocketId) -> Option<UserId> {
-        let state = self.lock();
-        let entry = state.apps.get(app)?.channels.get(channel)?;
-        entry.subscribers.get(&socket)?.user.clone()
-    }
-
-    /// The user `socket` is signed in as.
-    #[must_use]
-    pub fn signed_in_as(&self, app: &AppId, socket: SocketId) -> Option<UserId> {
-        let state = self.lock();
-        state.apps.get(app)?.users.user_of(socket).cloned()
-    }
-
-    /// Counts for one channel; zero when nobody is subscribed.
-    #[must_use]
-    pub fn counts(&self, app: &AppId, channel: &str) -> Counts {
-        let state = self.lock();
-        let entry = state.apps.get(app).and_then(|a| a.channels.get(channel));
-        entry
-            .map(|c| Counts {
-                subscriptions: c.subscribers.len(),
-                users: c.members.len(),
-            })
-            .unwrap_or_default()
-    }
-
-    /// Every occupied channel whose name starts with `prefix`, with its counts.
-    #[must_use]
-    pub fn channels(&self, app: &AppId, prefix: &str) -> Vec<(ChannelName, Counts)> {
-        let state = self.lock();
-        let Some(app_state) = state.apps.get(app) else {
-            return Vec::new();
-        };
-        let counts = |c: &Channel| Counts {
-            subscriptions: c.subscribers.len(),
-            users: c.members.len(),
-        };
-        app_state
-            .channels
-            .iter()
-            .filter(|(name, _)| name.as_str().starts_with(prefix))
-            .map(|(name, c)| (name.clone(), counts(c)))
-            .collect()
-    }
-
-    /// The distinct users present in `channel`.
-    #[must_use]
-    pub fn users(&self, app: &AppId, channel: &str) -> Vec<UserId> {
-        let state = self.lock();
-        let entry = state.apps.get(app).and_then(|a| a.channels.get(channel));
-        entry
-            .map(|c| c.members.keys().cloned().collect())
-            .unwrap_or_default()
-    }
-
-    /// The cached event of a cache channel, with its remaining TTL.
-    #[must_use]
-    pub fn cached(&self, app: &AppId, channel: &ChannelName) -> Option<Cached> {
-        let mut state = self.lock();
-        state.apps.get_mut(app)?.cache.info(channel)
     }
 
     fn emit(&self, app: &App, event: HookEvent) {
