@@ -12,6 +12,7 @@
 //! - [`webhooks`]: emitting webhook events and the dispatcher that batches, signs and delivers them.
 //! - [`connection`]: the per-connection task that owns the socket.
 //! - [`ws`]: the `/app/{key}` upgrade and admission checks.
+//! - [`cluster`]: the Redis / NATS link between nodes, heartbeats, dead-node detection.
 //! - [`http`]: the router — WebSocket routes, signed HTTP API, `/up`.
 //!
 //! [`run`] serves a bound listener until a shutdown token is cancelled; `main` is a thin wrapper, and
@@ -19,6 +20,7 @@
 
 pub mod apps;
 pub mod broadcast;
+pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod http;
@@ -73,7 +75,18 @@ pub async fn run(
         shutdown.clone(),
         &tracker,
     );
-    let registry = Registry::new(webhooks);
+    let (cluster_handle, cluster_rx) = cluster::handle(&config.cluster);
+    let registry = Registry::new(webhooks, cluster_handle);
+    if let Some(rx) = cluster_rx {
+        cluster::start(
+            &config.cluster,
+            rx,
+            registry.clone(),
+            apps.clone(),
+            shutdown.clone(),
+            &tracker,
+        );
+    }
     tracker.spawn(flush_counts(
         registry.clone(),
         apps.clone(),

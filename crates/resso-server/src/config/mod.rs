@@ -8,9 +8,11 @@ use std::time::Duration;
 use serde::Deserialize;
 
 mod app;
+mod cluster;
 
 use app::validate_app;
 pub use app::{AppConfig, AppLimits, WebhookConfig};
+pub use cluster::{Backend, ClusterConfig};
 
 /// Why a configuration was refused; each names the field at fault.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +43,8 @@ pub struct Config {
     pub server: ServerConfig,
     #[serde(default)]
     pub apps: Vec<AppConfig>,
+    #[serde(default)]
+    pub cluster: ClusterConfig,
 }
 
 /// Listener and connection settings shared by every app.
@@ -230,7 +234,7 @@ impl Config {
         for (i, app) in self.apps.iter().enumerate() {
             validate_app(app, i, &self.apps[..i])?;
         }
-        Ok(())
+        self.cluster.validate()
     }
 }
 

@@ -27,7 +27,7 @@ pub async fn terminate_unprefixed(
 }
 
 fn terminate_user(s: &Shared, signed: &Signed, user: &str) -> Result<Json<Value>, ApiFailure> {
-    let closed = s.registry.terminate(&signed.app.id, user);
+    let closed = s.registry.terminate(&signed.app, user);
     tracing::debug!(app = %signed.app.id, user, closed, "terminated user connections");
     Ok(Json(json!({})))
 }

@@ -2,7 +2,7 @@
 //! user, counting that user's connections). Fan-out lives here: a [`Broadcast`] is pushed to each
 //! subscriber's outbox, never encoded per subscriber.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use resso_protocol::presence::Member;
@@ -27,19 +27,13 @@ pub(super) struct Subscriber {
 }
 
 pub(super) struct Presence {
-    info: Option<Box<RawValue>>,
-    sockets: usize,
+    pub info: Option<Box<RawValue>>,
+    pub sockets: usize,
 }
 
 impl Channel {
-    /// Whether `member` would be a new user in a channel already holding `limit` users.
-    pub fn is_full_for(&self, member: &Member, limit: usize) -> bool {
-        !self.members.contains_key(&member.user_id) && self.members.len() >= limit
-    }
-
-    /// Adds a presence member; returns whether it is the user's first connection (and so others
-    /// were told `member_added`).
-    pub fn add_member(&mut self, channel: &ChannelName, socket: SocketId, member: &Member) -> bool {
+    /// Adds one connection of a presence member; returns whether it is the user's first here.
+    pub fn add_member(&mut self, member: &Member) -> bool {
         let presence = self
             .members
             .entry(member.user_id.clone())
@@ -48,22 +42,11 @@ impl Channel {
                 sockets: 0,
             });
         presence.sockets += 1;
-        if presence.sockets > 1 {
-            return false;
-        }
-        let info = presence.info.clone();
-        let msg = Arc::new(Broadcast::member_added(
-            channel.clone(),
-            member.user_id.clone(),
-            info,
-        ));
-        self.send(&msg, Some(socket));
-        true
+        presence.sockets == 1
     }
 
-    /// Drops one connection of `user`; returns whether it was the last (and so others were told
-    /// `member_removed`).
-    pub fn remove_member(&mut self, channel: &ChannelName, user: &UserId) -> bool {
+    /// Drops one connection of `user`; returns whether it was the user's last here.
+    pub fn remove_member(&mut self, user: &UserId) -> bool {
         let Some(presence) = self.members.get_mut(user) else {
             return false;
         };
@@ -72,8 +55,6 @@ impl Channel {
             return false;
         }
         self.members.remove(user);
-        let msg = Arc::new(Broadcast::member_removed(channel.clone(), user.clone()));
-        self.send(&msg, None);
         true
     }
 
@@ -88,12 +69,19 @@ impl Channel {
         sent
     }
 
-    /// The `subscription_succeeded` frame, with the member list on presence channels.
-    pub fn succeeded_frame(&self, channel: &ChannelName) -> String {
+    /// The `subscription_succeeded` frame; on presence channels the member list joins these
+    /// members with `others` (members on other nodes), one entry per user.
+    pub fn succeeded_frame<'a>(
+        &'a self,
+        channel: &ChannelName,
+        others: impl Iterator<Item = (&'a UserId, Option<&'a RawValue>)>,
+    ) -> String {
         if channel.kind() != ChannelKind::Presence {
             return server::subscription_succeeded(channel.as_str());
         }
-        let members = self.members.iter().map(|(id, p)| (id, p.info.as_deref()));
+        let mut seen = HashSet::new();
+        let local = self.members.iter().map(|(id, p)| (id, p.info.as_deref()));
+        let members = local.chain(others).filter(|(id, _)| seen.insert(*id));
         server::presence_succeeded(channel.as_str(), members)
     }
 }

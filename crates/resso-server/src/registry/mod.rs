@@ -1,31 +1,35 @@
 //! The channel registry: the one owner of which sockets are in which channels, who is present, who
-//! is signed in, and what cache channels hold. All of it lives behind one lock, so none of it can
-//! disagree. Every method is synchronous and short; a `std::sync::Mutex` is right here because no
-//! caller holds it across an `.await` (clippy's `await_holding_lock` is denied workspace-wide).
-//! Subscribers are transport-neutral [`Outbox`]es: the registry hands them a shared [`Broadcast`]
-//! and never encodes anything per subscriber. Webhook events are emitted from here, where the
-//! transitions (first subscriber, last member, …) are decided.
+//! is signed in, what cache channels hold — and, in a cluster, what the other nodes hold. All of it
+//! lives behind one lock, so none of it can disagree. Every method is synchronous and short; a
+//! `std::sync::Mutex` is right here because no caller holds it across an `.await` (clippy's
+//! `await_holding_lock` is denied workspace-wide). Subscribers are transport-neutral [`Outbox`]es:
+//! the registry hands them a shared [`Broadcast`] and never encodes anything per subscriber.
+//! Webhook events and cluster deltas are emitted here, where the transitions (first subscriber,
+//! last member, …) are decided against the cluster-wide view.
 
 mod cache;
 mod channel;
 mod counts;
+mod local;
 mod queries;
+mod remote;
+mod replicate;
 mod users;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use resso_protocol::presence::Member;
-use resso_protocol::user::User;
-use resso_protocol::{server, AppId, ChannelName, SocketId};
+use resso_protocol::{AppId, ChannelName, SocketId};
 
 use crate::apps::App;
 use crate::broadcast::{Broadcast, Payload};
-use crate::outbox::Outbox;
+use crate::cluster::wire::{Change, NodeId, Publish, Wire};
+use crate::cluster::Cluster;
 use crate::webhooks::{HookEvent, Webhooks};
 pub use cache::Cached;
-use channel::{Channel, Subscriber};
+use channel::Channel;
 
 /// Channels above this many subscribers get `subscription_count` at most every [`COUNT_INTERVAL`].
 const COUNT_THROTTLE_ABOVE: usize = 100;
@@ -36,6 +40,10 @@ const COUNT_INTERVAL: Duration = Duration::from_secs(5);
 pub struct Registry {
     state: Arc<Mutex<State>>,
     webhooks: Webhooks,
+    cluster: Cluster,
+    /// Set when a clustered node shuts down: the surviving nodes fire the webhooks for what leaves
+    /// with it, so this node fires none.
+    leaving: Arc<AtomicBool>,
 }
 
 #[derive(Default)]
@@ -43,6 +51,8 @@ struct State {
     apps: HashMap<AppId, AppState>,
     /// Channels whose throttled `subscription_count` is owed.
     owed_counts: HashSet<(AppId, ChannelName)>,
+    /// The other nodes' state (empty on a single node).
+    remote: remote::Remote,
 }
 
 #[derive(Default)]
@@ -72,12 +82,14 @@ pub enum Refusal {
 }
 
 impl Registry {
-    /// A registry reporting to `webhooks`.
+    /// A registry reporting to `webhooks` and sharing state through `cluster`.
     #[must_use]
-    pub fn new(webhooks: Webhooks) -> Self {
+    pub fn new(webhooks: Webhooks, cluster: Cluster) -> Self {
         Self {
             state: Arc::default(),
             webhooks,
+            cluster,
+            leaving: Arc::default(),
         }
     }
 
@@ -91,17 +103,19 @@ impl Registry {
         &self.webhooks
     }
 
-    /// Counts a new connection of `app`, unless that would pass its limit.
+    /// Counts a new connection of `app`, unless that would pass its limit (cluster-wide).
     ///
     /// # Errors
     /// [`OverQuota`] when the app already has its maximum of connections.
     pub fn connect(&self, app: &App) -> Result<(), OverQuota> {
-        let mut state = self.lock();
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let elsewhere = state.remote.connections(&app.id);
         let entry = state.apps.entry(app.id.clone()).or_default();
         if app
             .config
             .max_connections
-            .is_some_and(|max| entry.connections >= max)
+            .is_some_and(|max| entry.connections + elsewhere >= max)
         {
             return Err(OverQuota);
         }
@@ -109,158 +123,8 @@ impl Registry {
         Ok(())
     }
 
-    /// Removes a closed connection from its `channels`, its signin, and the app's count.
-    pub fn disconnect<'a>(
-        &self,
-        app: &App,
-        socket: SocketId,
-        channels: impl IntoIterator<Item = &'a ChannelName>,
-    ) {
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        let Some(app_state) = state.apps.get_mut(&app.id) else {
-            return;
-        };
-        for channel in channels {
-            self.leave(app, app_state, &mut state.owed_counts, channel, socket);
-        }
-        app_state.users.sign_out(socket);
-        app_state.connections = app_state.connections.saturating_sub(1);
-    }
-
-    /// Adds `socket` to `channel` (idempotently) and returns the frames to send it:
-    /// `subscription_succeeded`, then the cached event or `pusher:cache_miss` on cache channels.
-    /// For presence, `member` is who the socket is.
-    ///
-    /// # Errors
-    /// [`Refusal`] when the channel cannot take this subscriber.
-    pub fn subscribe(
-        &self,
-        app: &App,
-        channel: &ChannelName,
-        socket: SocketId,
-        outbox: &Outbox,
-        member: Option<Member>,
-    ) -> Result<Vec<String>, Refusal> {
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        let app_state = state.apps.entry(app.id.clone()).or_default();
-        let entry = app_state.channels.entry(channel.clone()).or_default();
-        let limit = app.config.limits.presence_members;
-        if member.as_ref().is_some_and(|m| {
-            !entry.subscribers.contains_key(&socket) && entry.is_full_for(m, limit)
-        }) {
-            if entry.subscribers.is_empty() {
-                app_state.channels.remove(channel);
-            }
-            return Err(Refusal::PresenceFull(limit));
-        }
-        let mut frames = Vec::with_capacity(2);
-        if !entry.subscribers.contains_key(&socket) {
-            let occupied = entry.subscribers.is_empty();
-            let user = member.map(|m| {
-                if entry.add_member(channel, socket, &m) {
-                    self.emit(
-                        app,
-                        HookEvent::MemberAdded {
-                            channel: channel.clone(),
-                            user_id: m.user_id.clone(),
-                        },
-                    );
-                }
-                m.user_id
-            });
-            entry.subscribers.insert(
-                socket,
-                Subscriber {
-                    outbox: outbox.clone(),
-                    user,
-                },
-            );
-            if occupied {
-                self.emit(
-                    app,
-                    HookEvent::ChannelOccupied {
-                        channel: channel.clone(),
-                    },
-                );
-            }
-            self.count_changed(app, entry, &mut state.owed_counts, channel);
-        }
-        frames.push(entry.succeeded_frame(channel));
-        if channel.is_cache() {
-            frames.push(self.replay_cache(app, &mut app_state.cache, channel));
-        }
-        Ok(frames)
-    }
-
-    fn replay_cache(&self, app: &App, cache: &mut cache::Cache, channel: &ChannelName) -> String {
-        if let Some(msg) = cache.get(channel) {
-            return msg.pusher_frame().to_string();
-        }
-        if cache.first_miss(channel) {
-            self.emit(
-                app,
-                HookEvent::CacheMiss {
-                    channel: channel.clone(),
-                },
-            );
-        }
-        server::cache_miss(channel.as_str())
-    }
-
-    /// Removes `socket` from `channel`; returns whether it was subscribed.
-    pub fn unsubscribe(&self, app: &App, channel: &ChannelName, socket: SocketId) -> bool {
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        let Some(app_state) = state.apps.get_mut(&app.id) else {
-            return false;
-        };
-        self.leave(app, app_state, &mut state.owed_counts, channel, socket)
-    }
-
-    /// Removes `socket` from `channel`, reporting the member and channel transitions it causes.
-    fn leave(
-        &self,
-        app: &App,
-        app_state: &mut AppState,
-        owed: &mut HashSet<(AppId, ChannelName)>,
-        channel: &ChannelName,
-        socket: SocketId,
-    ) -> bool {
-        let Some(entry) = app_state.channels.get_mut(channel) else {
-            return false;
-        };
-        let Some(sub) = entry.subscribers.remove(&socket) else {
-            return false;
-        };
-        if let Some(user) = sub.user {
-            if entry.remove_member(channel, &user) {
-                self.emit(
-                    app,
-                    HookEvent::MemberRemoved {
-                        channel: channel.clone(),
-                        user_id: user,
-                    },
-                );
-            }
-        }
-        if entry.subscribers.is_empty() {
-            app_state.channels.remove(channel);
-            self.emit(
-                app,
-                HookEvent::ChannelVacated {
-                    channel: channel.clone(),
-                },
-            );
-        } else {
-            self.count_changed(app, entry, owed, channel);
-        }
-        true
-    }
-
-    /// Queues `msg` for every subscriber of `channel` but `except`; returns how many got it.
-    pub fn publish(
+    /// Queues `msg` for every local subscriber of `channel` but `except`; returns how many got it.
+    fn deliver(
         &self,
         app: &AppId,
         channel: &ChannelName,
@@ -274,7 +138,23 @@ impl Registry {
         entry.send(msg, except)
     }
 
-    /// Publishes an HTTP API event, keeping it as the channel's cached event on cache channels.
+    /// Publishes a client event to every node; returns how many local subscribers got it.
+    pub fn publish_client_event(
+        &self,
+        app: &App,
+        channel: &ChannelName,
+        msg: &Arc<Broadcast>,
+        sender: SocketId,
+        wire: impl FnOnce(NodeId) -> Publish,
+    ) -> usize {
+        if self.cluster.is_clustered() {
+            self.cluster.send(Wire::Publish(wire(self.cluster.node())));
+        }
+        self.deliver(&app.id, channel, msg, Some(sender))
+    }
+
+    /// Publishes an HTTP API event on every node, keeping it as the channel's cached event on cache
+    /// channels; returns how many local subscribers got it.
     pub fn publish_api(
         &self,
         app: &App,
@@ -283,49 +163,98 @@ impl Registry {
         data: &str,
         except: Option<SocketId>,
     ) -> usize {
-        let payload = Payload::Text(data.to_owned());
+        if self.cluster.is_clustered() {
+            let wire = Publish {
+                node: self.cluster.node(),
+                app: app.id.to_string(),
+                channel: channel.to_string(),
+                event: event.to_owned(),
+                text: Some(data.to_owned()),
+                json: None,
+                user_id: None,
+                except: except.map(|s| s.to_string()),
+            };
+            self.cluster.send(Wire::Publish(wire));
+        }
+        self.publish_local(app, channel, event, Payload::Text(data.to_owned()), except)
+    }
+
+    fn publish_local(
+        &self,
+        app: &App,
+        channel: &ChannelName,
+        event: &str,
+        payload: Payload,
+        except: Option<SocketId>,
+    ) -> usize {
+        let data = match &payload {
+            Payload::Text(text) => Some(Arc::<str>::from(text.as_str())),
+            Payload::Json(_) | Payload::Empty => None,
+        };
         let msg = Arc::new(Broadcast::event(
             channel.clone(),
             event.to_owned(),
             payload,
             None,
         ));
-        if channel.is_cache() {
+        if let (true, Some(data)) = (channel.is_cache(), data) {
             let mut state = self.lock();
             let app_state = state.apps.entry(app.id.clone()).or_default();
-            let ttl = Duration::from_secs(app.config.cache_ttl);
-            app_state
-                .cache
-                .store(channel, msg.clone(), Arc::from(data), ttl);
+            app_state.cache.store(
+                channel,
+                msg.clone(),
+                data,
+                Duration::from_secs(app.config.cache_ttl),
+            );
         }
-        self.publish(&app.id, channel, &msg, except)
+        self.deliver(&app.id, channel, &msg, except)
     }
 
-    /// Signs `socket` in; returns the watchlist status frame to send it, if it watches anyone.
-    pub fn sign_in(
-        &self,
-        app: &App,
-        socket: SocketId,
-        user: &User,
-        outbox: &Outbox,
-    ) -> Option<String> {
-        let mut state = self.lock();
-        state
-            .apps
-            .entry(app.id.clone())
-            .or_default()
-            .users
-            .sign_in(socket, user, outbox)
+    /// Closes every connection signed in as `user`, on every node; returns how many were here.
+    pub fn terminate(&self, app: &App, user: &str) -> usize {
+        self.cluster.send(Wire::Terminate {
+            node: self.cluster.node(),
+            app: app.id.to_string(),
+            user: user.to_owned(),
+        });
+        self.terminate_local(&app.id, user)
     }
 
-    /// Closes every connection signed in as `user`; returns how many.
-    pub fn terminate(&self, app: &AppId, user: &str) -> usize {
+    fn terminate_local(&self, app: &AppId, user: &str) -> usize {
         let state = self.lock();
         state.apps.get(app).map_or(0, |a| a.users.terminate(user))
     }
 
+    /// This node's id.
+    #[must_use]
+    pub const fn node(&self) -> NodeId {
+        self.cluster.node()
+    }
+
+    /// Sends a message to the other nodes.
+    pub fn send(&self, wire: Wire) {
+        self.cluster.send(wire);
+    }
+
+    fn delta(&self, app: &App, change: Change) {
+        if self.cluster.is_clustered() {
+            self.cluster.send(Wire::Delta {
+                node: self.cluster.node(),
+                app: app.id.to_string(),
+                change,
+            });
+        }
+    }
+
+    /// Marks a clustered node as shutting down (see `leaving`).
+    pub fn begin_leaving(&self) {
+        self.leaving.store(true, Ordering::Relaxed);
+    }
+
     fn emit(&self, app: &App, event: HookEvent) {
-        self.webhooks.emit(&app.id, event);
+        if !self.leaving.load(Ordering::Relaxed) {
+            self.webhooks.emit(&app.id, event);
+        }
     }
 }
 

@@ -1,9 +1,11 @@
 //! Read-only questions the HTTP API and sessions ask the registry: counts, channel lists, members,
-//! cached events and who a socket is.
+//! cached events and who a socket is. Counts and lists are cluster-wide (local plus the replicas of
+//! the other nodes).
+
+use std::collections::{HashMap, HashSet};
 
 use resso_protocol::{AppId, ChannelName, SocketId, UserId};
 
-use super::channel::Channel;
 use super::{Cached, Counts, Registry};
 
 impl Registry {
@@ -22,46 +24,54 @@ impl Registry {
         state.apps.get(app)?.users.user_of(socket).cloned()
     }
 
-    /// Counts for one channel; zero when nobody is subscribed.
+    /// Counts for one channel across the cluster; zero when nobody is subscribed.
     #[must_use]
     pub fn counts(&self, app: &AppId, channel: &str) -> Counts {
         let state = self.lock();
-        let entry = state.apps.get(app).and_then(|a| a.channels.get(channel));
-        entry
-            .map(|c| Counts {
-                subscriptions: c.subscribers.len(),
-                users: c.members.len(),
-            })
-            .unwrap_or_default()
+        let local = state.apps.get(app).and_then(|a| a.channels.get(channel));
+        let mut users: HashSet<&UserId> = local
+            .map(|c| c.members.keys().collect())
+            .unwrap_or_default();
+        users.extend(state.remote.members(app, channel).map(|(id, _)| id));
+        let here = local.map_or(0, |c| c.subscribers.len());
+        Counts {
+            subscriptions: here + state.remote.subscribers(app, channel),
+            users: users.len(),
+        }
     }
 
-    /// Every occupied channel whose name starts with `prefix`, with its counts.
+    /// Every channel occupied anywhere in the cluster whose name starts with `prefix`, with counts.
     #[must_use]
     pub fn channels(&self, app: &AppId, prefix: &str) -> Vec<(ChannelName, Counts)> {
-        let state = self.lock();
-        let Some(app_state) = state.apps.get(app) else {
-            return Vec::new();
+        let names: HashSet<ChannelName> = {
+            let state = self.lock();
+            let local = state
+                .apps
+                .get(app)
+                .into_iter()
+                .flat_map(|a| a.channels.keys());
+            local
+                .chain(state.remote.channel_names(app))
+                .filter(|n| n.as_str().starts_with(prefix))
+                .cloned()
+                .collect()
         };
-        let counts = |c: &Channel| Counts {
-            subscriptions: c.subscribers.len(),
-            users: c.members.len(),
-        };
-        app_state
-            .channels
-            .iter()
-            .filter(|(name, _)| name.as_str().starts_with(prefix))
-            .map(|(name, c)| (name.clone(), counts(c)))
+        names
+            .into_iter()
+            .map(|name| (name.clone(), self.counts(app, name.as_str())))
             .collect()
     }
 
-    /// The distinct users present in `channel`.
+    /// The distinct users present in `channel` across the cluster.
     #[must_use]
     pub fn users(&self, app: &AppId, channel: &str) -> Vec<UserId> {
         let state = self.lock();
-        let entry = state.apps.get(app).and_then(|a| a.channels.get(channel));
-        entry
-            .map(|c| c.members.keys().cloned().collect())
-            .unwrap_or_default()
+        let mut users: HashMap<&UserId, ()> = HashMap::new();
+        if let Some(c) = state.apps.get(app).and_then(|a| a.channels.get(channel)) {
+            users.extend(c.members.keys().map(|id| (id, ())));
+        }
+        users.extend(state.remote.members(app, channel).map(|(id, _)| (id, ())));
+        users.into_keys().cloned().collect()
     }
 
     /// The cached event of a cache channel, with its remaining TTL.

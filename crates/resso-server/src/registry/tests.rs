@@ -1,6 +1,7 @@
 use super::*;
 use crate::config::AppConfig;
 use crate::outbox::{outbox, Inbox};
+use resso_protocol::presence::Member;
 use resso_protocol::Limits;
 
 fn app() -> App {
@@ -170,5 +171,105 @@ fn watchlists_follow_signins() {
             .as_str(),
         "alice"
     );
-    assert_eq!(reg.terminate(&app.id, "alice"), 1);
+    assert_eq!(reg.terminate(&app, "alice"), 1);
+}
+
+mod cluster {
+    use super::*;
+    use crate::cluster::wire::Wire;
+    use crate::config::{Backend, ClusterConfig};
+    use tokio::sync::mpsc;
+
+    fn node() -> (Registry, mpsc::Receiver<Wire>) {
+        let config = ClusterConfig {
+            backend: Backend::Redis,
+            url: Some("redis://x".into()),
+            ..Default::default()
+        };
+        let (handle, rx) = crate::cluster::handle(&config);
+        (Registry::new(Webhooks::disabled(), handle), rx.unwrap())
+    }
+
+    /// Delivers everything `from` sent to `to`, as the broker would.
+    fn pump(from: &mut mpsc::Receiver<Wire>, to: &Registry, apps: &crate::apps::Apps) {
+        while let Ok(wire) = from.try_recv() {
+            let text = serde_json::to_string(&wire).unwrap();
+            to.apply(serde_json::from_str(&text).unwrap(), apps);
+        }
+    }
+
+    #[test]
+    fn presence_spans_nodes_and_dies_with_a_node() {
+        let apps = crate::apps::Apps::new(&[AppConfig::development()]);
+        let app = apps.by_id("app-id").unwrap().clone();
+        let ((a, mut a_rx), (b, mut b_rx)) = (node(), node());
+        let ch = name("presence-room");
+        let (oa, mut ia) = outbox(1 << 20);
+        let (ob, mut ib) = outbox(1 << 20);
+        a.subscribe(&app, &ch, SocketId::new(1, 1), &oa, member("alice"))
+            .unwrap();
+        pump(&mut a_rx, &b, &apps);
+        let frames = b
+            .subscribe(&app, &ch, SocketId::new(2, 1), &ob, member("bob"))
+            .unwrap();
+        assert!(
+            frames[0].contains(r#"\"count\":2"#),
+            "bob sees alice on the other node: {frames:?}"
+        );
+        pump(&mut b_rx, &a, &apps);
+        let added = drain(&mut ia);
+        assert_eq!(added.len(), 1, "{added:?}");
+        assert!(added[0].contains("member_added") && added[0].contains("bob"));
+        assert_eq!(
+            a.counts(&app.id, "presence-room"),
+            Counts {
+                subscriptions: 2,
+                users: 2
+            }
+        );
+        // alice also connects on node b: no second member_added anywhere
+        b.subscribe(&app, &ch, SocketId::new(2, 2), &ob, member("alice"))
+            .unwrap();
+        pump(&mut b_rx, &a, &apps);
+        assert!(drain(&mut ia).is_empty());
+        assert!(drain(&mut ib).iter().all(|f| !f.contains("member_added")));
+        // node b dies: alice stays (still on a), bob goes
+        a.remove_node(b.node());
+        let removed = drain(&mut ia);
+        assert_eq!(removed.len(), 1, "{removed:?}");
+        assert!(removed[0].contains("member_removed") && removed[0].contains("bob"));
+        assert_eq!(
+            a.counts(&app.id, "presence-room"),
+            Counts {
+                subscriptions: 1,
+                users: 1
+            }
+        );
+    }
+
+    #[test]
+    fn events_cross_nodes_with_exclusion() {
+        let apps = crate::apps::Apps::new(&[AppConfig::development()]);
+        let app = apps.by_id("app-id").unwrap().clone();
+        let ((a, mut a_rx), (b, _b_rx)) = (node(), node());
+        let ch = name("news");
+        let (o1, mut i1) = outbox(1 << 20);
+        let (o2, mut i2) = outbox(1 << 20);
+        b.subscribe(&app, &ch, SocketId::new(2, 1), &o1, None)
+            .unwrap();
+        b.subscribe(&app, &ch, SocketId::new(2, 2), &o2, None)
+            .unwrap();
+        a.publish_api(&app, &ch, "e", "d", Some(SocketId::new(2, 2)));
+        pump(&mut a_rx, &b, &apps);
+        assert_eq!(
+            drain(&mut i1),
+            [r#"{"event":"e","channel":"news","data":"d"}"#]
+        );
+        assert!(drain(&mut i2).is_empty(), "excluded on the other node too");
+        assert_eq!(
+            a.channels(&app.id, "").len(),
+            0,
+            "a never heard b's deltas in this test"
+        );
+    }
 }

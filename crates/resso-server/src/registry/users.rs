@@ -26,12 +26,18 @@ struct Signed {
 
 impl Users {
     /// Signs `socket` in as `user`; returns the watchlist status to send it (`None` when it watches
-    /// nobody).
-    pub fn sign_in(&mut self, socket: SocketId, user: &User, outbox: &Outbox) -> Option<String> {
-        self.sign_out(socket);
+    /// nobody). `elsewhere` tells whether a user is online on another node.
+    pub fn sign_in(
+        &mut self,
+        socket: SocketId,
+        user: &User,
+        outbox: &Outbox,
+        elsewhere: &dyn Fn(&UserId) -> bool,
+    ) -> Option<String> {
+        self.sign_out(socket, elsewhere);
         let sockets = self.sockets.entry(user.id.clone()).or_default();
         sockets.insert(socket);
-        if sockets.len() == 1 {
+        if sockets.len() == 1 && !elsewhere(&user.id) {
             self.tell_watchers(&user.id, true);
         }
         for watched in &user.watchlist {
@@ -52,21 +58,25 @@ impl Users {
         let (online, offline): (Vec<&UserId>, Vec<&UserId>) = user
             .watchlist
             .iter()
-            .partition(|w| self.sockets.contains_key(*w));
+            .partition(|w| self.sockets.contains_key(*w) || elsewhere(w));
         Some(resso_protocol::server::watchlist_events(&online, &offline))
     }
 
-    /// Forgets `socket`'s signin, telling watchers when its user went offline.
-    pub fn sign_out(&mut self, socket: SocketId) {
-        let Some(signed) = self.signed.remove(&socket) else {
-            return;
-        };
+    /// Forgets `socket`'s signin, telling watchers when its user went offline; returns the user it
+    /// was signed in as.
+    pub fn sign_out(
+        &mut self,
+        socket: SocketId,
+        elsewhere: &dyn Fn(&UserId) -> bool,
+    ) -> Option<UserId> {
+        let signed = self.signed.remove(&socket)?;
         for watched in &signed.watchlist {
             remove_from(&mut self.watchers, watched, socket);
         }
-        if remove_from(&mut self.sockets, &signed.user, socket) {
+        if remove_from(&mut self.sockets, &signed.user, socket) && !elsewhere(&signed.user) {
             self.tell_watchers(&signed.user, false);
         }
+        Some(signed.user)
     }
 
     /// Closes every connection signed in as `user` with 4009; returns how many.
@@ -82,12 +92,23 @@ impl Users {
         sockets.len()
     }
 
+    /// Whether `user` has a signed-in connection here.
+    pub fn is_online(&self, user: &UserId) -> bool {
+        self.sockets.contains_key(user)
+    }
+
+    /// Signed-in users with their connection counts.
+    pub fn counts(&self) -> impl Iterator<Item = (&UserId, usize)> {
+        self.sockets.iter().map(|(u, s)| (u, s.len()))
+    }
+
     /// The user `socket` is signed in as.
     pub fn user_of(&self, socket: SocketId) -> Option<&UserId> {
         self.signed.get(&socket).map(|s| &s.user)
     }
 
-    fn tell_watchers(&self, user: &UserId, online: bool) {
+    /// Tells local watchers of `user` that it came online or went offline.
+    pub fn tell_watchers(&self, user: &UserId, online: bool) {
         let Some(watchers) = self.watchers.get(user) else {
             return;
         };

@@ -67,6 +67,7 @@ pub fn config() -> Config {
             ..ServerConfig::default()
         },
         apps: vec![app(MAIN), quiet, quota, origin, disabled],
+        ..Config::default()
     }
 }
 

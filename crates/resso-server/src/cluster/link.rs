@@ -1,0 +1,112 @@
+//! The task that owns the broker connection. It announces this node with a `Hello` carrying a full
+//! snapshot, then forwards outbound messages and applies inbound ones. When the broker goes away it
+//! logs, keeps the node serving its local clients, reconnects with exponential backoff, throws away
+//! the deltas queued meanwhile (the fresh snapshot supersedes them) and announces itself again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::wire::Wire;
+use super::{nats, redis};
+use crate::apps::Apps;
+use crate::registry::Registry;
+
+const BACKOFF_MIN: Duration = Duration::from_millis(200);
+const BACKOFF_MAX: Duration = Duration::from_secs(10);
+
+/// Which broker, and the channel or subject the cluster talks on.
+#[derive(Debug, Clone)]
+pub enum Broker {
+    Redis { url: String, channel: String },
+    Nats { url: String, subject: String },
+}
+
+/// Why a broker session ended.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("redis: {0}")]
+    Redis(#[from] ::redis::RedisError),
+    #[error("nats: {0}")]
+    Nats(String),
+    #[error("the broker closed the subscription")]
+    Closed,
+}
+
+/// What a connected broker session needs from the link.
+pub struct Session<'a> {
+    pub outbound: &'a mut mpsc::Receiver<Wire>,
+    pub registry: &'a Registry,
+    pub apps: &'a Apps,
+    pub shutdown: &'a CancellationToken,
+}
+
+impl Session<'_> {
+    /// Applies one inbound payload; malformed payloads are logged and skipped.
+    pub fn inbound(&self, payload: &[u8]) {
+        match serde_json::from_slice::<Wire>(payload) {
+            Ok(wire) => self.registry.apply(wire, self.apps),
+            Err(e) => tracing::warn!("ignoring a malformed cluster message: {e}"),
+        }
+    }
+
+    /// The announcement to send first on every (re)connect, after dropping stale queued messages.
+    pub fn hello(&mut self) -> Vec<u8> {
+        while self.outbound.try_recv().is_ok() {}
+        let hello = Wire::Hello {
+            node: self.registry.node(),
+            snapshot: self.registry.snapshot(),
+        };
+        encode(&hello)
+    }
+
+    /// The goodbye to send on shutdown; from now on the other nodes fire this node's webhooks.
+    pub fn bye(&self) -> Vec<u8> {
+        self.registry.begin_leaving();
+        encode(&Wire::Bye {
+            node: self.registry.node(),
+        })
+    }
+}
+
+/// Serializes a message for the broker.
+#[must_use]
+pub fn encode(wire: &Wire) -> Vec<u8> {
+    serde_json::to_vec(wire).expect("cluster messages serialize")
+}
+
+/// Runs the link until shutdown.
+pub async fn run(
+    broker: Broker,
+    mut outbound: mpsc::Receiver<Wire>,
+    registry: Registry,
+    apps: Arc<Apps>,
+    shutdown: CancellationToken,
+) {
+    let mut delay = BACKOFF_MIN;
+    loop {
+        let session = Session {
+            outbound: &mut outbound,
+            registry: &registry,
+            apps: &apps,
+            shutdown: &shutdown,
+        };
+        let result = match &broker {
+            Broker::Redis { url, channel } => redis::serve(url, channel, session).await,
+            Broker::Nats { url, subject } => nats::serve(url, subject, session).await,
+        };
+        match result {
+            Ok(()) => return,
+            Err(e) => tracing::warn!(
+                "cluster broker unavailable ({e}); serving local clients, retrying in {delay:?}"
+            ),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(delay) => {}
+        }
+        delay = (delay * 2).min(BACKOFF_MAX);
+    }
+}

@@ -1,0 +1,63 @@
+//! The NATS broker: core pub/sub on the subject `{prefix}resso-cluster`. The client library
+//! reconnects by itself; this module turns its connection events into the link's rules — while
+//! disconnected nothing is published (no stale deltas), and on reconnect the node announces itself
+//! again with a fresh snapshot.
+
+use async_nats::{ConnectOptions, Event};
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use super::link::{encode, LinkError, Session};
+
+fn nats_error(e: impl std::fmt::Display) -> LinkError {
+    LinkError::Nats(e.to_string())
+}
+
+/// Serves the NATS connection until shutdown (`Ok`) or a failure to connect (`Err`).
+pub async fn serve(url: &str, subject: &str, mut session: Session<'_>) -> Result<(), LinkError> {
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let options = ConnectOptions::new()
+        .retry_on_initial_connect()
+        .event_callback(move |event| {
+            let tx = events_tx.clone();
+            async move {
+                let _ = tx.send(event);
+            }
+        });
+    let client = options.connect(url).await.map_err(nats_error)?;
+    let mut messages = client
+        .subscribe(subject.to_owned())
+        .await
+        .map_err(nats_error)?;
+    let mut up = false;
+    loop {
+        tokio::select! {
+            () = session.shutdown.cancelled() => {
+                let _ = client.publish(subject.to_owned(), session.bye().into()).await;
+                let _ = client.flush().await;
+                return Ok(());
+            }
+            Some(event) = events.recv() => match event {
+                Event::Connected => {
+                    up = true;
+                    tracing::info!("cluster: connected to nats, subject {subject:?}");
+                    client.publish(subject.to_owned(), session.hello().into()).await.map_err(nats_error)?;
+                }
+                Event::Disconnected => {
+                    up = false;
+                    tracing::warn!("cluster: nats disconnected; serving local clients, reconnecting");
+                }
+                other => tracing::debug!("cluster: nats event {other}"),
+            },
+            msg = messages.next() => {
+                let msg = msg.ok_or(LinkError::Closed)?;
+                session.inbound(&msg.payload);
+            }
+            Some(wire) = session.outbound.recv() => {
+                if up {
+                    client.publish(subject.to_owned(), encode(&wire).into()).await.map_err(nats_error)?;
+                }
+            }
+        }
+    }
+}

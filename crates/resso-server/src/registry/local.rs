@@ -1,0 +1,293 @@
+//! Changes made by this node's own connections: subscribe, unsubscribe, disconnect, signin. Each
+//! decides its transitions (occupied, member added, …) against the cluster-wide view, tells local
+//! subscribers and webhooks, and sends the other nodes a delta.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use resso_protocol::presence::Member;
+use resso_protocol::user::User;
+use resso_protocol::{server, AppId, ChannelName, SocketId, UserId};
+
+use super::channel::{Channel, Subscriber};
+use super::remote::Remote;
+use super::{cache, AppState, Refusal, Registry};
+use crate::apps::App;
+use crate::broadcast::Broadcast;
+use crate::cluster::wire::{Change, MemberWire};
+use crate::outbox::Outbox;
+use crate::webhooks::HookEvent;
+
+impl Registry {
+    /// Removes a closed connection from its `channels`, its signin, and the app's count.
+    pub fn disconnect<'a>(
+        &self,
+        app: &App,
+        socket: SocketId,
+        channels: impl IntoIterator<Item = &'a ChannelName>,
+    ) {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let Some(app_state) = state.apps.get_mut(&app.id) else {
+            return;
+        };
+        for channel in channels {
+            self.leave(
+                app,
+                app_state,
+                &state.remote,
+                &mut state.owed_counts,
+                channel,
+                socket,
+            );
+        }
+        let remote = &state.remote;
+        if let Some(user) = app_state
+            .users
+            .sign_out(socket, &|u| remote.online(&app.id, u))
+        {
+            self.delta(
+                app,
+                Change::SignedOut {
+                    user: user.to_string(),
+                },
+            );
+        }
+        app_state.connections = app_state.connections.saturating_sub(1);
+    }
+
+    /// Adds `socket` to `channel` (idempotently) and returns the frames to send it:
+    /// `subscription_succeeded`, then the cached event or `pusher:cache_miss` on cache channels.
+    /// For presence, `member` is who the socket is.
+    ///
+    /// # Errors
+    /// [`Refusal`] when the channel cannot take this subscriber.
+    pub fn subscribe(
+        &self,
+        app: &App,
+        channel: &ChannelName,
+        socket: SocketId,
+        outbox: &Outbox,
+        member: Option<Member>,
+    ) -> Result<Vec<String>, Refusal> {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let remote = &state.remote;
+        let app_state = state.apps.entry(app.id.clone()).or_default();
+        let entry = app_state.channels.entry(channel.clone()).or_default();
+        let fresh = !entry.subscribers.contains_key(&socket);
+        if let Some(m) = member.as_ref().filter(|_| fresh) {
+            let limit = app.config.limits.presence_members;
+            if is_full(entry, remote, &app.id, channel, &m.user_id, limit) {
+                if entry.subscribers.is_empty() {
+                    app_state.channels.remove(channel);
+                }
+                return Err(Refusal::PresenceFull(limit));
+            }
+        }
+        if fresh {
+            self.join(app, entry, remote, channel, socket, outbox, member);
+            self.count_changed(app, entry, &mut state.owed_counts, channel);
+        }
+        let mut frames =
+            vec![entry.succeeded_frame(channel, remote.members(&app.id, channel.as_str()))];
+        if channel.is_cache() {
+            frames.push(self.replay_cache(app, &mut app_state.cache, channel));
+        }
+        Ok(frames)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn join(
+        &self,
+        app: &App,
+        entry: &mut Channel,
+        remote: &Remote,
+        channel: &ChannelName,
+        socket: SocketId,
+        outbox: &Outbox,
+        member: Option<Member>,
+    ) {
+        let occupied =
+            entry.subscribers.is_empty() && remote.subscribers(&app.id, channel.as_str()) == 0;
+        let user = member.as_ref().map(|m| m.user_id.clone());
+        if let Some(m) = &member {
+            if entry.add_member(m) && !remote.has_member(&app.id, channel.as_str(), &m.user_id) {
+                let msg = Arc::new(Broadcast::member_added(
+                    channel.clone(),
+                    m.user_id.clone(),
+                    m.user_info.clone(),
+                ));
+                entry.send(&msg, Some(socket));
+                self.emit(
+                    app,
+                    HookEvent::MemberAdded {
+                        channel: channel.clone(),
+                        user_id: m.user_id.clone(),
+                    },
+                );
+            }
+        }
+        entry.subscribers.insert(
+            socket,
+            Subscriber {
+                outbox: outbox.clone(),
+                user,
+            },
+        );
+        if occupied {
+            self.emit(
+                app,
+                HookEvent::ChannelOccupied {
+                    channel: channel.clone(),
+                },
+            );
+        }
+        let member = member.map(|m| MemberWire {
+            user: m.user_id.to_string(),
+            info: m.user_info,
+        });
+        self.delta(
+            app,
+            Change::Subscribed {
+                channel: channel.to_string(),
+                member,
+            },
+        );
+    }
+
+    fn replay_cache(&self, app: &App, cache: &mut cache::Cache, channel: &ChannelName) -> String {
+        if let Some(msg) = cache.get(channel) {
+            return msg.pusher_frame().to_string();
+        }
+        if cache.first_miss(channel) {
+            self.emit(
+                app,
+                HookEvent::CacheMiss {
+                    channel: channel.clone(),
+                },
+            );
+        }
+        server::cache_miss(channel.as_str())
+    }
+
+    /// Removes `socket` from `channel`; returns whether it was subscribed.
+    pub fn unsubscribe(&self, app: &App, channel: &ChannelName, socket: SocketId) -> bool {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let Some(app_state) = state.apps.get_mut(&app.id) else {
+            return false;
+        };
+        self.leave(
+            app,
+            app_state,
+            &state.remote,
+            &mut state.owed_counts,
+            channel,
+            socket,
+        )
+    }
+
+    /// Removes `socket` from `channel`, reporting the member and channel transitions it causes.
+    fn leave(
+        &self,
+        app: &App,
+        app_state: &mut AppState,
+        remote: &Remote,
+        owed: &mut HashSet<(AppId, ChannelName)>,
+        channel: &ChannelName,
+        socket: SocketId,
+    ) -> bool {
+        let Some(entry) = app_state.channels.get_mut(channel) else {
+            return false;
+        };
+        let Some(sub) = entry.subscribers.remove(&socket) else {
+            return false;
+        };
+        let user = sub.user.as_ref().map(ToString::to_string);
+        if let Some(user) = sub.user {
+            if entry.remove_member(&user) && !remote.has_member(&app.id, channel.as_str(), &user) {
+                entry.send(
+                    &Arc::new(Broadcast::member_removed(channel.clone(), user.clone())),
+                    None,
+                );
+                self.emit(
+                    app,
+                    HookEvent::MemberRemoved {
+                        channel: channel.clone(),
+                        user_id: user,
+                    },
+                );
+            }
+        }
+        self.delta(
+            app,
+            Change::Unsubscribed {
+                channel: channel.to_string(),
+                user,
+            },
+        );
+        if !entry.subscribers.is_empty() {
+            self.count_changed(app, entry, owed, channel);
+            return true;
+        }
+        app_state.channels.remove(channel);
+        if remote.subscribers(&app.id, channel.as_str()) == 0 {
+            self.emit(
+                app,
+                HookEvent::ChannelVacated {
+                    channel: channel.clone(),
+                },
+            );
+        }
+        true
+    }
+
+    /// Signs `socket` in; returns the watchlist status frame to send it, if it watches anyone.
+    pub fn sign_in(
+        &self,
+        app: &App,
+        socket: SocketId,
+        user: &User,
+        outbox: &Outbox,
+    ) -> Option<String> {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let remote = &state.remote;
+        let elsewhere = |u: &UserId| remote.online(&app.id, u);
+        let users = &mut state.apps.entry(app.id.clone()).or_default().users;
+        if let Some(previous) = users.sign_out(socket, &elsewhere) {
+            self.delta(
+                app,
+                Change::SignedOut {
+                    user: previous.to_string(),
+                },
+            );
+        }
+        let status = users.sign_in(socket, user, outbox, &elsewhere);
+        self.delta(
+            app,
+            Change::SignedIn {
+                user: user.id.to_string(),
+            },
+        );
+        status
+    }
+}
+
+/// Whether a new user would pass the presence limit, counting members on every node.
+fn is_full(
+    entry: &Channel,
+    remote: &Remote,
+    app: &AppId,
+    channel: &ChannelName,
+    user: &UserId,
+    limit: usize,
+) -> bool {
+    if entry.members.contains_key(user) || remote.has_member(app, channel.as_str(), user) {
+        return false;
+    }
+    let mut users: HashSet<&UserId> = entry.members.keys().collect();
+    users.extend(remote.members(app, channel.as_str()).map(|(id, _)| id));
+    users.len() >= limit
+}

@@ -1,0 +1,266 @@
+//! What the other nodes of a cluster hold: a replica per node of its subscriber counts, presence
+//! members, signed-in users and connection counts, kept current by the deltas, heartbeats and
+//! snapshots of [`crate::cluster`]. The registry adds it to its local state to answer with
+//! cluster-wide truth; with no cluster it stays empty.
+
+use std::collections::HashMap;
+
+use resso_protocol::{AppId, ChannelName, Limits, UserId};
+use serde_json::value::RawValue;
+use tokio::time::Instant;
+
+use crate::cluster::wire::{AppSnapshot, Change, NodeId, Snapshot};
+
+#[derive(Default)]
+pub(super) struct Remote {
+    nodes: HashMap<NodeId, Node>,
+}
+
+struct Node {
+    last_seen: Instant,
+    apps: HashMap<AppId, AppReplica>,
+}
+
+#[derive(Default)]
+pub(super) struct AppReplica {
+    connections: u64,
+    pub channels: HashMap<ChannelName, ChannelReplica>,
+    pub users: HashMap<UserId, usize>,
+}
+
+#[derive(Default)]
+pub(super) struct ChannelReplica {
+    pub subscribers: usize,
+    pub members: HashMap<UserId, (Option<Box<RawValue>>, usize)>,
+}
+
+/// Channel names from other nodes are taken as they come (they were validated there).
+fn channel(name: &str) -> Option<ChannelName> {
+    let limits = Limits {
+        channel_name: usize::MAX,
+        ..Limits::default()
+    };
+    ChannelName::parse(name, &limits).ok()
+}
+
+impl Remote {
+    fn apps<'a>(&'a self, app: &'a AppId) -> impl Iterator<Item = &'a AppReplica> + 'a {
+        self.nodes.values().filter_map(move |n| n.apps.get(app))
+    }
+
+    /// Live node ids.
+    pub fn node_ids(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.nodes.keys().copied()
+    }
+
+    pub fn subscribers(&self, app: &AppId, channel: &str) -> usize {
+        self.apps(app)
+            .filter_map(|a| a.channels.get(channel))
+            .map(|c| c.subscribers)
+            .sum()
+    }
+
+    pub fn has_member(&self, app: &AppId, channel: &str, user: &UserId) -> bool {
+        self.apps(app)
+            .filter_map(|a| a.channels.get(channel))
+            .any(|c| c.members.contains_key(user))
+    }
+
+    /// The info of a member present on some other node.
+    pub fn member_info(
+        &self,
+        app: &AppId,
+        channel: &str,
+        user: &UserId,
+    ) -> Option<Option<Box<RawValue>>> {
+        self.apps(app)
+            .filter_map(|a| a.channels.get(channel)?.members.get(user))
+            .map(|(info, _)| info.clone())
+            .next()
+    }
+
+    /// Members present on other nodes (may repeat a user present on several).
+    pub fn members<'a>(
+        &'a self,
+        app: &'a AppId,
+        channel: &'a str,
+    ) -> impl Iterator<Item = (&'a UserId, Option<&'a RawValue>)> + 'a {
+        self.apps(app)
+            .filter_map(move |a| a.channels.get(channel))
+            .flat_map(|c| {
+                c.members
+                    .iter()
+                    .map(|(id, (info, _))| (id, info.as_deref()))
+            })
+    }
+
+    pub fn online(&self, app: &AppId, user: &UserId) -> bool {
+        self.apps(app).any(|a| a.users.contains_key(user))
+    }
+
+    pub fn connections(&self, app: &AppId) -> u64 {
+        self.apps(app).map(|a| a.connections).sum()
+    }
+
+    /// Occupied channel names on other nodes.
+    pub fn channel_names<'a>(
+        &'a self,
+        app: &'a AppId,
+    ) -> impl Iterator<Item = &'a ChannelName> + 'a {
+        self.apps(app).flat_map(|a| a.channels.keys())
+    }
+
+    /// Every app replica of one node.
+    pub fn node_apps(&self, node: NodeId) -> impl Iterator<Item = (&AppId, &AppReplica)> {
+        self.nodes
+            .get(&node)
+            .into_iter()
+            .flat_map(|n| n.apps.iter())
+    }
+
+    pub fn is_known(&self, node: NodeId) -> bool {
+        self.nodes.contains_key(&node)
+    }
+
+    pub fn heartbeat(&mut self, node: NodeId, connections: HashMap<String, u64>) {
+        let Some(entry) = self.nodes.get_mut(&node) else {
+            return;
+        };
+        entry.last_seen = Instant::now();
+        for (app, count) in connections {
+            entry
+                .apps
+                .entry(AppId::from(app.as_str()))
+                .or_default()
+                .connections = count;
+        }
+    }
+
+    /// Applies a delta from `node` (a node not yet known is created).
+    pub fn apply(&mut self, node: NodeId, app: &AppId, change: &Change) {
+        let entry = self.nodes.entry(node).or_insert_with(|| Node {
+            last_seen: Instant::now(),
+            apps: HashMap::new(),
+        });
+        entry.last_seen = Instant::now();
+        let replica = entry.apps.entry(app.clone()).or_default();
+        replica.apply(change);
+    }
+
+    /// Replaces everything known of `node` with its snapshot.
+    pub fn replace(&mut self, node: NodeId, snapshot: Snapshot) {
+        let apps = snapshot
+            .apps
+            .into_iter()
+            .map(|(id, s)| (AppId::from(id.as_str()), AppReplica::from_snapshot(s)))
+            .collect();
+        self.nodes.insert(
+            node,
+            Node {
+                last_seen: Instant::now(),
+                apps,
+            },
+        );
+    }
+
+    pub fn remove(&mut self, node: NodeId) -> bool {
+        self.nodes.remove(&node).is_some()
+    }
+
+    /// Nodes not heard from within `timeout`.
+    pub fn expired(&self, timeout: std::time::Duration) -> Vec<NodeId> {
+        let now = Instant::now();
+        self.nodes
+            .iter()
+            .filter(|(_, n)| now.duration_since(n.last_seen) > timeout)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+}
+
+impl AppReplica {
+    fn apply(&mut self, change: &Change) {
+        match change {
+            Change::Subscribed {
+                channel: name,
+                member,
+            } => {
+                let Some(name) = channel(name) else { return };
+                let entry = self.channels.entry(name).or_default();
+                entry.subscribers += 1;
+                if let Some(m) = member {
+                    let slot = entry
+                        .members
+                        .entry(UserId::from(m.user.as_str()))
+                        .or_insert_with(|| (m.info.clone(), 0));
+                    slot.1 += 1;
+                }
+            }
+            Change::Unsubscribed {
+                channel: name,
+                user,
+            } => self.unsubscribed(name, user.as_deref()),
+            Change::SignedIn { user } => {
+                *self.users.entry(UserId::from(user.as_str())).or_default() += 1
+            }
+            Change::SignedOut { user } => {
+                let id = UserId::from(user.as_str());
+                if let Some(count) = self.users.get_mut(&id) {
+                    *count -= 1;
+                    if *count == 0 {
+                        self.users.remove(&id);
+                    }
+                }
+            }
+        }
+    }
+
+    fn unsubscribed(&mut self, name: &str, user: Option<&str>) {
+        let Some(entry) = self.channels.get_mut(name) else {
+            return;
+        };
+        entry.subscribers = entry.subscribers.saturating_sub(1);
+        if let Some(user) = user.map(UserId::from) {
+            if let Some(slot) = entry.members.get_mut(&user) {
+                slot.1 -= 1;
+                if slot.1 == 0 {
+                    entry.members.remove(&user);
+                }
+            }
+        }
+        if entry.subscribers == 0 {
+            self.channels.remove(name);
+        }
+    }
+
+    fn from_snapshot(s: AppSnapshot) -> Self {
+        let channels = s
+            .channels
+            .into_iter()
+            .filter_map(|(name, c)| {
+                let members = c
+                    .members
+                    .into_iter()
+                    .map(|(m, n)| (UserId::from(m.user.as_str()), (m.info, n)))
+                    .collect();
+                Some((
+                    channel(&name)?,
+                    ChannelReplica {
+                        subscribers: c.subscribers,
+                        members,
+                    },
+                ))
+            })
+            .collect();
+        let users = s
+            .users
+            .into_iter()
+            .map(|(u, n)| (UserId::from(u.as_str()), n))
+            .collect();
+        Self {
+            connections: s.connections,
+            channels,
+            users,
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! Applying what other nodes say. Every change to the replica of another node is bracketed by a
+//! look at the cluster-wide truth of the keys it touches (is this user present in this channel, is
+//! this channel occupied, is this user online) before and after; where the truth flips, local
+//! subscribers and watchers are told. When a node dies, the lowest-numbered live node also fires the
+//! webhooks for what vanished with it — so each is fired once, by one node.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use resso_protocol::{AppId, ChannelName, SocketId, UserId};
+
+use super::remote::Remote;
+use super::{Registry, State};
+use crate::apps::Apps;
+use crate::broadcast::{Broadcast, Payload};
+use crate::cluster::wire::{
+    AppSnapshot, Change, ChannelSnapshot, MemberWire, NodeId, Publish, Snapshot, Wire,
+};
+use crate::webhooks::HookEvent;
+
+/// The keys whose cluster-wide truth a change may flip.
+#[derive(Default)]
+struct Keys {
+    members: Vec<(AppId, ChannelName, UserId)>,
+    channels: Vec<(AppId, ChannelName)>,
+    users: Vec<(AppId, UserId)>,
+}
+
+/// Their truth at one moment.
+#[derive(PartialEq, Eq)]
+struct View {
+    members: Vec<bool>,
+    channels: Vec<bool>,
+    users: Vec<bool>,
+}
+
+impl Registry {
+    /// Applies a message from another node.
+    pub fn apply(&self, wire: Wire, apps: &Apps) {
+        if wire.node() == self.cluster.node() {
+            return; // our own echo
+        }
+        match wire {
+            Wire::Publish(publish) => self.apply_publish(publish, apps),
+            Wire::Delta { node, app, change } => {
+                let app = AppId::from(app.as_str());
+                let keys = change_keys(&app, &change);
+                self.change_remote(&keys, false, |remote| remote.apply(node, &app, &change));
+            }
+            Wire::Heartbeat { node, connections } => self.heartbeat(node, connections),
+            Wire::Hello { node, snapshot } => {
+                self.replace_node(node, snapshot);
+                self.cluster.send(Wire::State {
+                    node: self.cluster.node(),
+                    snapshot: self.snapshot(),
+                });
+            }
+            Wire::State { node, snapshot } => self.replace_node(node, snapshot),
+            Wire::Bye { node } => self.remove_node(node),
+            Wire::Terminate { app, user, .. } => {
+                self.terminate_local(&AppId::from(app.as_str()), &user);
+            }
+        }
+    }
+
+    fn apply_publish(&self, p: Publish, apps: &Apps) {
+        let Some(app) = apps.by_id(&p.app) else {
+            return;
+        };
+        let Ok(channel) = ChannelName::parse(&p.channel, &app.limits) else {
+            return;
+        };
+        let except = p.except.as_deref().and_then(|s| SocketId::parse(s).ok());
+        match (p.text, p.json) {
+            (Some(text), _) => {
+                self.publish_local(app, &channel, &p.event, Payload::Text(text), except);
+            }
+            (None, json) => {
+                let payload = json.map_or(Payload::Empty, Payload::Json);
+                let user = p.user_id.as_deref().map(UserId::from);
+                let msg = Arc::new(Broadcast::event(channel.clone(), p.event, payload, user));
+                self.deliver(&app.id, &channel, &msg, except);
+            }
+        }
+    }
+
+    fn heartbeat(&self, node: NodeId, connections: std::collections::HashMap<String, u64>) {
+        let mut state = self.lock();
+        if state.remote.is_known(node) {
+            state.remote.heartbeat(node, connections);
+            return;
+        }
+        drop(state);
+        // A node we lost track of (say, across a broker outage): ask everyone for their state.
+        self.cluster.send(Wire::Hello {
+            node: self.cluster.node(),
+            snapshot: self.snapshot(),
+        });
+    }
+
+    fn replace_node(&self, node: NodeId, snapshot: Snapshot) {
+        let mut keys = self.node_keys(node);
+        keys.extend(snapshot_keys(&snapshot));
+        self.change_remote(&keys, false, |remote| remote.replace(node, snapshot));
+    }
+
+    /// Forgets a node that left or died, telling local clients (and, on the leader, webhooks) what
+    /// vanished with it.
+    pub fn remove_node(&self, node: NodeId) {
+        let keys = self.node_keys(node);
+        self.change_remote(&keys, true, |remote| {
+            remote.remove(node);
+        });
+    }
+
+    /// Removes nodes silent for longer than `timeout`; returns them.
+    pub fn expire_nodes(&self, timeout: Duration) -> Vec<NodeId> {
+        let dead = self.lock().remote.expired(timeout);
+        for node in &dead {
+            tracing::warn!(
+                node,
+                "cluster node timed out: removing its connections' presence and channels"
+            );
+            self.remove_node(*node);
+        }
+        dead
+    }
+
+    /// This node's local state, for other nodes.
+    #[must_use]
+    pub fn snapshot(&self) -> Snapshot {
+        let state = self.lock();
+        let apps = state
+            .apps
+            .iter()
+            .map(|(id, a)| (id.to_string(), app_snapshot(a)))
+            .collect();
+        Snapshot { apps }
+    }
+
+    /// Connections per app here, for heartbeats.
+    #[must_use]
+    pub fn connection_counts(&self) -> std::collections::HashMap<String, u64> {
+        self.lock()
+            .apps
+            .iter()
+            .map(|(id, a)| (id.to_string(), a.connections))
+            .collect()
+    }
+
+    fn node_keys(&self, node: NodeId) -> Keys {
+        let state = self.lock();
+        let mut keys = Keys::default();
+        for (app, replica) in state.remote.node_apps(node) {
+            for (name, channel) in &replica.channels {
+                keys.channels.push((app.clone(), name.clone()));
+                keys.members.extend(
+                    channel
+                        .members
+                        .keys()
+                        .map(|u| (app.clone(), name.clone(), u.clone())),
+                );
+            }
+            keys.users
+                .extend(replica.users.keys().map(|u| (app.clone(), u.clone())));
+        }
+        keys
+    }
+
+    /// Runs `change` on the replica, then reacts to every key whose cluster-wide truth flipped.
+    fn change_remote(&self, keys: &Keys, departed: bool, change: impl FnOnce(&mut Remote)) {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let before = view(state, keys);
+        change(&mut state.remote);
+        let after = view(state, keys);
+        if before == after {
+            return;
+        }
+        let leader = departed && state.remote.node_ids().all(|n| n > self.cluster.node());
+        for (i, (app, channel, user)) in keys.members.iter().enumerate() {
+            if before.members[i] != after.members[i] {
+                self.member_flipped(state, (app, channel, user), after.members[i], leader);
+            }
+        }
+        for (i, (app, channel)) in keys.channels.iter().enumerate() {
+            if leader && before.channels[i] && !after.channels[i] {
+                self.webhooks.emit(
+                    app,
+                    HookEvent::ChannelVacated {
+                        channel: channel.clone(),
+                    },
+                );
+            }
+        }
+        for (i, (app, user)) in keys.users.iter().enumerate() {
+            if before.users[i] != after.users[i] {
+                if let Some(a) = state.apps.get(app) {
+                    a.users.tell_watchers(user, after.users[i]);
+                }
+            }
+        }
+    }
+
+    fn member_flipped(
+        &self,
+        state: &State,
+        (app, channel, user): (&AppId, &ChannelName, &UserId),
+        present: bool,
+        leader: bool,
+    ) {
+        if leader && !present {
+            self.webhooks.emit(
+                app,
+                HookEvent::MemberRemoved {
+                    channel: channel.clone(),
+                    user_id: user.clone(),
+                },
+            );
+        }
+        let Some(entry) = state.apps.get(app).and_then(|a| a.channels.get(channel)) else {
+            return;
+        };
+        let msg = if present {
+            let info = state
+                .remote
+                .member_info(app, channel.as_str(), user)
+                .flatten();
+            Broadcast::member_added(channel.clone(), user.clone(), info)
+        } else {
+            Broadcast::member_removed(channel.clone(), user.clone())
+        };
+        entry.send(&Arc::new(msg), None);
+    }
+}
+
+fn view(state: &State, keys: &Keys) -> View {
+    let local = |app: &AppId| state.apps.get(app);
+    let members = keys
+        .members
+        .iter()
+        .map(|(app, ch, user)| {
+            let here = local(app)
+                .and_then(|a| a.channels.get(ch))
+                .is_some_and(|c| c.members.contains_key(user));
+            here || state.remote.has_member(app, ch.as_str(), user)
+        })
+        .collect();
+    let channels = keys
+        .channels
+        .iter()
+        .map(|(app, ch)| {
+            local(app).is_some_and(|a| a.channels.contains_key(ch))
+                || state.remote.subscribers(app, ch.as_str()) > 0
+        })
+        .collect();
+    let users = keys
+        .users
+        .iter()
+        .map(|(app, user)| {
+            local(app).is_some_and(|a| a.users.is_online(user)) || state.remote.online(app, user)
+        })
+        .collect();
+    View {
+        members,
+        channels,
+        users,
+    }
+}
+
+impl Keys {
+    fn extend(&mut self, other: Self) {
+        self.members.extend(other.members);
+        self.channels.extend(other.channels);
+        self.users.extend(other.users);
+    }
+}
+
+fn change_keys(app: &AppId, change: &Change) -> Keys {
+    let mut keys = Keys::default();
+    let limits = resso_protocol::Limits {
+        channel_name: usize::MAX,
+        ..Default::default()
+    };
+    let parse = |name: &str| ChannelName::parse(name, &limits).ok();
+    match change {
+        Change::Subscribed { channel, member } => {
+            let Some(ch) = parse(channel) else {
+                return keys;
+            };
+            if let Some(m) = member {
+                keys.members
+                    .push((app.clone(), ch.clone(), UserId::from(m.user.as_str())));
+            }
+            keys.channels.push((app.clone(), ch));
+        }
+        Change::Unsubscribed { channel, user } => {
+            let Some(ch) = parse(channel) else {
+                return keys;
+            };
+            if let Some(u) = user {
+                keys.members
+                    .push((app.clone(), ch.clone(), UserId::from(u.as_str())));
+            }
+            keys.channels.push((app.clone(), ch));
+        }
+        Change::SignedIn { user } | Change::SignedOut { user } => {
+            keys.users.push((app.clone(), UserId::from(user.as_str())))
+        }
+    }
+    keys
+}
+
+fn snapshot_keys(snapshot: &Snapshot) -> Keys {
+    let mut keys = Keys::default();
+    for (app, s) in &snapshot.apps {
+        let app = AppId::from(app.as_str());
+        for (name, channel) in &s.channels {
+            let change = Change::Subscribed {
+                channel: name.clone(),
+                member: None,
+            };
+            keys.extend(change_keys(&app, &change));
+            for (m, _) in &channel.members {
+                let change = Change::Unsubscribed {
+                    channel: name.clone(),
+                    user: Some(m.user.clone()),
+                };
+                keys.members.extend(change_keys(&app, &change).members);
+            }
+        }
+        keys.users.extend(
+            s.users
+                .keys()
+                .map(|u| (app.clone(), UserId::from(u.as_str()))),
+        );
+    }
+    keys
+}
+
+fn app_snapshot(a: &super::AppState) -> AppSnapshot {
+    let channels = a
+        .channels
+        .iter()
+        .map(|(name, c)| {
+            let members = c
+                .members
+                .iter()
+                .map(|(id, p)| {
+                    (
+                        MemberWire {
+                            user: id.to_string(),
+                            info: p.info.clone(),
+                        },
+                        p.sockets,
+                    )
+                })
+                .collect();
+            (
+                name.to_string(),
+                ChannelSnapshot {
+                    subscribers: c.subscribers.len(),
+                    members,
+                },
+            )
+        })
+        .collect();
+    let users = a.users.counts().map(|(u, n)| (u.to_string(), n)).collect();
+    AppSnapshot {
+        connections: a.connections,
+        channels,
+        users,
+    }
+}
