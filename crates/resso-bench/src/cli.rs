@@ -1,0 +1,199 @@
+//! Command-line options: one scenario name plus flat options, most of them defaulted per scenario
+//! (see [`Args::subs`] and friends) and capped so that every run stays bounded.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+/// Most subscriber connections a run may open.
+pub const MAX_SUBS: usize = 100_000;
+/// Most publishes per second.
+pub const MAX_RATE: f64 = 50_000.0;
+/// Longest publishing phase (or idle hold), in seconds.
+pub const MAX_SECS: f64 = 300.0;
+
+/// Load generator for Pusher-protocol (v7) servers, loopback only.
+///
+/// Without --ws-url/--port/--server-cmd it starts the `resso` binary found next to its own
+/// executable on a free port. The payload's timestamps count from the harness's start; latency is
+/// measured from each publish's *scheduled* send time.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Args {
+    /// What to run.
+    #[arg(value_enum)]
+    pub scenario: Scenario,
+
+    /// WebSocket base URL of the server, e.g. ws://127.0.0.1:6001.
+    #[arg(long)]
+    pub ws_url: Option<String>,
+    /// HTTP API base URL [default: same host and port as the WebSocket].
+    #[arg(long)]
+    pub http_url: Option<String>,
+    /// Server host, used with --port.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Server port (with --server-cmd: don't read it from the server's stdout).
+    #[arg(long)]
+    pub port: Option<u16>,
+    #[arg(long, default_value = "app-id")]
+    pub app_id: String,
+    #[arg(long, default_value = "app-key")]
+    pub app_key: String,
+    #[arg(long, default_value = "app-secret")]
+    pub app_secret: String,
+
+    /// Start the server with `sh -c "exec CMD"` and stop it with SIGTERM at the end (set
+    /// variables with `env VAR=… cmd`, which keeps the pid).
+    #[arg(long)]
+    pub server_cmd: Option<String>,
+    /// Pid of an already running server, to read its CPU and RSS.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// Core the started server is pinned to (taskset).
+    #[arg(long, default_value_t = 0)]
+    pub server_core: usize,
+    /// Core the harness pins itself to.
+    #[arg(long, default_value_t = 1)]
+    pub harness_core: usize,
+    /// Pin neither the server nor the harness.
+    #[arg(long)]
+    pub no_pin: bool,
+
+    /// Subscriber connections [default per scenario: smoke 100, idle 10000, slow 1000, others 1000].
+    #[arg(long, short = 'n')]
+    pub subs: Option<usize>,
+    /// Publishes per second [default: smoke 50, latency 10, others 100].
+    #[arg(long, short = 'r')]
+    pub rate: Option<f64>,
+    /// Knee: publish rates to step through [default: 100,200,400,…].
+    #[arg(long, value_delimiter = ',')]
+    pub rates: Vec<f64>,
+    /// Seconds of publishing (per knee step), of idle hold, or of churn [default: smoke 3, others 10;
+    /// knee 5 per step].
+    #[arg(long, short = 'd')]
+    pub duration: Option<f64>,
+    /// New connections per second while building the pool (and the churn cap).
+    #[arg(long, default_value_t = 5000.0)]
+    pub connect_rate: f64,
+    /// Channels the idle scenario spreads subscribers over.
+    #[arg(long, default_value_t = 1)]
+    pub channels: usize,
+    /// Churn: concurrent connect/subscribe/disconnect loops.
+    #[arg(long, default_value_t = 50)]
+    pub concurrency: usize,
+    /// Slow: percent of subscribers that stop reading.
+    #[arg(long, default_value_t = 1.0)]
+    pub slow_percent: f64,
+    /// Size of each publish's `data` in bytes [default: slow 2000, others 100].
+    #[arg(long)]
+    pub payload_bytes: Option<usize>,
+    /// WebSocket read buffer per client, bytes.
+    #[arg(long, default_value_t = 4096)]
+    pub read_buffer: usize,
+    /// Source addresses 127.0.0.1..=127.0.0.N the clients bind to (~28k ports each).
+    #[arg(long, default_value_t = 8)]
+    pub source_ips: u8,
+    /// Harness runtime worker threads (0: a current-thread runtime).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Append one JSON object per run (JSON Lines) to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// No progress line on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The benchmark scenarios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    /// ~5 s check for CI: 100 subs, 50 pub/s, 3 s; fails on no deliveries or any drop.
+    Smoke,
+    /// N connections subscribed, then RSS per connection and connect rate.
+    Idle,
+    /// N subscribers on one channel, publish rate R for D seconds.
+    Fanout,
+    /// Light load (1000 subs, 10 pub/s).
+    Latency,
+    /// Fan-out with stepped publish rates until p99 > 50 ms or drops appear.
+    Knee,
+    /// Connect, subscribe, disconnect in a loop.
+    Churn,
+    /// 1% of subscribers stop reading; server memory and the others' deliveries.
+    Slow,
+}
+
+impl Scenario {
+    /// The scenario's name as typed.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Smoke => "smoke",
+            Self::Idle => "idle",
+            Self::Fanout => "fanout",
+            Self::Latency => "latency",
+            Self::Knee => "knee",
+            Self::Churn => "churn",
+            Self::Slow => "slow",
+        }
+    }
+}
+
+impl Args {
+    /// Subscriber count, defaulted and capped.
+    #[must_use]
+    pub fn subs(&self) -> usize {
+        let default = match self.scenario {
+            Scenario::Smoke => 100,
+            Scenario::Idle => 10_000,
+            _ => 1000,
+        };
+        self.subs.unwrap_or(default).min(MAX_SUBS)
+    }
+
+    /// Publish rate, defaulted and capped.
+    #[must_use]
+    pub fn rate(&self) -> f64 {
+        let default = match self.scenario {
+            Scenario::Smoke => 50.0,
+            Scenario::Latency => 10.0,
+            Scenario::Slow => 100.0,
+            _ => 100.0,
+        };
+        self.rate.unwrap_or(default).clamp(0.1, MAX_RATE)
+    }
+
+    /// Publish payload size, defaulted and capped at 10 KiB (Pusher's event limit).
+    #[must_use]
+    pub fn payload_bytes(&self) -> usize {
+        let default = if self.scenario == Scenario::Slow {
+            2000
+        } else {
+            100
+        };
+        self.payload_bytes.unwrap_or(default).min(10_000)
+    }
+
+    /// Knee steps, capped.
+    #[must_use]
+    pub fn knee_rates(&self) -> Vec<f64> {
+        let mut rates = self.rates.clone();
+        if rates.is_empty() {
+            rates = (0..10).map(|i| 100.0 * f64::from(1 << i)).collect();
+        }
+        rates.into_iter().map(|r| r.clamp(0.1, MAX_RATE)).collect()
+    }
+
+    /// Phase length, defaulted and capped.
+    #[must_use]
+    pub fn duration(&self) -> Duration {
+        let default = match self.scenario {
+            Scenario::Smoke => 3.0,
+            Scenario::Knee => 5.0,
+            _ => 10.0,
+        };
+        Duration::from_secs_f64(self.duration.unwrap_or(default).clamp(0.1, MAX_SECS))
+    }
+}

@@ -1,0 +1,173 @@
+//! One subscriber: a WebSocket client bound to a chosen 127.0.0.x source address, with a small read
+//! buffer, that subscribes to one public channel and then reads until told to stop — timing each
+//! benchmark event, marking its sequence number, answering `pusher:ping`, counting close codes.
+//! A "slow" subscriber stops reading after subscribing and only drains its socket at the end, to
+//! learn how the server closed it.
+
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+use tokio_util::sync::CancellationToken;
+
+use crate::payload;
+use crate::stats::{self, bump, counters};
+use crate::tracker::SeqTracker;
+
+/// Time allowed for connect + handshake + subscription.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
+/// Time a slow subscriber spends draining its socket at the end.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
+
+type Ws = WebSocketStream<TcpStream>;
+
+/// Where and how one subscriber connects.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub url: Arc<str>,
+    pub addr: SocketAddr,
+    pub source: Ipv4Addr,
+    pub channel: Arc<str>,
+    pub read_buffer: usize,
+    /// Kernel receive buffer (SO_RCVBUF), for clients meant to fall behind quickly.
+    pub socket_recv_buffer: Option<u32>,
+}
+
+/// Whether a subscriber keeps reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Reading,
+    /// Stops reading once subscribed.
+    Stalled,
+}
+
+/// Opens a connection and subscribes; returns once the server confirmed the subscription.
+///
+/// # Errors
+/// Connection failure, a `pusher:error`, a close, or no confirmation within 15 s.
+pub async fn connect(spec: &Spec) -> anyhow::Result<Ws> {
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(spec))
+        .await
+        .context("handshake timed out")?
+}
+
+async fn handshake(spec: &Spec) -> anyhow::Result<Ws> {
+    let socket = TcpSocket::new_v4()?;
+    if let Some(bytes) = spec.socket_recv_buffer {
+        socket.set_recv_buffer_size(bytes)?;
+    }
+    socket
+        .bind(SocketAddrV4::new(spec.source, 0).into())
+        .with_context(|| format!("cannot bind {}", spec.source))?;
+    let stream = socket.connect(spec.addr).await?;
+    stream.set_nodelay(true)?;
+    let config = WebSocketConfig::default()
+        .read_buffer_size(spec.read_buffer)
+        .write_buffer_size(0);
+    let (mut ws, _) =
+        tokio_tungstenite::client_async_with_config(&*spec.url, stream, Some(config)).await?;
+    bump(&counters().connected);
+    expect_event(&mut ws, "pusher:connection_established").await?;
+    ws.send(Message::text(payload::subscribe(&spec.channel)))
+        .await?;
+    expect_event(&mut ws, "pusher_internal:subscription_succeeded").await?;
+    bump(&counters().subscribed);
+    Ok(ws)
+}
+
+/// Reads frames until one carries `event`; fails on an error frame or a close.
+async fn expect_event(ws: &mut Ws, event: &str) -> anyhow::Result<()> {
+    let quoted = format!("\"{event}\"");
+    while let Some(msg) = ws.next().await {
+        match msg? {
+            Message::Text(text) if text.contains(&quoted) => return Ok(()),
+            Message::Text(text) if text.contains("\"pusher:error\"") => bail!("server said {text}"),
+            Message::Close(frame) => bail!("closed during handshake: {frame:?}"),
+            _ => {}
+        }
+    }
+    bail!("connection ended during handshake")
+}
+
+/// Serves a subscribed connection until `stop` is cancelled.
+pub async fn run(mut ws: Ws, tracker: Arc<Mutex<SeqTracker>>, stop: CancellationToken, mode: Mode) {
+    if mode == Mode::Stalled {
+        stop.cancelled().await;
+        drain(ws).await;
+        return;
+    }
+    let stopped = stop.cancelled();
+    tokio::pin!(stopped);
+    loop {
+        let msg = tokio::select! {
+            biased;
+            () = &mut stopped => break,
+            msg = ws.next() => msg,
+        };
+        let text = match msg {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Close(frame))) => {
+                return closed(frame.map_or(1005, |f| f.code.into()));
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return closed(1006),
+        };
+        if on_text(&text, &tracker) && ws.send(Message::text(payload::PONG)).await.is_err() {
+            return closed(1006);
+        }
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+}
+
+/// Handles one text frame; returns whether a pong is due.
+fn on_text(text: &str, tracker: &Mutex<SeqTracker>) -> bool {
+    if let Some((seq, sent)) = payload::scan(text) {
+        stats::record_latency(stats::now_micros().saturating_sub(sent));
+        bump(&counters().deliveries);
+        tracker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .record(seq);
+        return false;
+    }
+    if text.contains("\"pusher:ping\"") {
+        bump(&counters().pongs_sent);
+        return true;
+    }
+    if text.contains("\"pusher:error\"") {
+        bump(&counters().pusher_errors);
+    }
+    false
+}
+
+/// Reads what a stalled client left unread, to see whether and how the server closed it.
+async fn drain(mut ws: Ws) {
+    let read = async {
+        while let Some(msg) = ws.next().await {
+            match msg {
+                Ok(Message::Close(frame)) => return Some(frame.map_or(1005, |f| f.code.into())),
+                Ok(_) => {}
+                Err(_) => return Some(1006),
+            }
+        }
+        Some(1006)
+    };
+    match tokio::time::timeout(DRAIN_TIMEOUT, read).await {
+        Ok(Some(code)) => closed(code),
+        _ => {
+            // Still open: the server kept it despite the backlog.
+            let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+        }
+    }
+}
+
+fn closed(code: u16) {
+    stats::record_close(code);
+    bump(&counters().disconnected);
+}

@@ -1,0 +1,245 @@
+//! The server under test: where it listens, its app credentials, and — when the harness starts it
+//! — the child process (pinned with `taskset`, its port read from stdout, stopped with SIGTERM).
+//! Only loopback addresses are accepted, so a run can never load another machine.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+use crate::cli::Args;
+
+/// App credentials the harness uses.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub id: String,
+    pub key: String,
+    pub secret: String,
+}
+
+/// A reachable server.
+pub struct Target {
+    /// WebSocket URL up to the app key: `ws://host:port/app/{key}?protocol=7…`.
+    pub ws_url: String,
+    /// TCP address of the WebSocket endpoint.
+    pub ws_addr: SocketAddr,
+    /// HTTP API base, e.g. `http://127.0.0.1:6001`.
+    pub http_base: String,
+    pub app: App,
+    /// Pid whose CPU and RSS are measured.
+    pub pid: Option<u32>,
+    child: Option<Child>,
+    log: Option<std::path::PathBuf>,
+}
+
+impl Target {
+    /// Connects to the server named in `args`, starting it first if asked (or if none is named).
+    ///
+    /// # Errors
+    /// A non-loopback address, a server that fails to start or never accepts connections.
+    pub fn resolve(args: &Args) -> anyhow::Result<Self> {
+        let app = App {
+            id: args.app_id.clone(),
+            key: args.app_key.clone(),
+            secret: args.app_secret.clone(),
+        };
+        let (ws_base, pid, child, log) = if let Some(url) = &args.ws_url {
+            (
+                url.trim_end_matches('/').to_owned(),
+                args.server_pid,
+                None,
+                None,
+            )
+        } else if args.server_cmd.is_some() || args.port.is_none() {
+            let cmd = match &args.server_cmd {
+                Some(cmd) => cmd.clone(),
+                None => own_resso_command(&app)?,
+            };
+            let (child, port, log) = spawn(&cmd, args)?;
+            let url = format!("ws://{}:{port}", args.host);
+            (url, Some(child.id()), Some(child), Some(log))
+        } else {
+            let port = args.port.unwrap_or_default();
+            let url = format!("ws://{}:{port}", args.host);
+            (url, args.server_pid, None, None)
+        };
+        let ws_addr = loopback_addr(&ws_base)?;
+        let http_base = match &args.http_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{ws_addr}"),
+        };
+        loopback_addr(&http_base)?;
+        let mut target = Self {
+            ws_url: format!(
+                "{ws_base}/app/{}?protocol=7&client=js&version=8.4.0&flash=false",
+                app.key
+            ),
+            ws_addr,
+            http_base,
+            app,
+            pid,
+            child,
+            log,
+        };
+        if let Err(e) = wait_until_accepting(ws_addr, Duration::from_secs(20)) {
+            target.stop();
+            return Err(e);
+        }
+        Ok(target)
+    }
+
+    /// Stops a server the harness started (SIGTERM, then SIGKILL after 10 s).
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        eprintln!("server did not stop after SIGTERM; killing it");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Where the started server's stderr went.
+    #[must_use]
+    pub fn log_path(&self) -> Option<&std::path::Path> {
+        self.log.as_deref()
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The `resso` binary next to this executable, with a config file for `app` on a free port.
+fn own_resso_command(app: &App) -> anyhow::Result<String> {
+    let exe = std::env::current_exe().context("cannot find the harness executable")?;
+    let resso = exe.with_file_name("resso");
+    if !resso.exists() {
+        bail!(
+            "no server given and {} does not exist: build it (cargo build --release -p resso-server) \
+             or pass --ws-url/--port/--server-cmd",
+            resso.display()
+        );
+    }
+    let config = std::env::temp_dir().join(format!("resso-bench-{}.toml", std::process::id()));
+    let mut file = std::fs::File::create(&config).context("cannot write the server config")?;
+    writeln!(
+        file,
+        "[server]\nport = 0\n[[apps]]\nid = {:?}\nkey = {:?}\nsecret = {:?}\nclient_events = true",
+        app.id, app.key, app.secret
+    )?;
+    Ok(format!(
+        "env RESSO_LOG=warn '{}' --config '{}'",
+        resso.display(),
+        config.display()
+    ))
+}
+
+/// Starts `cmd` (pinned unless `--no-pin`); returns the child, its port and its stderr log path.
+fn spawn(cmd: &str, args: &Args) -> anyhow::Result<(Child, u16, std::path::PathBuf)> {
+    let pin = if args.no_pin {
+        String::new()
+    } else {
+        format!("taskset -c {} ", args.server_core)
+    };
+    // `exec` twice over (sh, then taskset) keeps the pid: the one we measure is the server's.
+    let script = format!("exec {pin}{cmd}");
+    let log = std::env::temp_dir().join(format!("resso-bench-server-{}.log", std::process::id()));
+    let stderr = std::fs::File::create(&log).context("cannot create the server log")?;
+    let mut child = Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .with_context(|| format!("cannot start {script:?}"))?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        // Keep reading to the end so the server never blocks on a full pipe.
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(port) = port_in(&line) {
+                let _ = tx.send(port);
+            }
+        }
+    });
+    let port = match args.port {
+        Some(port) => port,
+        None => rx.recv_timeout(Duration::from_secs(20)).map_err(|_| {
+            let _ = child.kill();
+            anyhow::anyhow!(
+                "the server printed no port within 20 s (pass --port); its stderr is in {}",
+                log.display()
+            )
+        })?,
+    };
+    Ok((child, port, log))
+}
+
+/// The port of the first `scheme://host:port` in a line of server output.
+fn port_in(line: &str) -> Option<u16> {
+    let after = &line[line.find("://")? + 3..];
+    let hostport = after.split(['/', ' ', ')']).next()?;
+    hostport.rsplit_once(':')?.1.parse().ok()
+}
+
+/// The socket address of a URL, which must be on loopback.
+fn loopback_addr(url: &str) -> anyhow::Result<SocketAddr> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let hostport = rest.split('/').next().unwrap_or(rest);
+    let addr = hostport
+        .to_socket_addrs()
+        .with_context(|| format!("cannot resolve {hostport:?} (want host:port)"))?
+        .next()
+        .with_context(|| format!("no address for {hostport:?}"))?;
+    if !addr.ip().is_loopback() {
+        bail!("{url} is not a loopback address: the harness only loads this machine");
+    }
+    Ok(addr)
+}
+
+fn wait_until_accepting(addr: SocketAddr, timeout: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("nothing accepts connections on {addr}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_port_in_resso_banner() {
+        let line =
+            "resso listening on http://127.0.0.1:41234 (WebSocket ws://127.0.0.1:41234/app/{key})";
+        assert_eq!(port_in(line), Some(41234));
+        assert_eq!(port_in("no url here"), None);
+    }
+
+    #[test]
+    fn rejects_remote_hosts() {
+        assert!(loopback_addr("ws://127.0.0.1:6001").is_ok());
+        assert!(loopback_addr("http://10.1.2.3:80").is_err());
+    }
+}
