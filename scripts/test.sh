@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up and runs Ressò's whole test suite on a fresh Debian machine:
-#   lint (rustfmt, clippy) → Rust unit + integration tests → compat tests with the real npm
-#   packages (pusher-js, laravel-echo, pusher) → the Python `pusher` SDK test.
+#   lint (rustfmt, clippy) → Rust unit + integration tests (the cluster tests start their own
+#   redis-server and nats-server processes) → a seconds-long smoke of the benchmark harness →
+#   compat tests with the real npm packages (pusher-js, laravel-echo, pusher) → the Python
+#   `pusher` SDK test.
 # Installs what it needs (Debian packages, npm packages from the lock file, a Python venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +16,8 @@ command -v node >/dev/null || need_apt+=(nodejs)
 command -v npm >/dev/null || need_apt+=(npm)
 command -v python3 >/dev/null || need_apt+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+command -v redis-server >/dev/null || need_apt+=(redis-server)
+command -v nats-server >/dev/null || need_apt+=(nats-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -28,9 +32,12 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust unit and integration tests"
 cargo test --workspace --locked
 
-step "building the resso binary for the compat tests"
-cargo build --locked -p resso-server --bin resso
+step "building the resso binary for the harness smoke and the compat tests"
+cargo build --locked -p resso-server --bin resso -p resso-bench
 export RESSO_BIN="$root/target/debug/resso"
+
+step "benchmark harness smoke (no timing assertions)"
+target/debug/resso-bench smoke
 
 step "compat tests: pusher-js, laravel-echo, pusher (npm)"
 (cd tests/compat && npm ci --no-audit --no-fund --loglevel=error && npm test)
