@@ -76,7 +76,7 @@ pub async fn run(
         &tracker,
     );
     let (cluster_handle, cluster_rx) = cluster::handle(&config.cluster);
-    let registry = Registry::new(webhooks, cluster_handle);
+    let registry = Registry::new(webhooks, cluster_handle, shutdown.clone());
     if let Some(rx) = cluster_rx {
         cluster::start(
             &config.cluster,

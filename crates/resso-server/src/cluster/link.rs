@@ -62,9 +62,8 @@ impl Session<'_> {
         encode(&hello)
     }
 
-    /// The goodbye to send on shutdown; from now on the other nodes fire this node's webhooks.
+    /// The goodbye to send on shutdown; the other nodes then fire this node's webhooks.
     pub fn bye(&self) -> Vec<u8> {
-        self.registry.begin_leaving();
         encode(&Wire::Bye {
             node: self.registry.node(),
         })

@@ -17,11 +17,11 @@ mod replicate;
 mod users;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use resso_protocol::{AppId, ChannelName, SocketId};
+use tokio_util::sync::CancellationToken;
 
 use crate::apps::App;
 use crate::broadcast::{Broadcast, Payload};
@@ -41,9 +41,9 @@ pub struct Registry {
     state: Arc<Mutex<State>>,
     webhooks: Webhooks,
     cluster: Cluster,
-    /// Set when a clustered node shuts down: the surviving nodes fire the webhooks for what leaves
-    /// with it, so this node fires none.
-    leaving: Arc<AtomicBool>,
+    /// Once a clustered node shuts down, the surviving nodes fire the webhooks for what leaves with
+    /// it, so this node fires none.
+    shutdown: CancellationToken,
 }
 
 #[derive(Default)]
@@ -82,14 +82,14 @@ pub enum Refusal {
 }
 
 impl Registry {
-    /// A registry reporting to `webhooks` and sharing state through `cluster`.
+    /// A registry reporting to `webhooks` and sharing state through `cluster` until `shutdown`.
     #[must_use]
-    pub fn new(webhooks: Webhooks, cluster: Cluster) -> Self {
+    pub fn new(webhooks: Webhooks, cluster: Cluster, shutdown: CancellationToken) -> Self {
         Self {
             state: Arc::default(),
             webhooks,
             cluster,
-            leaving: Arc::default(),
+            shutdown,
         }
     }
 
@@ -246,15 +246,11 @@ impl Registry {
         }
     }
 
-    /// Marks a clustered node as shutting down (see `leaving`).
-    pub fn begin_leaving(&self) {
-        self.leaving.store(true, Ordering::Relaxed);
-    }
-
     fn emit(&self, app: &App, event: HookEvent) {
-        if !self.leaving.load(Ordering::Relaxed) {
-            self.webhooks.emit(&app.id, event);
+        if self.cluster.is_clustered() && self.shutdown.is_cancelled() {
+            return;
         }
+        self.webhooks.emit(&app.id, event);
     }
 }
 

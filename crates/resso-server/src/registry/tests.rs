@@ -179,6 +179,7 @@ mod cluster {
     use crate::cluster::wire::Wire;
     use crate::config::{Backend, ClusterConfig};
     use tokio::sync::mpsc;
+    use tokio_util::sync::CancellationToken;
 
     fn node() -> (Registry, mpsc::Receiver<Wire>) {
         let config = ClusterConfig {
@@ -187,7 +188,10 @@ mod cluster {
             ..Default::default()
         };
         let (handle, rx) = crate::cluster::handle(&config);
-        (Registry::new(Webhooks::disabled(), handle), rx.unwrap())
+        (
+            Registry::new(Webhooks::disabled(), handle, CancellationToken::new()),
+            rx.unwrap(),
+        )
     }
 
     /// Delivers everything `from` sent to `to`, as the broker would.
