@@ -256,7 +256,10 @@ impl Registry {
         let remote = &state.remote;
         let elsewhere = |u: &UserId| remote.online(&app.id, u);
         let users = &mut state.apps.entry(app.id.clone()).or_default().users;
-        if let Some(previous) = users.sign_out(socket, &elsewhere) {
+        let previous = users.user_of(socket).cloned();
+        let changed = previous.as_ref() != Some(&user.id);
+        if let Some(previous) = previous.filter(|_| changed) {
+            users.sign_out(socket, &elsewhere);
             self.delta(
                 app,
                 Change::SignedOut {
@@ -265,12 +268,14 @@ impl Registry {
             );
         }
         let status = users.sign_in(socket, user, outbox, &elsewhere);
-        self.delta(
-            app,
-            Change::SignedIn {
-                user: user.id.to_string(),
-            },
-        );
+        if changed {
+            self.delta(
+                app,
+                Change::SignedIn {
+                    user: user.id.to_string(),
+                },
+            );
+        }
         status
     }
 }

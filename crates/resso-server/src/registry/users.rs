@@ -34,10 +34,20 @@ impl Users {
         outbox: &Outbox,
         elsewhere: &dyn Fn(&UserId) -> bool,
     ) -> Option<String> {
-        self.sign_out(socket, elsewhere);
+        match self.signed.get(&socket) {
+            // Signing in again as the same user only replaces the watchlist: no offline/online flap.
+            Some(same) if same.user == user.id => {
+                for watched in same.watchlist.clone() {
+                    remove_from(&mut self.watchers, &watched, socket);
+                }
+            }
+            Some(_) => {
+                self.sign_out(socket, elsewhere);
+            }
+            None => {}
+        }
         let sockets = self.sockets.entry(user.id.clone()).or_default();
-        sockets.insert(socket);
-        if sockets.len() == 1 && !elsewhere(&user.id) {
+        if sockets.insert(socket) && sockets.len() == 1 && !elsewhere(&user.id) {
             self.tell_watchers(&user.id, true);
         }
         for watched in &user.watchlist {

@@ -2,13 +2,20 @@
 //! `support` has the server harness, the typed WebSocket client and the signed HTTP client.
 
 mod bad_input;
+mod cache;
 mod channels;
 mod client_events;
 mod connection;
+mod encrypted;
 mod http_auth;
 mod http_channels;
 mod http_events;
+mod limits;
 mod presence;
 mod shutdown;
+mod signin;
 mod slow_consumer;
+mod subscription_count;
 mod support;
+mod watchlist;
+mod webhooks;

@@ -4,9 +4,11 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use hmac::{Hmac, Mac};
 use resso_protocol::auth::{channel_string, Credentials};
 use resso_protocol::{AppKey, ChannelName, Limits, SocketId};
 use serde_json::{json, Value};
+use sha2::Sha256;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{timeout_at, Instant};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -169,6 +171,14 @@ impl Client {
                 Message::Ping(_) => continue,
                 other => Outcome::Ended(format!("unexpected frame {other:?}")),
             };
+        }
+    }
+
+    /// The next text frame, as sent.
+    pub async fn recv_text(&mut self) -> String {
+        match self.next_within(RECV_TIMEOUT).await {
+            Outcome::Text(text) => text,
+            other => panic!("expected a text frame within {RECV_TIMEOUT:?}, got {other:?}"),
         }
     }
 
@@ -376,6 +386,55 @@ impl Client {
                 _ => panic!("expected only pusher:error before the pong, got {frame}"),
             }
         }
+    }
+}
+
+impl Client {
+    /// The `auth` an app's user authentication endpoint would return for this socket: the app key
+    /// and the hex HMAC-SHA256 of `{socket_id}::user::{user_data}`, computed here independently of
+    /// the server's code.
+    pub fn signin_auth(&self, user_data: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.app.secret.as_bytes()).expect("any key");
+        mac.update(format!("{}::user::{user_data}", self.socket_id).as_bytes());
+        format!(
+            "{}:{}",
+            self.app.key,
+            hex::encode(mac.finalize().into_bytes())
+        )
+    }
+
+    /// Sends `pusher:signin` as pusher-js does.
+    pub async fn send_signin(&mut self, auth: &str, user_data: &str) {
+        let frame =
+            json!({"event": "pusher:signin", "data": {"auth": auth, "user_data": user_data}});
+        self.send_json(&frame).await;
+    }
+
+    /// Signs in with a good signature and expects `pusher:signin_success` with object data
+    /// `{"user_data": <the exact string>}`.
+    pub async fn signin(&mut self, user_data: &str) {
+        let auth = self.signin_auth(user_data);
+        self.send_signin(&auth, user_data).await;
+        let frame = self.expect_event("pusher:signin_success").await;
+        assert_eq!(
+            frame,
+            json!({"event": "pusher:signin_success", "data": {"user_data": user_data}}),
+            "signin_success carries the signed user_data string"
+        );
+    }
+
+    /// The next frame must be a channel-scoped `pusher:subscription_error` for `channel` with object
+    /// data `{type, error, status}`; returns the data. Then a ping proves no `subscription_succeeded`
+    /// follows and the connection is open.
+    pub async fn expect_subscription_error(&mut self, channel: &str) -> Value {
+        let frame = self.expect_event("pusher:subscription_error").await;
+        assert_eq!(frame["channel"], channel, "{frame}");
+        let data = frame["data"].clone();
+        assert!(data["type"].is_string(), "type: {frame}");
+        assert!(data["error"].is_string(), "error: {frame}");
+        assert!(data["status"].is_u64(), "status: {frame}");
+        self.expect_no_success_then_pong().await;
+        data
     }
 }
 

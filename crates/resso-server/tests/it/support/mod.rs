@@ -1,11 +1,14 @@
 //! What every integration test stands on: a real server on port 0 ([`TestServer`]), a typed
-//! WebSocket client speaking the Pusher protocol ([`Client`]) and a signed HTTP API client ([`Api`]).
+//! WebSocket client speaking the Pusher protocol ([`Client`]), a signed HTTP API client ([`Api`]) and
+//! a webhook endpoint that verifies and records what it is sent ([`Sink`]).
 //! Helpers assert as they go and panic with the frame they got, so a test reads as the protocol does.
 
 mod api;
 mod client;
 mod server;
+mod sink;
 
 pub use api::{now, Api};
 pub use client::{Client, Outcome};
-pub use server::{config, TestApp, TestServer, DISABLED, MAIN, ORIGIN, QUIET, QUOTA};
+pub use server::{config, config_with, TestApp, TestServer, DISABLED, MAIN, ORIGIN, QUIET, QUOTA};
+pub use sink::Sink;

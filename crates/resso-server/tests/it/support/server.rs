@@ -71,6 +71,18 @@ pub fn config() -> Config {
     }
 }
 
+/// [`config`] with [`MAIN`]'s settings changed by `edit`.
+pub fn config_with(edit: impl FnOnce(&mut AppConfig)) -> Config {
+    let mut config = config();
+    let main = config
+        .apps
+        .iter_mut()
+        .find(|a| a.id == MAIN.id)
+        .expect("MAIN is configured");
+    edit(main);
+    config
+}
+
 /// A running server; cancelled when dropped.
 pub struct TestServer {
     addr: SocketAddr,
