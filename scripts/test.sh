@@ -33,7 +33,7 @@ step "Rust unit and integration tests"
 cargo test --workspace --locked
 
 step "building the resso binary for the harness smoke and the compat tests"
-cargo build --locked -p resso-server --bin resso -p resso-bench
+cargo build --locked -p resso-server -p resso-bench --bins
 export RESSO_BIN="$root/target/debug/resso"
 
 step "benchmark harness smoke (no timing assertions)"

@@ -45,7 +45,7 @@ impl Registry {
             None,
         );
         self.emit(
-            app,
+            &app.id,
             HookEvent::SubscriptionCount {
                 channel: channel.clone(),
                 count,

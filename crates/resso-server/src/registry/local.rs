@@ -1,6 +1,7 @@
 //! Changes made by this node's own connections: subscribe, unsubscribe, disconnect, signin. Each
 //! decides its transitions (occupied, member added, …) against the cluster-wide view, tells local
-//! subscribers and webhooks, and sends the other nodes a delta.
+//! subscribers (and webhooks, on the leading node: [`super::told`]), and sends the other nodes a
+//! delta.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use resso_protocol::{server, AppId, ChannelName, SocketId, UserId};
 
 use super::channel::{Channel, Subscriber};
 use super::remote::Remote;
+use super::told::{Key, ToldGone};
 use super::{cache, AppState, Refusal, Registry};
 use crate::apps::App;
 use crate::broadcast::Broadcast;
@@ -86,6 +88,7 @@ impl Registry {
             }
         }
         if fresh {
+            settle(&mut state.told_gone, &app.id, channel, member.as_ref());
             self.join(app, entry, remote, channel, socket, outbox, member);
             self.count_changed(app, entry, &mut state.owed_counts, channel);
         }
@@ -119,8 +122,9 @@ impl Registry {
                     m.user_info.clone(),
                 ));
                 entry.send(&msg, Some(socket));
-                self.emit(
-                    app,
+                self.emit_transition(
+                    &app.id,
+                    remote,
                     HookEvent::MemberAdded {
                         channel: channel.clone(),
                         user_id: m.user_id.clone(),
@@ -136,8 +140,9 @@ impl Registry {
             },
         );
         if occupied {
-            self.emit(
-                app,
+            self.emit_transition(
+                &app.id,
+                remote,
                 HookEvent::ChannelOccupied {
                     channel: channel.clone(),
                 },
@@ -162,7 +167,7 @@ impl Registry {
         }
         if cache.first_miss(channel) {
             self.emit(
-                app,
+                &app.id,
                 HookEvent::CacheMiss {
                     channel: channel.clone(),
                 },
@@ -211,8 +216,9 @@ impl Registry {
                     &Arc::new(Broadcast::member_removed(channel.clone(), user.clone())),
                     None,
                 );
-                self.emit(
-                    app,
+                self.emit_transition(
+                    &app.id,
+                    remote,
                     HookEvent::MemberRemoved {
                         channel: channel.clone(),
                         user_id: user,
@@ -233,8 +239,9 @@ impl Registry {
         }
         app_state.channels.remove(channel);
         if remote.subscribers(&app.id, channel.as_str()) == 0 {
-            self.emit(
-                app,
+            self.emit_transition(
+                &app.id,
+                remote,
                 HookEvent::ChannelVacated {
                     channel: channel.clone(),
                 },
@@ -277,6 +284,18 @@ impl Registry {
             );
         }
         status
+    }
+}
+
+/// A local join reports its own transitions: removals told for a vanished node need no taking back.
+fn settle(told: &mut ToldGone, app: &AppId, channel: &ChannelName, member: Option<&Member>) {
+    told.settle(&Key::Channel(app.clone(), channel.clone()));
+    if let Some(m) = member {
+        told.settle(&Key::Member(
+            app.clone(),
+            channel.clone(),
+            m.user_id.clone(),
+        ));
     }
 }
 

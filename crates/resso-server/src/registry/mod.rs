@@ -14,6 +14,7 @@ mod local;
 mod queries;
 mod remote;
 mod replicate;
+mod told;
 mod users;
 
 use std::collections::{HashMap, HashSet};
@@ -53,6 +54,8 @@ struct State {
     owed_counts: HashSet<(AppId, ChannelName)>,
     /// The other nodes' state (empty on a single node).
     remote: remote::Remote,
+    /// Removals this node fired for vanished nodes, to take back if they return.
+    told_gone: told::ToldGone,
 }
 
 #[derive(Default)]
@@ -246,11 +249,23 @@ impl Registry {
         }
     }
 
-    fn emit(&self, app: &App, event: HookEvent) {
+    /// Whether this node fires the occupancy and member webhooks: the lowest-numbered live node.
+    fn leads(&self, remote: &remote::Remote) -> bool {
+        remote.node_ids().all(|n| n > self.cluster.node())
+    }
+
+    fn emit(&self, app: &AppId, event: HookEvent) {
         if self.cluster.is_clustered() && self.shutdown.is_cancelled() {
             return;
         }
-        self.webhooks.emit(&app.id, event);
+        self.webhooks.emit(app, event);
+    }
+
+    /// Fires an occupancy or member webhook decided by a local change, if this node leads.
+    fn emit_transition(&self, app: &AppId, remote: &remote::Remote, event: HookEvent) {
+        if self.leads(remote) {
+            self.emit(app, event);
+        }
     }
 }
 

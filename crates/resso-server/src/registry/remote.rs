@@ -3,7 +3,7 @@
 //! snapshots of [`crate::cluster`]. The registry adds it to its local state to answer with
 //! cluster-wide truth; with no cluster it stays empty.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use resso_protocol::{AppId, ChannelName, Limits, UserId};
 use serde_json::value::RawValue;
@@ -14,6 +14,8 @@ use crate::cluster::wire::{AppSnapshot, Change, NodeId, Snapshot};
 #[derive(Default)]
 pub(super) struct Remote {
     nodes: HashMap<NodeId, Node>,
+    /// Every node ever heard from, live or not.
+    seen: HashSet<NodeId>,
 }
 
 struct Node {
@@ -122,6 +124,11 @@ impl Remote {
         self.nodes.contains_key(&node)
     }
 
+    /// Whether `node`'s state was ever known here (it may have been removed since).
+    pub fn seen(&self, node: NodeId) -> bool {
+        self.seen.contains(&node)
+    }
+
     pub fn heartbeat(&mut self, node: NodeId, connections: HashMap<String, u64>) {
         let Some(entry) = self.nodes.get_mut(&node) else {
             return;
@@ -138,6 +145,7 @@ impl Remote {
 
     /// Applies a delta from `node` (a node not yet known is created).
     pub fn apply(&mut self, node: NodeId, app: &AppId, change: &Change) {
+        self.seen.insert(node);
         let entry = self.nodes.entry(node).or_insert_with(|| Node {
             last_seen: Instant::now(),
             apps: HashMap::new(),
@@ -154,6 +162,7 @@ impl Remote {
             .into_iter()
             .map(|(id, s)| (AppId::from(id.as_str()), AppReplica::from_snapshot(s)))
             .collect();
+        self.seen.insert(node);
         self.nodes.insert(
             node,
             Node {

@@ -1,8 +1,7 @@
 //! Applying what other nodes say. Every change to the replica of another node is bracketed by a
 //! look at the cluster-wide truth of the keys it touches (is this user present in this channel, is
 //! this channel occupied, is this user online) before and after; where the truth flips, local
-//! subscribers and watchers are told. When a node dies, the lowest-numbered live node also fires the
-//! webhooks for what vanished with it — so each is fired once, by one node.
+//! subscribers and watchers are told, and the leader fires the webhooks ([`super::told`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +9,7 @@ use std::time::Duration;
 use resso_protocol::{AppId, ChannelName, SocketId, UserId};
 
 use super::remote::Remote;
+use super::told::{Flip, Key};
 use super::{Registry, State};
 use crate::apps::Apps;
 use crate::broadcast::{Broadcast, Payload};
@@ -45,7 +45,9 @@ impl Registry {
             Wire::Delta { node, app, change } => {
                 let app = AppId::from(app.as_str());
                 let keys = change_keys(&app, &change);
-                self.change_remote(&keys, false, |remote| remote.apply(node, &app, &change));
+                self.change_remote(&keys, Cause::Update, |remote| {
+                    remote.apply(node, &app, &change)
+                });
             }
             Wire::Heartbeat { node, connections } => self.heartbeat(node, connections),
             Wire::Hello { node, snapshot } => {
@@ -101,21 +103,30 @@ impl Registry {
     fn replace_node(&self, node: NodeId, snapshot: Snapshot) {
         let mut keys = self.node_keys(node);
         keys.extend(snapshot_keys(&snapshot));
-        self.change_remote(&keys, false, |remote| remote.replace(node, snapshot));
+        let cause = if self.lock().remote.seen(node) {
+            Cause::Update
+        } else {
+            Cause::FirstContact
+        };
+        self.change_remote(&keys, cause, |remote| remote.replace(node, snapshot));
     }
 
     /// Forgets a node that left or died, telling local clients (and, on the leader, webhooks) what
     /// vanished with it.
     pub fn remove_node(&self, node: NodeId) {
         let keys = self.node_keys(node);
-        self.change_remote(&keys, true, |remote| {
+        self.change_remote(&keys, Cause::Departed, |remote| {
             remote.remove(node);
         });
     }
 
     /// Removes nodes silent for longer than `timeout`; returns them.
     pub fn expire_nodes(&self, timeout: Duration) -> Vec<NodeId> {
-        let dead = self.lock().remote.expired(timeout);
+        let dead = {
+            let mut state = self.lock();
+            state.told_gone.prune();
+            state.remote.expired(timeout)
+        };
         for node in &dead {
             tracing::warn!(
                 node,
@@ -167,30 +178,39 @@ impl Registry {
         keys
     }
 
-    /// Runs `change` on the replica, then reacts to every key whose cluster-wide truth flipped.
-    fn change_remote(&self, keys: &Keys, departed: bool, change: impl FnOnce(&mut Remote)) {
+    /// Runs `change` on the replica, then reacts to every key whose cluster-wide truth flipped:
+    /// local subscribers and watchers are told, and webhooks fired as [`told`](super::told) says.
+    fn change_remote(&self, keys: &Keys, cause: Cause, change: impl FnOnce(&mut Remote)) {
         let mut guard = self.lock();
         let state = &mut *guard;
         let before = view(state, keys);
         change(&mut state.remote);
         let after = view(state, keys);
-        if before == after {
+        if before == after && state.told_gone.is_empty() {
             return;
         }
-        let leader = departed && state.remote.node_ids().all(|n| n > self.cluster.node());
+        let fires = self.leads(&state.remote) && cause != Cause::FirstContact;
+        let flip = |was: bool, now: bool| Flip {
+            flipped: was != now,
+            now,
+            fires,
+            departed: cause == Cause::Departed,
+        };
         for (i, (app, channel, user)) in keys.members.iter().enumerate() {
-            if before.members[i] != after.members[i] {
-                self.member_flipped(state, (app, channel, user), after.members[i], leader);
+            let flip = flip(before.members[i], after.members[i]);
+            if flip.flipped {
+                self.member_flipped(state, (app, channel, user), flip.now);
+            }
+            let key = Key::Member(app.clone(), channel.clone(), user.clone());
+            if state.told_gone.decide(&key, flip) {
+                self.emit(app, member_hook(channel, user, flip.now));
             }
         }
         for (i, (app, channel)) in keys.channels.iter().enumerate() {
-            if leader && before.channels[i] && !after.channels[i] {
-                self.webhooks.emit(
-                    app,
-                    HookEvent::ChannelVacated {
-                        channel: channel.clone(),
-                    },
-                );
+            let flip = flip(before.channels[i], after.channels[i]);
+            let key = Key::Channel(app.clone(), channel.clone());
+            if state.told_gone.decide(&key, flip) {
+                self.emit(app, channel_hook(channel, flip.now));
             }
         }
         for (i, (app, user)) in keys.users.iter().enumerate() {
@@ -202,22 +222,13 @@ impl Registry {
         }
     }
 
+    /// Tells local subscribers of `channel` that `user` joined or left the cluster-wide presence.
     fn member_flipped(
         &self,
         state: &State,
         (app, channel, user): (&AppId, &ChannelName, &UserId),
         present: bool,
-        leader: bool,
     ) {
-        if leader && !present {
-            self.webhooks.emit(
-                app,
-                HookEvent::MemberRemoved {
-                    channel: channel.clone(),
-                    user_id: user.clone(),
-                },
-            );
-        }
         let Some(entry) = state.apps.get(app).and_then(|a| a.channels.get(channel)) else {
             return;
         };
@@ -231,6 +242,35 @@ impl Registry {
             Broadcast::member_removed(channel.clone(), user.clone())
         };
         entry.send(&Arc::new(msg), None);
+    }
+}
+
+/// How a change to the replicas came about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cause {
+    /// A delta, or the snapshot of a node seen before (after a broker outage).
+    Update,
+    /// The first snapshot of a node: what it holds was reported by whoever led before us.
+    FirstContact,
+    /// A node left or died.
+    Departed,
+}
+
+fn member_hook(channel: &ChannelName, user: &UserId, present: bool) -> HookEvent {
+    let (channel, user_id) = (channel.clone(), user.clone());
+    if present {
+        HookEvent::MemberAdded { channel, user_id }
+    } else {
+        HookEvent::MemberRemoved { channel, user_id }
+    }
+}
+
+fn channel_hook(channel: &ChannelName, occupied: bool) -> HookEvent {
+    let channel = channel.clone();
+    if occupied {
+        HookEvent::ChannelOccupied { channel }
+    } else {
+        HookEvent::ChannelVacated { channel }
     }
 }
 

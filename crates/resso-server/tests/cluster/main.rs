@@ -1,1 +1,30 @@
-fn main() {}
+//! Ressò's multi-node tests: real `redis-server` / `nats-server` processes on free loopback ports and
+//! several `resso` node processes linked through them, each test run once per broker.
+
+/// Runs each `async fn(Backend)` as two tests, `<name>::redis` and `<name>::nats`.
+macro_rules! both_brokers {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use crate::support::{run, Backend};
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn redis() {
+                run(super::$name(Backend::Redis)).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn nats() {
+                run(super::$name(Backend::Nats)).await;
+            }
+        }
+    )*};
+}
+
+mod delivery;
+mod failure;
+mod limits;
+mod outage;
+mod presence;
+mod state;
+mod support;
+mod webhooks;

@@ -1,0 +1,49 @@
+//! What the cluster tests stand on: real broker and node processes ([`Cluster`]), a typed Pusher
+//! WebSocket client ([`Client`]), a signed HTTP API client ([`Api`]) and a webhook [`Sink`].
+
+mod api;
+mod client;
+mod cluster;
+mod process;
+mod sink;
+
+use std::future::Future;
+use std::time::Duration;
+
+pub use api::Api;
+pub use client::{assert_all_silent, presence_hash, Client, QUIET, RECV};
+pub use cluster::{object_keys, user_ids, Cluster};
+pub use process::{Backend, Options};
+pub use sink::Sink;
+
+/// Credentials of one configured app.
+#[derive(Debug, Clone, Copy)]
+pub struct TestApp {
+    pub id: &'static str,
+    pub key: &'static str,
+    pub secret: &'static str,
+}
+
+/// The app the tests use: client events on; limits and webhooks per test ([`Options`]).
+pub const MAIN: TestApp = TestApp {
+    id: "app-id",
+    key: "app-key",
+    secret: "app-secret",
+};
+
+/// The app [`Cluster::await_mesh`] probes with, so probes touch none of [`MAIN`]'s state.
+pub const PROBE: TestApp = TestApp {
+    id: "probe-id",
+    key: "probe-key",
+    secret: "probe-secret",
+};
+
+/// The most any one test may take.
+const TEST_LIMIT: Duration = Duration::from_secs(30);
+
+/// Runs a test body, failing it if it takes longer than [`TEST_LIMIT`].
+pub async fn run(test: impl Future<Output = ()>) {
+    tokio::time::timeout(TEST_LIMIT, test)
+        .await
+        .expect("the test finishes within its time limit");
+}
