@@ -11,6 +11,7 @@ use resso_protocol::user::User;
 use resso_protocol::{server, AppId, ChannelName, SocketId, UserId};
 
 use super::channel::{Channel, Subscriber};
+use super::counts::{CountHook, Owed};
 use super::remote::Remote;
 use super::told::{Key, ToldGone};
 use super::{cache, AppState, Refusal, Registry};
@@ -90,7 +91,8 @@ impl Registry {
         if fresh {
             settle(&mut state.told_gone, &app.id, channel, member.as_ref());
             self.join(app, entry, remote, channel, socket, outbox, member);
-            self.count_changed(app, entry, &mut state.owed_counts, channel);
+            let owed = &mut state.owed_counts;
+            self.count_changed(app, (entry, remote), owed, channel, CountHook::Fire);
         }
         let mut frames =
             vec![entry.succeeded_frame(channel, remote.members(&app.id, channel.as_str()))];
@@ -199,7 +201,7 @@ impl Registry {
         app: &App,
         app_state: &mut AppState,
         remote: &Remote,
-        owed: &mut HashSet<(AppId, ChannelName)>,
+        owed: &mut Owed,
         channel: &ChannelName,
         socket: SocketId,
     ) -> bool {
@@ -234,7 +236,7 @@ impl Registry {
             },
         );
         if !entry.subscribers.is_empty() {
-            self.count_changed(app, entry, owed, channel);
+            self.count_changed(app, (entry, remote), owed, channel, CountHook::Fire);
             return true;
         }
         app_state.channels.remove(channel);

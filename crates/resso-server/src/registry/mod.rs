@@ -17,7 +17,7 @@ mod replicate;
 mod told;
 mod users;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -51,7 +51,7 @@ pub struct Registry {
 struct State {
     apps: HashMap<AppId, AppState>,
     /// Channels whose throttled `subscription_count` is owed.
-    owed_counts: HashSet<(AppId, ChannelName)>,
+    owed_counts: counts::Owed,
     /// The other nodes' state (empty on a single node).
     remote: remote::Remote,
     /// Removals this node fired for vanished nodes, to take back if they return.

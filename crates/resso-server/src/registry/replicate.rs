@@ -43,11 +43,14 @@ impl Registry {
         match wire {
             Wire::Publish(publish) => self.apply_publish(publish, apps),
             Wire::Delta { node, app, change } => {
-                let app = AppId::from(app.as_str());
-                let keys = change_keys(&app, &change);
+                let app_id = AppId::from(app.as_str());
+                let keys = change_keys(&app_id, &change);
                 self.change_remote(&keys, Cause::Update, |remote| {
-                    remote.apply(node, &app, &change)
+                    remote.apply(node, &app_id, &change);
                 });
+                if let (Some(app), Some((_, channel))) = (apps.by_id(&app), keys.channels.first()) {
+                    self.remote_count_changed(app, channel);
+                }
             }
             Wire::Heartbeat { node, connections } => self.heartbeat(node, connections),
             Wire::Hello { node, snapshot } => {

@@ -1,5 +1,6 @@
 //! Other cluster-wide truth: a user's online status for watchlists (online on the first connection
-//! anywhere, offline after the last) and the cached event of cache channels on every node.
+//! anywhere, offline after the last), the cached event of cache channels on every node, and the
+//! subscription counts sent to subscribers.
 
 use serde_json::{json, Value};
 
@@ -7,7 +8,8 @@ use crate::support::{assert_all_silent, Backend, Client, Cluster, Options, RECV}
 
 both_brokers!(
     watchlists_see_users_on_every_node,
-    cache_channels_replay_on_every_node
+    cache_channels_replay_on_every_node,
+    subscription_counts_are_cluster_wide
 );
 
 fn user(id: &str, watchlist: &[&str]) -> String {
@@ -77,4 +79,39 @@ async fn cache_channels_replay_on_every_node(backend: Backend) {
         assert_eq!(client.recv_within(RECV).await, expected, "{}", node.name);
         client.assert_silent_for(crate::support::QUIET).await;
     }
+}
+
+/// The next frame must be `pusher_internal:subscription_count` on `channel`; returns the count.
+async fn count(client: &mut Client, channel: &str) -> u64 {
+    let frame = client
+        .expect_event("pusher_internal:subscription_count")
+        .await;
+    assert_eq!(frame["channel"], channel, "{frame}");
+    let data = &frame["data"];
+    let data: Value = data
+        .as_str()
+        .map_or_else(|| data.clone(), |s| serde_json::from_str(s).expect("JSON"));
+    data["subscription_count"].as_u64().expect("a count")
+}
+
+async fn subscription_counts_are_cluster_wide(backend: Backend) {
+    let options = Options {
+        subscription_count: true,
+        ..Options::default()
+    };
+    let cluster = Cluster::start(backend, 2, options).await;
+    let (n1, n2) = (cluster.node(0), cluster.node(1));
+    let mut a = n1.connect().await;
+    a.subscribe_public("counted").await;
+    assert_eq!(count(&mut a, "counted").await, 1);
+    cluster.await_subscriptions("counted", 1).await;
+
+    let mut b = n2.connect().await;
+    b.subscribe_public("counted").await;
+    assert_eq!(count(&mut b, "counted").await, 2, "node 2 counts node 1's subscriber");
+    assert_eq!(count(&mut a, "counted").await, 2, "node 1 hears of node 2's subscriber");
+
+    b.close().await;
+    assert_eq!(count(&mut a, "counted").await, 1);
+    assert_all_silent(&mut [&mut a]).await;
 }

@@ -176,6 +176,8 @@ pub struct Options {
     pub max_connections: Option<u64>,
     /// Webhook endpoint (all events).
     pub webhook: Option<String>,
+    /// `subscription_count = true`.
+    pub subscription_count: bool,
 }
 
 /// One Ressò node process.
@@ -262,6 +264,9 @@ fn config_toml(broker: &Broker, options: &Options) -> String {
     let mut main_extra = String::new();
     if let Some(max) = options.max_connections {
         main_extra.push_str(&format!("max_connections = {max}\n"));
+    }
+    if options.subscription_count {
+        main_extra.push_str("subscription_count = true\n");
     }
     if let Some(url) = &options.webhook {
         main_extra.push_str(&format!("webhooks = [{{ url = \"{url}\" }}]\n"));
