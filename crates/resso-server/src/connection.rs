@@ -3,6 +3,9 @@
 //! Queued frames are written in batches with one flush, and a write never outlives an overflow or
 //! shutdown signal, so a client that stops reading only ever costs its own bounded queue.
 
+use std::future::Future;
+use std::ops::DerefMut;
+use std::pin::{pin, Pin};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -12,7 +15,7 @@ use resso_protocol::{server, ErrorCode};
 use tokio::time::{sleep_until, timeout, Instant};
 use tokio_util::sync::CancellationToken;
 
-use crate::outbox::{Doom, Inbox};
+use crate::outbox::Inbox;
 use crate::session::Session;
 
 /// Most queued frames written before one flush.
@@ -53,6 +56,10 @@ fn read_failure(error: axum::Error) -> End {
 }
 
 /// Serves an established connection until it ends; the first frame has been sent already.
+///
+/// The shutdown, doom and timer futures are made once and polled again on every turn (timers are
+/// re-armed lazily when they fire): a delivery wakes the task without registering a waiter or a
+/// timer anew.
 pub async fn serve(
     mut ws: WebSocket,
     mut session: Session,
@@ -60,27 +67,35 @@ pub async fn serve(
     heartbeat: Heartbeat,
     shutdown: CancellationToken,
 ) {
-    let mut last_seen = Instant::now();
-    let mut ping_sent: Option<Instant> = None;
-    let doom = inbox.doom_signal();
     let opened = Instant::now();
+    let mut beat = Beat::new(heartbeat, opened);
+    let doom = inbox.doom_signal();
+    let mut guards = Guards {
+        cancelled: pin!(shutdown.cancelled()),
+        doomed: pin!(doom.doomed()),
+    };
+    let auth_deadline = session.authorization_deadline(opened);
+    let mut auth_timer = pin!(sleep_until(auth_deadline.unwrap_or(opened)));
+    let mut auth_armed = auth_deadline.is_some();
+    let mut beat_timer = pin!(sleep_until(beat.deadline()));
     let end = loop {
-        let deadline = ping_sent.map_or(last_seen + heartbeat.activity, |p| p + heartbeat.pong);
         tokio::select! {
             biased;
-            () = shutdown.cancelled() => break End::Close(ErrorCode::ReconnectImmediately),
-            code = doom.doomed() => break End::Close(code),
-            () = at(session.authorization_deadline(opened)) => break End::Close(ErrorCode::Unauthorized),
+            () = guards.cancelled.as_mut() => break End::Close(ErrorCode::ReconnectImmediately),
+            code = guards.doomed.as_mut() => break End::Close(code),
+            () = auth_timer.as_mut(), if auth_armed => {
+                if session.authorization_deadline(opened).is_some() { break End::Close(ErrorCode::Unauthorized) }
+                auth_armed = false;
+            }
             frame = ws.recv() => {
                 let frame = match frame {
                     Some(Ok(frame)) => frame,
                     Some(Err(e)) => break read_failure(e),
                     None => break End::Gone,
                 };
-                last_seen = Instant::now();
-                ping_sent = None;
+                beat.seen(Instant::now());
                 match handle_frame(&mut session, frame) {
-                    Step::Reply(frames) => if let Err(end) = send_guarded(&mut ws, &doom, &shutdown, frames.into_iter().map(Utf8Bytes::from)).await { break end },
+                    Step::Reply(frames) => if let Err(end) = guards.send(&mut ws, frames.into_iter().map(Utf8Bytes::from)).await { break end },
                     Step::Quiet => {}
                     Step::Closed => break End::Gone,
                 }
@@ -88,12 +103,15 @@ pub async fn serve(
             Some(first) = inbox.recv() => {
                 let mut batch = vec![first.pusher_frame().clone()];
                 batch.extend(std::iter::from_fn(|| inbox.try_recv()).take(BATCH).map(|m| m.pusher_frame().clone()));
-                if let Err(end) = send_guarded(&mut ws, &doom, &shutdown, batch).await { break end }
+                if let Err(end) = guards.send(&mut ws, batch).await { break end }
             }
-            () = sleep_until(deadline) => {
-                if ping_sent.is_some() { break End::Close(ErrorCode::PongNotReceived) }
-                ping_sent = Some(Instant::now());
-                if let Err(end) = send_guarded(&mut ws, &doom, &shutdown, [Utf8Bytes::from_static(server::PING)]).await { break end }
+            () = beat_timer.as_mut() => {
+                match beat.due(Instant::now()) {
+                    Due::Later => {}
+                    Due::Ping => if let Err(end) = guards.send(&mut ws, [Utf8Bytes::from_static(server::PING)]).await { break end },
+                    Due::Dead => break End::Close(ErrorCode::PongNotReceived),
+                }
+                beat_timer.as_mut().reset(beat.deadline());
             }
         }
     };
@@ -105,11 +123,87 @@ pub async fn serve(
     }
 }
 
-/// Sleeps until `deadline`, or forever when there is none.
-async fn at(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => sleep_until(deadline).await,
-        None => std::future::pending().await,
+/// The heartbeat's state: when the client was last heard from and whether a ping awaits its pong.
+struct Beat {
+    settings: Heartbeat,
+    last_seen: Instant,
+    ping_sent: Option<Instant>,
+}
+
+/// What the heartbeat timer found when it fired.
+enum Due {
+    /// The client spoke since: nothing to do yet.
+    Later,
+    /// Silent for the activity timeout: send a ping.
+    Ping,
+    /// No answer to the ping within the pong timeout.
+    Dead,
+}
+
+impl Beat {
+    const fn new(settings: Heartbeat, now: Instant) -> Self {
+        Self {
+            settings,
+            last_seen: now,
+            ping_sent: None,
+        }
+    }
+
+    /// Any frame from the client counts as activity (and as the pong).
+    fn seen(&mut self, now: Instant) {
+        self.last_seen = now;
+        self.ping_sent = None;
+    }
+
+    /// When the timer must next fire.
+    fn deadline(&self) -> Instant {
+        self.ping_sent
+            .map_or(self.last_seen + self.settings.activity, |p| {
+                p + self.settings.pong
+            })
+    }
+
+    fn due(&mut self, now: Instant) -> Due {
+        if now < self.deadline() {
+            return Due::Later;
+        }
+        if self.ping_sent.is_some() {
+            return Due::Dead;
+        }
+        self.ping_sent = Some(now);
+        Due::Ping
+    }
+}
+
+/// The two signals that cut a write short, pinned once per connection.
+struct Guards<C, D> {
+    cancelled: Pin<C>,
+    doomed: Pin<D>,
+}
+
+impl<C, D> Guards<C, D>
+where
+    C: DerefMut<Target: Future<Output = ()>>,
+    D: DerefMut<Target: Future<Output = ErrorCode>>,
+{
+    /// Writes `frames` with one flush; gives up with the reason to end if the connection is
+    /// doomed, the server shuts down, or the write fails.
+    async fn send(
+        &mut self,
+        ws: &mut WebSocket,
+        frames: impl IntoIterator<Item = Utf8Bytes>,
+    ) -> Result<(), End> {
+        let write = async {
+            for frame in frames {
+                ws.feed(Message::Text(frame)).await?;
+            }
+            ws.flush().await
+        };
+        tokio::select! {
+            r = write => r.map_err(|_| End::Gone),
+            code = self.doomed.as_mut() => Err(End::Close(code)),
+            () = self.cancelled.as_mut() => Err(End::Close(ErrorCode::ReconnectImmediately)),
+        }
     }
 }
 
@@ -132,27 +226,6 @@ fn handle_frame(session: &mut Session, frame: Message) -> Step {
         Message::Close(_) => Step::Closed,
         // Pings are answered by the WebSocket layer; pongs and binary frames only count as activity.
         Message::Ping(_) | Message::Pong(_) | Message::Binary(_) => Step::Quiet,
-    }
-}
-
-/// Writes `frames` with one flush; gives up with the reason to end if the connection is doomed,
-/// the server shuts down, or the write fails.
-async fn send_guarded(
-    ws: &mut WebSocket,
-    doom: &Doom,
-    shutdown: &CancellationToken,
-    frames: impl IntoIterator<Item = Utf8Bytes>,
-) -> Result<(), End> {
-    let write = async {
-        for frame in frames {
-            ws.feed(Message::Text(frame)).await?;
-        }
-        ws.flush().await
-    };
-    tokio::select! {
-        r = write => r.map_err(|_| End::Gone),
-        code = doom.doomed() => Err(End::Close(code)),
-        () = shutdown.cancelled() => Err(End::Close(ErrorCode::ReconnectImmediately)),
     }
 }
 

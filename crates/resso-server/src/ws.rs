@@ -100,7 +100,7 @@ fn configure(ws: WebSocketUpgrade, s: &Shared) -> WebSocketUpgrade {
         .max_write_buffer_size(WRITE_BUFFER + max + 1024)
 }
 
-const READ_BUFFER: usize = 4096;
+const READ_BUFFER: usize = 512;
 const WRITE_BUFFER: usize = 16 * 1024;
 
 async fn accept(mut socket: WebSocket, s: Shared, request: Request) {

@@ -108,8 +108,16 @@ async fn subscription_counts_are_cluster_wide(backend: Backend) {
 
     let mut b = n2.connect().await;
     b.subscribe_public("counted").await;
-    assert_eq!(count(&mut b, "counted").await, 2, "node 2 counts node 1's subscriber");
-    assert_eq!(count(&mut a, "counted").await, 2, "node 1 hears of node 2's subscriber");
+    assert_eq!(
+        count(&mut b, "counted").await,
+        2,
+        "node 2 counts node 1's subscriber"
+    );
+    assert_eq!(
+        count(&mut a, "counted").await,
+        2,
+        "node 1 hears of node 2's subscriber"
+    );
 
     b.close().await;
     assert_eq!(count(&mut a, "counted").await, 1);
