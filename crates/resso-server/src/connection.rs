@@ -79,13 +79,14 @@ pub async fn serve(
     let mut auth_armed = auth_deadline.is_some();
     let mut beat_timer = pin!(sleep_until(beat.deadline()));
     let end = loop {
-        tokio::select! {
+        let frames: Vec<Utf8Bytes> = tokio::select! {
             biased;
             () = guards.cancelled.as_mut() => break End::Close(ErrorCode::ReconnectImmediately),
             code = guards.doomed.as_mut() => break End::Close(code),
             () = auth_timer.as_mut(), if auth_armed => {
                 if session.authorization_deadline(opened).is_some() { break End::Close(ErrorCode::Unauthorized) }
                 auth_armed = false;
+                Vec::new()
             }
             frame = ws.recv() => {
                 let frame = match frame {
@@ -95,30 +96,37 @@ pub async fn serve(
                 };
                 beat.seen(Instant::now());
                 match handle_frame(&mut session, frame) {
-                    Step::Reply(frames) => if let Err(end) = guards.send(&mut ws, frames.into_iter().map(Utf8Bytes::from)).await { break end },
-                    Step::Quiet => {}
+                    Step::Reply(frames) => frames.into_iter().map(Utf8Bytes::from).collect(),
+                    Step::Quiet => Vec::new(),
                     Step::Closed => break End::Gone,
                 }
             }
             Some(first) = inbox.recv() => {
                 let mut batch = vec![first.pusher_frame().clone()];
                 batch.extend(std::iter::from_fn(|| inbox.try_recv()).take(BATCH).map(|m| m.pusher_frame().clone()));
-                if let Err(end) = guards.send(&mut ws, batch).await { break end }
+                batch
             }
             () = beat_timer.as_mut() => {
-                match beat.due(Instant::now()) {
-                    Due::Later => {}
-                    Due::Ping => if let Err(end) = guards.send(&mut ws, [Utf8Bytes::from_static(server::PING)]).await { break end },
+                let due = beat.due(Instant::now());
+                beat_timer.as_mut().reset(beat.deadline());
+                match due {
+                    Due::Later => Vec::new(),
+                    Due::Ping => vec![Utf8Bytes::from_static(server::PING)],
                     Due::Dead => break End::Close(ErrorCode::PongNotReceived),
                 }
-                beat_timer.as_mut().reset(beat.deadline());
             }
+        };
+        if frames.is_empty() {
+            continue;
+        }
+        if let Err(end) = guards.send(&mut ws, frames).await {
+            break end;
         }
     };
     drop(session);
     match end {
         End::Close(code) => close(&mut ws, code, code.message()).await,
-        End::Violation(code, reason) => close_frame(&mut ws, code, reason, None).await,
+        End::Violation(code, reason) => Box::pin(close_frame(&mut ws, code, reason, None)).await,
         End::Gone => {}
     }
 }
@@ -230,9 +238,15 @@ fn handle_frame(session: &mut Session, frame: Message) -> Step {
 }
 
 /// Sends `pusher:error` and a close frame with `code`, then waits briefly for the client's close.
-pub async fn close(ws: &mut WebSocket, code: ErrorCode, message: &str) {
+///
+/// Boxed: it runs once per connection, so its state is not carried in every connection's task.
+pub fn close<'a>(
+    ws: &'a mut WebSocket,
+    code: ErrorCode,
+    message: &'a str,
+) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
     let error = server::error(Some(code.code()), message);
-    close_frame(ws, code.code(), message, Some(error)).await;
+    Box::pin(close_frame(ws, code.code(), message, Some(error)))
 }
 
 /// Sends `first` (if any) and a close frame, then waits briefly for the client's close.

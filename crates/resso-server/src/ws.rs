@@ -2,6 +2,7 @@
 //! because pusher-js cannot tell a refused upgrade from a network fault and would retry forever;
 //! the refusal is sent as `pusher:error` plus a close frame with the protocol's code (§1.2).
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -9,12 +10,15 @@ use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
+use futures_util::future::Either;
+use futures_util::FutureExt;
 use resso_protocol::http_sig::Query;
 use resso_protocol::{server, ErrorCode, SocketId};
+use tokio_util::sync::CancellationToken;
 
 use crate::apps::App;
 use crate::connection::{self, Heartbeat};
-use crate::outbox::outbox;
+use crate::outbox::{outbox, Inbox};
 use crate::session::Session;
 use crate::Shared;
 
@@ -88,8 +92,9 @@ pub async fn bad_path(State(s): State<Shared>, ws: WebSocketUpgrade) -> Response
     })
 }
 
-/// Small buffers: the read chunk is zeroed on every read attempt (tungstenite's default of 128 KiB
-/// cost half the server's CPU per delivery and most of an idle connection's memory), and queued
+/// Small buffers: the free part of the read buffer is zeroed on every read attempt (tungstenite's
+/// default of 128 KiB cost half the server's CPU per delivery and most of an idle connection's
+/// memory; 4 KiB still cost 3.5 KiB per idle connection; it grows for larger messages), and queued
 /// frames are gathered up to [`WRITE_BUFFER`] so one flush sends a batch in one write.
 fn configure(ws: WebSocketUpgrade, s: &Shared) -> WebSocketUpgrade {
     let max = s.settings.max_message_bytes;
@@ -103,36 +108,65 @@ fn configure(ws: WebSocketUpgrade, s: &Shared) -> WebSocketUpgrade {
 const READ_BUFFER: usize = 512;
 const WRITE_BUFFER: usize = 16 * 1024;
 
-async fn accept(mut socket: WebSocket, s: Shared, request: Request) {
+/// Admits and greets the connection, then serves it: two stages chained, so that the task carries
+/// the larger of the two futures rather than both.
+fn accept(socket: WebSocket, s: Shared, request: Request) -> impl Future<Output = ()> + Send {
+    open(socket, s, request).then(|opened| match opened {
+        Some(c) => Either::Left(connection::serve(
+            c.ws,
+            c.session,
+            c.inbox,
+            c.heartbeat,
+            c.shutdown,
+        )),
+        None => Either::Right(std::future::ready(())),
+    })
+}
+
+/// An admitted, greeted connection.
+struct Opened {
+    ws: WebSocket,
+    session: Session,
+    inbox: Inbox,
+    heartbeat: Heartbeat,
+    shutdown: CancellationToken,
+}
+
+async fn open(mut socket: WebSocket, s: Shared, request: Request) -> Option<Opened> {
     let app = match admit(&s, &request) {
         Ok(app) => app,
         Err(code) => {
             tracing::debug!(key = %request.key, code = code.code(), "connection refused");
-            return connection::close(&mut socket, code, code.message()).await;
+            connection::close(&mut socket, code, code.message()).await;
+            return None;
         }
     };
     if s.registry.connect(&app).is_err() {
         let code = ErrorCode::OverConnectionQuota;
-        return connection::close(&mut socket, code, code.message()).await;
+        connection::close(&mut socket, code, code.message()).await;
+        return None;
     }
     let socket_id = s.ids.next();
     let (outbox, inbox) = outbox(s.settings.outbound_queue_bytes);
     let session_app = app.id.clone();
     let session = Session::new(app, socket_id, s.registry.clone(), outbox);
     let hello = server::connection_established(socket_id, s.settings.activity_timeout);
-    if socket
+    socket
         .send(axum::extract::ws::Message::Text(hello.into()))
         .await
-        .is_err()
-    {
-        return;
-    }
+        .ok()?;
     tracing::debug!(app = %session_app, %socket_id, "connected");
     let heartbeat = Heartbeat {
         activity: s.settings.activity_timeout(),
         pong: s.settings.pong_timeout(),
     };
-    connection::serve(socket, session, inbox, heartbeat, s.shutdown.clone()).await;
+    Some(Opened {
+        ws: socket,
+        session,
+        inbox,
+        heartbeat,
+        shutdown: s.shutdown.clone(),
+    })
 }
 
 /// Checks the app, the protocol version, the origin and shutdown, in the order pusher-js expects.
