@@ -51,6 +51,10 @@ pub struct Args {
     /// Pid of an already running server, to read its CPU and RSS.
     #[arg(long)]
     pub server_pid: Option<u32>,
+    /// More processes whose CPU counts as the server's (the other nodes and the broker of a
+    /// cluster); repeatable. RSS stays the main pid's.
+    #[arg(long)]
+    pub extra_pid: Vec<u32>,
     /// Core the started server is pinned to (taskset).
     #[arg(long, default_value_t = 0)]
     pub server_core: usize,

@@ -60,6 +60,7 @@ fn run(args: &Args) -> anyhow::Result<Vec<Report>> {
     if !args.no_pin {
         pin_harness(args.harness_core);
     }
+    procstat::count_also(args.extra_pid.clone());
     let mut target = Target::resolve(args)?;
     eprintln!(
         "target {} (pid {})",

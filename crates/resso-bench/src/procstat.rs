@@ -1,7 +1,24 @@
 //! CPU time and memory of a process from `/proc`: the server's (by pid) and the harness's own.
 //! CPU is utime+stime in clock ticks (USER_HZ, 100 on Linux), so short windows are ±10 ms.
 
+use std::sync::OnceLock;
 use std::time::Instant;
+
+/// Processes whose CPU is added to the server's (see `--extra-pid`).
+static EXTRA_PIDS: OnceLock<Vec<u32>> = OnceLock::new();
+
+/// Counts the CPU of `pids` as the server's from now on (set once, at start).
+pub fn count_also(pids: Vec<u32>) {
+    let _ = EXTRA_PIDS.set(pids);
+}
+
+/// utime+stime of the server `pid` plus the extra pids, in microseconds.
+fn server_micros(pid: u32) -> Option<u64> {
+    let extra = EXTRA_PIDS.get().map_or(&[][..], Vec::as_slice);
+    extra.iter().try_fold(cpu_micros(Some(pid))?, |sum, p| {
+        Some(sum + cpu_micros(Some(*p))?)
+    })
+}
 
 /// Clock ticks per second of `/proc/*/stat` times (USER_HZ, fixed at 100 by the Linux ABI).
 const TICKS_PER_SEC: u64 = 100;
@@ -81,7 +98,7 @@ impl CpuMark {
     pub fn now(pid: Option<u32>) -> Self {
         Self {
             at: Instant::now(),
-            server: pid.and_then(|p| cpu_micros(Some(p))),
+            server: pid.and_then(server_micros),
             harness: cpu_micros(None),
         }
     }
