@@ -14,13 +14,15 @@ use crate::cluster::wire::{AppSnapshot, Change, NodeId, Snapshot};
 #[derive(Default)]
 pub(super) struct Remote {
     nodes: HashMap<NodeId, Node>,
-    /// Every node ever heard from, live or not.
+    /// Every node whose snapshot ever arrived, live or not.
     seen: HashSet<NodeId>,
 }
 
 struct Node {
     last_seen: Instant,
     apps: HashMap<AppId, AppReplica>,
+    /// Built from a snapshot, not only from deltas heard after this node missed its `Hello`.
+    synced: bool,
 }
 
 #[derive(Default)]
@@ -120,11 +122,12 @@ impl Remote {
             .flat_map(|n| n.apps.iter())
     }
 
-    pub fn is_known(&self, node: NodeId) -> bool {
-        self.nodes.contains_key(&node)
+    /// Whether `node`'s full state is known here (a snapshot of it arrived).
+    pub fn is_synced(&self, node: NodeId) -> bool {
+        self.nodes.get(&node).is_some_and(|n| n.synced)
     }
 
-    /// Whether `node`'s state was ever known here (it may have been removed since).
+    /// Whether a snapshot of `node` ever arrived here (it may have been removed since).
     pub fn seen(&self, node: NodeId) -> bool {
         self.seen.contains(&node)
     }
@@ -145,10 +148,10 @@ impl Remote {
 
     /// Applies a delta from `node` (a node not yet known is created).
     pub fn apply(&mut self, node: NodeId, app: &AppId, change: &Change) {
-        self.seen.insert(node);
         let entry = self.nodes.entry(node).or_insert_with(|| Node {
             last_seen: Instant::now(),
             apps: HashMap::new(),
+            synced: false,
         });
         entry.last_seen = Instant::now();
         let replica = entry.apps.entry(app.clone()).or_default();
@@ -168,6 +171,7 @@ impl Remote {
             Node {
                 last_seen: Instant::now(),
                 apps,
+                synced: true,
             },
         );
     }

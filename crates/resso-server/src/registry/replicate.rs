@@ -91,12 +91,13 @@ impl Registry {
 
     fn heartbeat(&self, node: NodeId, connections: std::collections::HashMap<String, u64>) {
         let mut state = self.lock();
-        if state.remote.is_known(node) {
-            state.remote.heartbeat(node, connections);
+        state.remote.heartbeat(node, connections);
+        if state.remote.is_synced(node) {
             return;
         }
         drop(state);
-        // A node we lost track of (say, across a broker outage): ask everyone for their state.
+        // A node we lost track of (say, across a broker outage), or whose `Hello` we missed and know
+        // only from later deltas: ask everyone for their state.
         self.cluster.send(Wire::Hello {
             node: self.cluster.node(),
             snapshot: self.snapshot(),

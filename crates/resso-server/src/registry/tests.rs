@@ -276,4 +276,29 @@ mod cluster {
             "a never heard b's deltas in this test"
         );
     }
+
+    #[test]
+    fn a_node_known_only_from_deltas_is_asked_for_its_state() {
+        let apps = crate::apps::Apps::new(&[AppConfig::development()]);
+        let app = apps.by_id("app-id").unwrap().clone();
+        let ((a, mut a_rx), (b, mut b_rx)) = (node(), node());
+        let (o, _i) = outbox(1 << 20);
+        // b had a subscriber before a heard of it (a missed b's Hello).
+        b.subscribe(&app, &name("early"), SocketId::new(2, 1), &o, None)
+            .unwrap();
+        while b_rx.try_recv().is_ok() {}
+        b.subscribe(&app, &name("late"), SocketId::new(2, 2), &o, None)
+            .unwrap();
+        pump(&mut b_rx, &a, &apps);
+        assert_eq!(a.channels(&app.id, "").len(), 1, "only the delta so far");
+        // b's heartbeat makes a ask for everyone's state; b answers with its snapshot.
+        let heartbeat = Wire::Heartbeat {
+            node: b.node(),
+            connections: std::collections::HashMap::new(),
+        };
+        a.apply(heartbeat, &apps);
+        pump(&mut a_rx, &b, &apps);
+        pump(&mut b_rx, &a, &apps);
+        assert_eq!(a.channels(&app.id, "").len(), 2, "early and late");
+    }
 }
