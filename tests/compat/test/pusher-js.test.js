@@ -1,7 +1,7 @@
 // pusher-js 8 (Node build) and the `pusher` Node server SDK against a real resso process.
 
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
   APP,
@@ -13,65 +13,49 @@ import {
   record,
   serverSdk,
   sleep,
-  startAuthServer,
   startServer,
   subscribe,
   until,
+  withServer,
 } from './support.js';
 
 const T = { timeout: 20_000 };
 
 describe('pusher-js + pusher SDK', () => {
-  let server;
-  let auth;
-  let sdk;
-  let client;
-
-  before(async () => {
-    server = await startServer();
-    auth = await startAuthServer();
-    sdk = serverSdk(server);
-    client = clientFactory(server, auth);
-  });
-  afterEach(() => client.closeAll());
-  after(async () => {
-    await client?.closeAll();
-    await auth?.close();
-    await server?.stop();
-  });
+  const ctx = withServer();
 
   test('connects and gets a socket_id like 123.456', T, async () => {
-    const c = client();
+    const c = ctx.client();
     const socketId = await connected(c);
     assert.match(socketId, /^\d+\.\d+$/);
     assert.equal(c.connection.state, 'connected');
-    const other = client();
+    const other = ctx.client();
     assert.notEqual(await connected(other), socketId, 'socket ids must be unique');
   });
 
   test('public channel: SDK trigger arrives parsed, strings stay strings', T, async () => {
-    const c = client();
+    const c = ctx.client();
     const ch = await subscribe(c, 'news');
     const got = nextEvent(ch, 'story');
     const payload = { message: 'hello', n: 1, nested: { list: [1, 'two', null], ok: true }, text: 'ü ✓ / "q"' };
-    await sdk.trigger('news', 'story', payload);
+    await ctx.sdk.trigger('news', 'story', payload);
     const [data] = await got;
     assert.deepEqual(data, payload);
 
     const gotString = nextEvent(ch, 'App\\Events\\Plain');
-    await sdk.trigger('news', 'App\\Events\\Plain', 'just text, not JSON');
+    await ctx.sdk.trigger('news', 'App\\Events\\Plain', 'just text, not JSON');
     assert.equal((await gotString)[0], 'just text, not JSON');
   });
 
   test('trigger with socket_id excludes that connection only', T, async () => {
-    const a = client();
-    const b = client();
+    const a = ctx.client();
+    const b = ctx.client();
     const cha = await subscribe(a, 'excl');
     const chb = await subscribe(b, 'excl');
     const seenA = record(cha, 'ev');
     const seenB = record(chb, 'ev');
-    await sdk.trigger('excl', 'ev', { n: 1 }, { socket_id: a.connection.socket_id });
-    await sdk.trigger('excl', 'ev', { n: 2 });
+    await ctx.sdk.trigger('excl', 'ev', { n: 1 }, { socket_id: a.connection.socket_id });
+    await ctx.sdk.trigger('excl', 'ev', { n: 2 });
     await seenB.wait(2);
     await seenA.wait(1);
     // Per-connection delivery is ordered, so n:1 would have arrived before n:2.
@@ -79,26 +63,26 @@ describe('pusher-js + pusher SDK', () => {
     assert.deepEqual(seenB.map((e) => e.data), [{ n: 1 }, { n: 2 }]);
 
     // A valid but unknown socket_id excludes nobody and is not an error.
-    await sdk.trigger('excl', 'ev', { n: 3 }, { socket_id: '999999.999999' });
+    await ctx.sdk.trigger('excl', 'ev', { n: 3 }, { socket_id: '999999.999999' });
     await seenA.wait(2);
     assert.deepEqual(seenA[1].data, { n: 3 });
   });
 
   test('private channel subscribes through the auth endpoint', T, async () => {
-    const c = client();
+    const c = ctx.client();
     const ch = await subscribe(c, 'private-orders.1');
-    const reqs = auth.forChannel('private-orders.1');
+    const reqs = ctx.auth.forChannel('private-orders.1');
     assert.equal(reqs.length, 1);
     assert.equal(reqs[0].status, 200);
     assert.equal(reqs[0].params.socket_id, c.connection.socket_id);
     assert.equal(reqs[0].contentType, 'application/x-www-form-urlencoded');
     const got = nextEvent(ch, 'shipped');
-    await sdk.trigger('private-orders.1', 'shipped', { id: 1 });
+    await ctx.sdk.trigger('private-orders.1', 'shipped', { id: 1 });
     assert.deepEqual((await got)[0], { id: 1 });
   });
 
   test('auth endpoint 403 → pusher:subscription_error {type:AuthError,status:403}', T, async () => {
-    const c = client();
+    const c = ctx.client();
     await connected(c);
     const ch = c.subscribe('private-denied.1');
     const succeeded = record(ch, 'pusher:subscription_succeeded');
@@ -110,13 +94,13 @@ describe('pusher-js + pusher SDK', () => {
   });
 
   test('forged signature → server sends channel-scoped pusher:subscription_error (401)', T, async () => {
-    const c = client();
+    const c = ctx.client();
     await connected(c);
     const ch = c.subscribe('private-forged.1');
     const succeeded = record(ch, 'pusher:subscription_succeeded');
     const [err] = await nextEvent(ch, 'pusher:subscription_error');
     // The auth endpoint answered 200; the refusal came from the server.
-    assert.equal(auth.forChannel('private-forged.1')[0]?.status, 200);
+    assert.equal(ctx.auth.forChannel('private-forged.1')[0]?.status, 200);
     assert.equal(err.type, 'AuthError', `frame data: ${JSON.stringify(err)}`);
     assert.equal(err.status, 401, `frame data: ${JSON.stringify(err)}`);
     assert.equal(typeof err.error, 'string');
@@ -125,16 +109,16 @@ describe('pusher-js + pusher SDK', () => {
     // The connection stays usable.
     assert.equal(c.connection.state, 'connected');
     await subscribe(c, 'after-forged');
-    const info = await (await sdk.get({ path: '/channels/private-forged.1' })).json();
+    const info = await (await ctx.sdk.get({ path: '/channels/private-forged.1' })).json();
     assert.equal(info.occupied, false, `channel must not be occupied: ${JSON.stringify(info)}`);
   });
 
   test('presence: members deduplicated per user, member_added/removed per user', T, async () => {
     const channel = 'presence-room.1';
-    const obs = client({ user: { id: 'o', name: 'Observer' } });
-    const u1a = client({ user: { id: '1', name: 'Alice' } });
-    const u1b = client({ user: { id: '1', name: 'Alice' } });
-    const u2 = client({ user: { id: '2', name: 'Bob' } });
+    const obs = ctx.client({ user: { id: 'o', name: 'Observer' } });
+    const u1a = ctx.client({ user: { id: '1', name: 'Alice' } });
+    const u1b = ctx.client({ user: { id: '1', name: 'Alice' } });
+    const u2 = ctx.client({ user: { id: '2', name: 'Bob' } });
 
     const chObs = await subscribe(obs, channel);
     assert.equal(chObs.members.count, 1);
@@ -161,9 +145,9 @@ describe('pusher-js + pusher SDK', () => {
     assert.deepEqual(added.map((e) => e.data.id), ['1', '2']);
     assert.equal(chObs.members.count, 3);
 
-    const users = await (await sdk.get({ path: `/channels/${channel}/users` })).json();
+    const users = await (await ctx.sdk.get({ path: `/channels/${channel}/users` })).json();
     assert.deepEqual(users.users.map((u) => u.id).sort(), ['1', '2', 'o']);
-    const info = await (await sdk.get({ path: `/channels/${channel}`, params: { info: 'user_count' } })).json();
+    const info = await (await ctx.sdk.get({ path: `/channels/${channel}`, params: { info: 'user_count' } })).json();
     assert.equal(info.occupied, true);
     assert.equal(info.user_count, 3);
 
@@ -184,8 +168,8 @@ describe('pusher-js + pusher SDK', () => {
   });
 
   test('client events: delivered to others, never echoed, only on private/presence', T, async () => {
-    const a = client();
-    const b = client();
+    const a = ctx.client();
+    const b = ctx.client();
     const aPriv = await subscribe(a, 'private-chat.1');
     const bPriv = await subscribe(b, 'private-chat.1');
     const aPub = await subscribe(a, 'lobby');
@@ -215,8 +199,8 @@ describe('pusher-js + pusher SDK', () => {
 
   test('client events on presence carry the sender user_id as metadata', T, async () => {
     const channel = 'presence-chat.7';
-    const a = client({ user: { id: '11', name: 'Ann' } });
-    const b = client({ user: { id: '22', name: 'Ben' } });
+    const a = ctx.client({ user: { id: '11', name: 'Ann' } });
+    const b = ctx.client({ user: { id: '22', name: 'Ben' } });
     const cha = await subscribe(a, channel);
     const chb = await subscribe(b, channel);
     const bGot = record(chb, 'client-msg');
@@ -231,7 +215,7 @@ describe('pusher-js + pusher SDK', () => {
   });
 
   test('unknown app key → error 4001, refused, no reconnect loop', T, async () => {
-    const c = client({ key: 'no-such-key' });
+    const c = ctx.client({ key: 'no-such-key' });
     const states = [];
     c.connection.bind('state_change', ({ current }) => states.push(current));
     const errors = record(c.connection, 'error');
@@ -246,50 +230,50 @@ describe('pusher-js + pusher SDK', () => {
   });
 
   test('HTTP API: /channels, /channels/{c}?info=subscription_count, /users', T, async () => {
-    const a = client({ user: { id: 'u1', name: 'One' } });
-    const b = client({ user: { id: 'u2', name: 'Two' } });
+    const a = ctx.client({ user: { id: 'u1', name: 'One' } });
+    const b = ctx.client({ user: { id: 'u2', name: 'Two' } });
     await subscribe(a, 'api-pub');
     await subscribe(b, 'api-pub');
     await subscribe(a, 'private-api');
     await subscribe(a, 'presence-api');
     await subscribe(b, 'presence-api');
 
-    const all = await sdk.get({ path: '/channels' });
+    const all = await ctx.sdk.get({ path: '/channels' });
     assert.equal(all.status, 200);
     const allBody = await all.json();
     for (const name of ['api-pub', 'private-api', 'presence-api']) {
       assert.ok(name in allBody.channels, `${name} missing from ${JSON.stringify(allBody)}`);
     }
-    const filtered = await (await sdk.get({ path: '/channels', params: { filter_by_prefix: 'api-' } })).json();
+    const filtered = await (await ctx.sdk.get({ path: '/channels', params: { filter_by_prefix: 'api-' } })).json();
     assert.deepEqual(filtered, { channels: { 'api-pub': {} } });
     const pres = await (
-      await sdk.get({ path: '/channels', params: { filter_by_prefix: 'presence-api', info: 'user_count' } })
+      await ctx.sdk.get({ path: '/channels', params: { filter_by_prefix: 'presence-api', info: 'user_count' } })
     ).json();
     assert.deepEqual(pres, { channels: { 'presence-api': { user_count: 2 } } });
-    const none = await (await sdk.get({ path: '/channels', params: { filter_by_prefix: 'zzz-' } })).json();
+    const none = await (await ctx.sdk.get({ path: '/channels', params: { filter_by_prefix: 'zzz-' } })).json();
     assert.deepEqual(none, { channels: {} });
 
-    const one = await (await sdk.get({ path: '/channels/api-pub', params: { info: 'subscription_count' } })).json();
+    const one = await (await ctx.sdk.get({ path: '/channels/api-pub', params: { info: 'subscription_count' } })).json();
     assert.deepEqual(one, { occupied: true, subscription_count: 2 });
-    const empty = await (await sdk.get({ path: '/channels/nobody-here' })).json();
+    const empty = await (await ctx.sdk.get({ path: '/channels/nobody-here' })).json();
     assert.equal(empty.occupied, false);
 
-    const users = await (await sdk.get({ path: '/channels/presence-api/users' })).json();
+    const users = await (await ctx.sdk.get({ path: '/channels/presence-api/users' })).json();
     assert.deepEqual(
       users.users.sort((x, y) => x.id.localeCompare(y.id)),
       [{ id: 'u1' }, { id: 'u2' }],
     );
-    await assert.rejects(sdk.get({ path: '/channels/api-pub/users' }), (e) => e.status === 400);
-    await assert.rejects(sdk.get({ path: '/channels/api-pub', params: { info: 'user_count' } }), (e) => e.status === 400);
+    await assert.rejects(ctx.sdk.get({ path: '/channels/api-pub/users' }), (e) => e.status === 400);
+    await assert.rejects(ctx.sdk.get({ path: '/channels/api-pub', params: { info: 'user_count' } }), (e) => e.status === 400);
   });
 
   test('triggerBatch delivers each event to its channel', T, async () => {
-    const c = client();
+    const c = ctx.client();
     const one = await subscribe(c, 'batch-1');
     const two = await subscribe(c, 'batch-2');
     const got1 = nextEvent(one, 'b-ev');
     const got2 = nextEvent(two, 'b-ev2');
-    const res = await sdk.triggerBatch([
+    const res = await ctx.sdk.triggerBatch([
       { channel: 'batch-1', name: 'b-ev', data: { i: 1 } },
       { channel: 'batch-2', name: 'b-ev2', data: JSON.stringify({ i: 2 }) },
     ]);
@@ -300,26 +284,26 @@ describe('pusher-js + pusher SDK', () => {
   });
 
   test('trigger returns 200 with a JSON body; info returns channel attributes', T, async () => {
-    const c = client();
+    const c = ctx.client();
     await subscribe(c, 'info-pub');
-    const res = await sdk.trigger('info-pub', 'x', { a: 1 });
+    const res = await ctx.sdk.trigger('info-pub', 'x', { a: 1 });
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), {});
-    const withInfo = await sdk.trigger(['info-pub'], 'x', { a: 2 }, { info: 'subscription_count' });
+    const withInfo = await ctx.sdk.trigger(['info-pub'], 'x', { a: 2 }, { info: 'subscription_count' });
     assert.deepEqual(await withInfo.json(), { channels: { 'info-pub': { subscription_count: 1 } } });
   });
 
   test('wrong secret / wrong key → 401', T, async () => {
-    const bad = serverSdk(server, { ...APP, secret: 'not-the-secret' });
+    const bad = serverSdk(ctx.server, { ...APP, secret: 'not-the-secret' });
     await assert.rejects(bad.trigger('news', 'x', {}), (e) => {
       assert.equal(e.status, 401, `got ${e.status} ${e.body}`);
       return true;
     });
     await assert.rejects(bad.get({ path: '/channels' }), (e) => e.status === 401);
-    const badKey = serverSdk(server, { ...APP, key: 'other-key' });
+    const badKey = serverSdk(ctx.server, { ...APP, key: 'other-key' });
     await assert.rejects(badKey.get({ path: '/channels' }), (e) => e.status === 401);
     // The right credentials still work.
-    const ok = await sdk.get({ path: '/channels' });
+    const ok = await ctx.sdk.get({ path: '/channels' });
     assert.equal(ok.status, 200);
   });
 });

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { after, afterEach, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import Pusher from 'pusher-js';
@@ -425,4 +426,25 @@ export async function subscribe(client, name, ms = WAIT) {
 /** The error code in a pusher-js connection `error` event, whatever wrapper it came in. */
 export function errorCode(err) {
   return err?.data?.code ?? err?.error?.data?.code ?? err?.error?.code ?? null;
+}
+
+/**
+ * Registers the usual suite hooks: a resso server, an auth endpoint and an SDK for the suite, every
+ * pusher-js client closed after each test. Returns the context, filled in once `before` ran.
+ */
+export function withServer({ sdkOptions = {}, config } = {}) {
+  const ctx = {};
+  before(async () => {
+    ctx.server = await startServer(config ? { config } : {});
+    ctx.auth = await startAuthServer();
+    ctx.sdk = serverSdk(ctx.server, APP, sdkOptions);
+    ctx.client = clientFactory(ctx.server, ctx.auth);
+  });
+  afterEach(() => ctx.client.closeAll());
+  after(async () => {
+    await ctx.client?.closeAll();
+    await ctx.auth?.close();
+    await ctx.server?.stop();
+  });
+  return ctx;
 }
