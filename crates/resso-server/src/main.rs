@@ -74,9 +74,31 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// Pending connections the kernel may hold for us; tokio's default of 1024 overflows under a burst
+/// of reconnecting clients (each overflow costs that client a 1 s SYN retransmit). The kernel caps
+/// it at `net.core.somaxconn`.
+const BACKLOG: u32 = 8192;
+
+async fn listen(addr: (&str, u16)) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host(addr).await? {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("the host resolves to no address")))
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = (config.server.host.as_str(), config.server.port);
-    let listener = tokio::net::TcpListener::bind(addr)
+    let listener = listen(addr)
         .await
         .with_context(|| format!("cannot listen on {}:{}", addr.0, addr.1))?;
     let local = listener.local_addr()?;
