@@ -9,14 +9,13 @@ use std::time::Duration;
 use resso_protocol::{AppId, ChannelName, SocketId, UserId};
 
 use super::remote::Remote;
-use super::told::{Flip, Key};
+use super::told::{channel_hook, member_hook, Flip, Key};
 use super::{Registry, State};
 use crate::apps::Apps;
 use crate::broadcast::{Broadcast, Payload};
 use crate::cluster::wire::{
     AppSnapshot, Change, ChannelSnapshot, MemberWire, NodeId, Publish, Snapshot, Wire,
 };
-use crate::webhooks::HookEvent;
 
 /// The keys whose cluster-wide truth a change may flip.
 #[derive(Default)]
@@ -258,24 +257,6 @@ enum Cause {
     FirstContact,
     /// A node left or died.
     Departed,
-}
-
-fn member_hook(channel: &ChannelName, user: &UserId, present: bool) -> HookEvent {
-    let (channel, user_id) = (channel.clone(), user.clone());
-    if present {
-        HookEvent::MemberAdded { channel, user_id }
-    } else {
-        HookEvent::MemberRemoved { channel, user_id }
-    }
-}
-
-fn channel_hook(channel: &ChannelName, occupied: bool) -> HookEvent {
-    let channel = channel.clone();
-    if occupied {
-        HookEvent::ChannelOccupied { channel }
-    } else {
-        HookEvent::ChannelVacated { channel }
-    }
 }
 
 fn view(state: &State, keys: &Keys) -> View {

@@ -15,6 +15,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use resso_protocol::{AppId, ChannelName, UserId};
+
+use crate::webhooks::HookEvent;
 use tokio::time::Instant;
 
 /// How long a removal told because a node vanished may still be taken back.
@@ -73,6 +75,26 @@ impl ToldGone {
     /// Forgets removals older than [`REMEMBER`].
     pub fn prune(&mut self) {
         self.0.retain(|_, at| at.elapsed() < REMEMBER);
+    }
+}
+
+/// The webhook saying `user` is (or is no longer) present in `channel`.
+pub(super) fn member_hook(channel: &ChannelName, user: &UserId, present: bool) -> HookEvent {
+    let (channel, user_id) = (channel.clone(), user.clone());
+    if present {
+        HookEvent::MemberAdded { channel, user_id }
+    } else {
+        HookEvent::MemberRemoved { channel, user_id }
+    }
+}
+
+/// The webhook saying `channel` is (or is no longer) occupied.
+pub(super) fn channel_hook(channel: &ChannelName, occupied: bool) -> HookEvent {
+    let channel = channel.clone();
+    if occupied {
+        HookEvent::ChannelOccupied { channel }
+    } else {
+        HookEvent::ChannelVacated { channel }
     }
 }
 
