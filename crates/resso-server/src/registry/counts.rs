@@ -84,6 +84,9 @@ impl Registry {
 
     /// Another node's subscriber joined or left `channel`: local subscribers get the new count.
     pub(super) fn remote_count_changed(&self, app: &App, channel: &ChannelName) {
+        if !app.config.subscription_count {
+            return; // most apps: no second lock per delta
+        }
         let mut guard = self.lock();
         let state = &mut *guard;
         let Some(entry) = state

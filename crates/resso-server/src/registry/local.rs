@@ -291,6 +291,9 @@ impl Registry {
 
 /// A local join reports its own transitions: removals told for a vanished node need no taking back.
 fn settle(told: &mut ToldGone, app: &AppId, channel: &ChannelName, member: Option<&Member>) {
+    if told.is_empty() {
+        return; // the usual case: no keys to build
+    }
     told.settle(&Key::Channel(app.clone(), channel.clone()));
     if let Some(m) = member {
         told.settle(&Key::Member(

@@ -67,9 +67,7 @@ impl ToldGone {
 
     /// Forgets `key`: it came back in a way already reported.
     pub fn settle(&mut self, key: &Key) {
-        if !self.0.is_empty() {
-            self.0.remove(key);
-        }
+        self.0.remove(key);
     }
 
     /// Forgets removals older than [`REMEMBER`].
