@@ -1,14 +1,17 @@
 //! What the registry fans out: a typed [`Broadcast`], shared by every subscriber behind one `Arc`.
-//! Each transport encodes it lazily and at most once per publish (the Pusher frame is cached in a
-//! `OnceLock`), so a thousand subscribers cost one serialization, and a later Socket.IO transport can
-//! add its own cached encoding beside it without touching the registry.
+//! Each transport encodes it lazily and at most once per publish (the Pusher message, already framed
+//! as a WebSocket text frame, is cached in a `OnceLock`), so a thousand subscribers cost one
+//! serialization and are written from the same bytes, and a later Socket.IO transport can add its
+//! own cached encoding beside it without touching the registry.
 
 use std::sync::OnceLock;
 
-use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
 use resso_protocol::server::{self, EventData};
 use resso_protocol::{ChannelName, UserId};
 use serde_json::value::RawValue;
+
+use crate::ws::frame;
 
 /// A message for every subscriber of one channel (or every watcher of one user).
 #[derive(Debug)]
@@ -16,7 +19,8 @@ pub struct Broadcast {
     kind: Kind,
     /// Roughly how many bytes it costs in a connection's queue; computed once.
     size: usize,
-    pusher: OnceLock<Utf8Bytes>,
+    /// The Pusher message as a whole WebSocket text frame.
+    pusher: OnceLock<Bytes>,
 }
 
 /// The payload of an event.
@@ -157,10 +161,16 @@ impl Broadcast {
         self.size
     }
 
-    /// The Pusher-protocol frame, encoded on first use and shared afterwards.
-    pub fn pusher_frame(&self) -> &Utf8Bytes {
+    /// The Pusher message as a WebSocket text frame (header and payload), encoded on first use and
+    /// shared afterwards.
+    pub fn ws_frame(&self) -> &Bytes {
         self.pusher
-            .get_or_init(|| Utf8Bytes::from(self.encode_pusher()))
+            .get_or_init(|| frame::text(&self.encode_pusher()))
+    }
+
+    /// The Pusher message's JSON text.
+    pub fn pusher_frame(&self) -> &str {
+        std::str::from_utf8(frame::payload(self.ws_frame())).unwrap_or_default()
     }
 
     fn encode_pusher(&self) -> String {

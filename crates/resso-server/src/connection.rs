@@ -8,8 +8,7 @@ use std::ops::DerefMut;
 use std::pin::{pin, Pin};
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::SinkExt;
+use bytes::Bytes;
 use resso_protocol::close::truncate_reason;
 use resso_protocol::{server, ErrorCode};
 use tokio::time::{sleep_until, timeout, Instant};
@@ -17,6 +16,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::outbox::Inbox;
 use crate::session::Session;
+use crate::ws::frame::{self, op};
+use crate::ws::{Incoming, ReadEnd, Socket};
 
 /// Most queued frames written before one flush.
 const BATCH: usize = 64;
@@ -34,24 +35,25 @@ pub struct Heartbeat {
 
 /// Why the loop ended.
 enum End {
-    /// The client closed or the transport failed: nothing more to send.
+    /// The transport failed: nothing more to send.
     Gone,
+    /// The client closed (with this code): answer its close.
+    Answer(Option<u16>),
     /// Close with this code.
     Close(ErrorCode),
     /// The client broke the WebSocket protocol: close with this RFC 6455 code.
     Violation(u16, &'static str),
 }
 
-/// Maps a read error to the RFC 6455 close code it deserves.
-fn read_failure(error: axum::Error) -> End {
-    let Ok(error) = error.into_inner().downcast::<tungstenite::Error>() else {
-        return End::Gone;
-    };
-    match *error {
-        tungstenite::Error::Capacity(_) => End::Violation(1009, "Message too big"),
-        tungstenite::Error::Utf8(_) => End::Violation(1007, "Invalid UTF-8 in text frame"),
-        tungstenite::Error::Protocol(_) => End::Violation(1002, "WebSocket protocol error"),
-        _ => End::Gone,
+impl From<ReadEnd> for End {
+    fn from(end: ReadEnd) -> Self {
+        match end {
+            ReadEnd::Gone => Self::Gone,
+            ReadEnd::Violation(v) => {
+                let (code, reason) = v.close();
+                Self::Violation(code, reason)
+            }
+        }
     }
 }
 
@@ -61,7 +63,7 @@ fn read_failure(error: axum::Error) -> End {
 /// re-armed lazily when they fire): a delivery wakes the task without registering a waiter or a
 /// timer anew.
 pub async fn serve(
-    mut ws: WebSocket,
+    mut ws: Socket,
     mut session: Session,
     mut inbox: Inbox,
     heartbeat: Heartbeat,
@@ -78,55 +80,62 @@ pub async fn serve(
     let mut auth_timer = pin!(sleep_until(auth_deadline.unwrap_or(opened)));
     let mut auth_armed = auth_deadline.is_some();
     let mut beat_timer = pin!(sleep_until(beat.deadline()));
+    let mut frames: Vec<Bytes> = Vec::new();
     let end = loop {
-        let frames: Vec<Utf8Bytes> = tokio::select! {
+        tokio::select! {
             biased;
             () = guards.cancelled.as_mut() => break End::Close(ErrorCode::ReconnectImmediately),
             code = guards.doomed.as_mut() => break End::Close(code),
             () = auth_timer.as_mut(), if auth_armed => {
                 if session.authorization_deadline(opened).is_some() { break End::Close(ErrorCode::Unauthorized) }
                 auth_armed = false;
-                Vec::new()
             }
-            frame = ws.recv() => {
-                let frame = match frame {
-                    Some(Ok(frame)) => frame,
-                    Some(Err(e)) => break read_failure(e),
-                    None => break End::Gone,
+            message = ws.recv() => {
+                let message = match message {
+                    Ok(message) => message,
+                    Err(end) => break end.into(),
                 };
                 beat.seen(Instant::now());
-                match handle_frame(&mut session, frame) {
-                    Step::Reply(frames) => frames.into_iter().map(Utf8Bytes::from).collect(),
-                    Step::Quiet => Vec::new(),
-                    Step::Closed => break End::Gone,
+                if let Err(end) = handle(&mut session, message, &mut frames) {
+                    break end;
                 }
             }
             Some(first) = inbox.recv() => {
-                let mut batch = vec![first.pusher_frame().clone()];
-                batch.extend(std::iter::from_fn(|| inbox.try_recv()).take(BATCH).map(|m| m.pusher_frame().clone()));
-                batch
+                frames.push(first.ws_frame().clone());
+                frames.extend(std::iter::from_fn(|| inbox.try_recv()).take(BATCH).map(|m| m.ws_frame().clone()));
             }
             () = beat_timer.as_mut() => {
                 let due = beat.due(Instant::now());
                 beat_timer.as_mut().reset(beat.deadline());
                 match due {
-                    Due::Later => Vec::new(),
-                    Due::Ping => vec![Utf8Bytes::from_static(server::PING)],
+                    Due::Later => {}
+                    Due::Ping => frames.push(frame::text(server::PING)),
                     Due::Dead => break End::Close(ErrorCode::PongNotReceived),
                 }
             }
-        };
+        }
         if frames.is_empty() {
             continue;
         }
-        if let Err(end) = guards.send(&mut ws, frames).await {
+        if let Err(end) = guards.send(&mut ws, &frames).await {
             break end;
         }
+        frames.clear();
+        frames.shrink_to(BATCH / 8);
     };
     drop(session);
+    finish(&mut ws, end).await;
+}
+
+/// Says goodbye the way `end` asks.
+async fn finish(ws: &mut Socket, end: End) {
     match end {
-        End::Close(code) => close(&mut ws, code, code.message()).await,
-        End::Violation(code, reason) => Box::pin(close_frame(&mut ws, code, reason, None)).await,
+        End::Close(code) => close(ws, code, code.message()).await,
+        End::Violation(code, reason) => Box::pin(close_frame(ws, code, reason, None)).await,
+        End::Answer(code) => {
+            let answer = frame::close(code.unwrap_or(1000), "");
+            let _ = timeout(CLOSE_GRACE, ws.send(&[answer])).await;
+        }
         End::Gone => {}
     }
 }
@@ -196,52 +205,34 @@ where
 {
     /// Writes `frames` with one flush; gives up with the reason to end if the connection is
     /// doomed, the server shuts down, or the write fails.
-    async fn send(
-        &mut self,
-        ws: &mut WebSocket,
-        frames: impl IntoIterator<Item = Utf8Bytes>,
-    ) -> Result<(), End> {
-        let write = async {
-            for frame in frames {
-                ws.feed(Message::Text(frame)).await?;
-            }
-            ws.flush().await
-        };
+    async fn send(&mut self, ws: &mut Socket, frames: &[Bytes]) -> Result<(), End> {
         tokio::select! {
-            r = write => r.map_err(|_| End::Gone),
+            r = ws.send(frames) => r.map_err(|_| End::Gone),
             code = self.doomed.as_mut() => Err(End::Close(code)),
             () = self.cancelled.as_mut() => Err(End::Close(ErrorCode::ReconnectImmediately)),
         }
     }
 }
 
-enum Step {
-    Reply(Vec<String>),
-    Quiet,
-    Closed,
-}
-
-fn handle_frame(session: &mut Session, frame: Message) -> Step {
-    match frame {
-        Message::Text(text) => {
-            let replies = session.handle_text(text.as_str());
-            if replies.is_empty() {
-                Step::Quiet
-            } else {
-                Step::Reply(replies)
-            }
+/// Acts on one client message, queueing what to answer in `out`.
+fn handle(session: &mut Session, message: Incoming, out: &mut Vec<Bytes>) -> Result<(), End> {
+    match message {
+        Incoming::Text(text) => {
+            out.extend(session.handle_text(&text).iter().map(|r| frame::text(r)));
         }
-        Message::Close(_) => Step::Closed,
-        // Pings are answered by the WebSocket layer; pongs and binary frames only count as activity.
-        Message::Ping(_) | Message::Pong(_) | Message::Binary(_) => Step::Quiet,
+        Incoming::Ping(payload) => out.push(frame::encode(op::PONG, &payload)),
+        Incoming::Close(code) => return Err(End::Answer(code)),
+        // Pongs and binary frames only count as activity.
+        Incoming::Pong | Incoming::Binary => {}
     }
+    Ok(())
 }
 
 /// Sends `pusher:error` and a close frame with `code`, then waits briefly for the client's close.
 ///
 /// Boxed: it runs once per connection, so its state is not carried in every connection's task.
 pub fn close<'a>(
-    ws: &'a mut WebSocket,
+    ws: &'a mut Socket,
     code: ErrorCode,
     message: &'a str,
 ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
@@ -250,22 +241,13 @@ pub fn close<'a>(
 }
 
 /// Sends `first` (if any) and a close frame, then waits briefly for the client's close.
-async fn close_frame(ws: &mut WebSocket, code: u16, reason: &str, first: Option<String>) {
-    let close = CloseFrame {
-        code,
-        reason: Utf8Bytes::from(truncate_reason(reason)),
-    };
+async fn close_frame(ws: &mut Socket, code: u16, reason: &str, first: Option<String>) {
+    let mut frames: Vec<Bytes> = first.iter().map(|t| frame::text(t)).collect();
+    frames.push(frame::close(code, truncate_reason(reason)));
     let handshake = async {
-        if let Some(text) = first {
-            ws.feed(Message::Text(text.into())).await?;
-        }
-        ws.send(Message::Close(Some(close))).await?;
-        while let Some(Ok(frame)) = ws.recv().await {
-            if matches!(frame, Message::Close(_)) {
-                break;
-            }
-        }
-        Ok::<_, axum::Error>(())
+        ws.send(&frames).await.ok()?;
+        while !matches!(ws.recv().await.ok()?, Incoming::Close(_)) {}
+        Some(())
     };
     let _ = timeout(CLOSE_GRACE, handshake).await;
 }

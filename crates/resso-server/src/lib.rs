@@ -11,9 +11,9 @@
 //! - [`rate`]: the one-second rate window behind client-event and HTTP API limits.
 //! - [`webhooks`]: emitting webhook events and the dispatcher that batches, signs and delivers them.
 //! - [`connection`]: the per-connection task that owns the socket.
-//! - [`ws`]: the `/app/{key}` upgrade and admission checks.
+//! - [`ws`]: the `/app/{key}` upgrade, admission checks, and our WebSocket framing and socket.
 //! - [`cluster`]: the Redis / NATS link between nodes, heartbeats, dead-node detection.
-//! - [`http`]: the router — WebSocket routes, signed HTTP API, `/up`.
+//! - [`http`]: the accept loop and the router — WebSocket routes, signed HTTP API, `/up`.
 //!
 //! [`run`] serves a bound listener until a shutdown token is cancelled; `main` is a thin wrapper, and
 //! the integration tests call the same `run` on port 0.
@@ -61,7 +61,8 @@ pub struct Shared {
 /// `config` must have passed [`Config::validate`].
 ///
 /// # Errors
-/// The listener's I/O error, if accepting fails.
+/// None at present: failed accepts are logged and retried (the `Result` leaves room for setup that
+/// can fail, such as TLS).
 pub async fn run(
     listener: TcpListener,
     config: Config,
@@ -102,9 +103,7 @@ pub async fn run(
         tracker: tracker.clone(),
     };
     let app = http::router(shared);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await?;
+    http::serve(listener, app, shutdown, tracker.clone()).await;
     tracker.close();
     tracker.wait().await;
     Ok(())

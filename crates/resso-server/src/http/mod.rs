@@ -6,6 +6,7 @@ mod channels;
 mod error;
 mod events;
 mod limiter;
+mod serve;
 mod signed;
 mod users;
 
@@ -18,6 +19,7 @@ use crate::{ws, Shared};
 
 pub use error::ApiFailure;
 pub use limiter::ApiLimiter;
+pub use serve::serve;
 
 /// Every route of the server.
 pub fn router(shared: Shared) -> Router {

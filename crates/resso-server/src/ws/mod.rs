@@ -1,15 +1,23 @@
 //! The WebSocket endpoint `/app/{key}`. The upgrade always completes — even for an unknown key —
 //! because pusher-js cannot tell a refused upgrade from a network fault and would retry forever;
 //! the refusal is sent as `pusher:error` plus a close frame with the protocol's code (§1.2).
+//!
+//! The WebSocket layer is our own and small: [`handshake`] answers the upgrade and takes the TCP
+//! stream back from hyper, [`frame`] encodes and decodes RFC 6455 frames, [`socket`] reads and
+//! writes them through readiness so an idle connection holds no buffers, and a broadcast's frame is
+//! encoded once and written to every subscriber from the same bytes.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+pub mod frame;
+pub mod handshake;
+pub mod socket;
+
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap};
-use axum::response::Response;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use futures_util::future::Either;
 use futures_util::FutureExt;
 use resso_protocol::http_sig::Query;
@@ -21,6 +29,9 @@ use crate::connection::{self, Heartbeat};
 use crate::outbox::{outbox, Inbox};
 use crate::session::Session;
 use crate::Shared;
+
+pub use frame::{Incoming, Violation};
+pub use socket::{ReadEnd, Socket};
 
 /// Protocol versions served (pusher-js sends 7).
 const PROTOCOLS: std::ops::RangeInclusive<u32> = 5..=7;
@@ -63,11 +74,15 @@ pub async fn app(
     State(s): State<Shared>,
     Path(key): Path<String>,
     RawQuery(q): RawQuery,
-    headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    mut req: axum::extract::Request,
 ) -> Response {
+    let upgrade = match handshake::check(&mut req) {
+        Ok(upgrade) => upgrade,
+        Err(refusal) => return refusal.into_response(),
+    };
     let query = Query::parse(q.as_deref().unwrap_or(""));
-    let origin = headers
+    let origin = req
+        .headers()
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
@@ -76,41 +91,34 @@ pub async fn app(
         protocol: query.get("protocol").map(str::to_owned),
         origin,
     };
+    let (response, socket) = upgrade.split(s.settings.max_message_bytes);
     let tracker = s.tracker.clone();
-    configure(ws, &s).on_upgrade(move |socket| tracker.track_future(accept(socket, s, request)))
+    tracker.spawn(socket.then(move |socket| match socket {
+        Some(socket) => Either::Left(accept(socket, s, request)),
+        None => Either::Right(std::future::ready(())),
+    }));
+    response
 }
 
 /// Any other path under `/app/`: upgraded, then closed with 4005.
-pub async fn bad_path(State(s): State<Shared>, ws: WebSocketUpgrade) -> Response {
-    configure(ws, &s).on_upgrade(|mut socket| async move {
-        connection::close(
-            &mut socket,
-            ErrorCode::PathNotFound,
-            ErrorCode::PathNotFound.message(),
-        )
-        .await;
-    })
+pub async fn bad_path(State(s): State<Shared>, mut req: axum::extract::Request) -> Response {
+    let upgrade = match handshake::check(&mut req) {
+        Ok(upgrade) => upgrade,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let (response, socket) = upgrade.split(s.settings.max_message_bytes);
+    s.tracker.spawn(async move {
+        if let Some(mut socket) = socket.await {
+            let code = ErrorCode::PathNotFound;
+            connection::close(&mut socket, code, code.message()).await;
+        }
+    });
+    response
 }
-
-/// Small buffers: the free part of the read buffer is zeroed on every read attempt (tungstenite's
-/// default of 128 KiB cost half the server's CPU per delivery and most of an idle connection's
-/// memory; 4 KiB still cost 3.5 KiB per idle connection; it grows for larger messages), and queued
-/// frames are gathered up to [`WRITE_BUFFER`] so one flush sends a batch in one write.
-fn configure(ws: WebSocketUpgrade, s: &Shared) -> WebSocketUpgrade {
-    let max = s.settings.max_message_bytes;
-    ws.max_message_size(max)
-        .max_frame_size(max)
-        .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(WRITE_BUFFER)
-        .max_write_buffer_size(WRITE_BUFFER + max + 1024)
-}
-
-const READ_BUFFER: usize = 512;
-const WRITE_BUFFER: usize = 16 * 1024;
 
 /// Admits and greets the connection, then serves it: two stages chained, so that the task carries
 /// the larger of the two futures rather than both.
-fn accept(socket: WebSocket, s: Shared, request: Request) -> impl Future<Output = ()> + Send {
+fn accept(socket: Socket, s: Shared, request: Request) -> impl Future<Output = ()> + Send {
     open(socket, s, request).then(|opened| match opened {
         Some(c) => Either::Left(connection::serve(
             c.ws,
@@ -125,14 +133,14 @@ fn accept(socket: WebSocket, s: Shared, request: Request) -> impl Future<Output 
 
 /// An admitted, greeted connection.
 struct Opened {
-    ws: WebSocket,
+    ws: Socket,
     session: Session,
     inbox: Inbox,
     heartbeat: Heartbeat,
     shutdown: CancellationToken,
 }
 
-async fn open(mut socket: WebSocket, s: Shared, request: Request) -> Option<Opened> {
+async fn open(mut socket: Socket, s: Shared, request: Request) -> Option<Opened> {
     let app = match admit(&s, &request) {
         Ok(app) => app,
         Err(code) => {
@@ -151,10 +159,7 @@ async fn open(mut socket: WebSocket, s: Shared, request: Request) -> Option<Open
     let session_app = app.id.clone();
     let session = Session::new(app, socket_id, s.registry.clone(), outbox);
     let hello = server::connection_established(socket_id, s.settings.activity_timeout);
-    socket
-        .send(axum::extract::ws::Message::Text(hello.into()))
-        .await
-        .ok()?;
+    socket.send(&[frame::text(&hello)]).await.ok()?;
     tracing::debug!(app = %session_app, %socket_id, "connected");
     let heartbeat = Heartbeat {
         activity: s.settings.activity_timeout(),
