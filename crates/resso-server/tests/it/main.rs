@@ -19,3 +19,4 @@ mod subscription_count;
 mod support;
 mod watchlist;
 mod webhooks;
+mod websocket;
