@@ -3,6 +3,7 @@
 # the harness to core 1 (resso-bench defaults). Usage, from the repository root:
 #   bench/ab.sh soketi  [RUNS] [SCENARIOS…]
 #   bench/ab.sh sockudo [RUNS] [SCENARIOS…]
+#   BASE_BIN=/path/to/older/resso bench/ab.sh base [RUNS] [SCENARIOS…]   (Ressò against an older build)
 # Scenarios: fanout100 fanout200 latency idle knee (default: all). Raw JSON lines go to $OUT.
 # Peers are found as `sockudo` on PATH and Soketi under $SOKETI_DIR (see docs/benchmarks.md).
 set -eu
@@ -17,6 +18,8 @@ case $PEER in
   sockudo)     PEER_CMD="env RUST_LOG=warn sockudo --config bench/peers/sockudo.toml"; PEER_PORT=6101 ;;
   # Sockudo with a 100-message per-socket outbound queue instead of its default 1000.
   sockudo-q100) PEER_CMD="env RUST_LOG=warn WEBSOCKET_MAX_MESSAGES=100 PORT=6102 sockudo --config bench/peers/sockudo.toml"; PEER_PORT=6102 ;;
+  # An older Ressò build (e.g. from `git worktree add`), to measure a change of ours.
+  base)        PEER_CMD="${BASE_BIN:?set BASE_BIN} --config bench/resso.toml --port 6202"; PEER_PORT=6202 ;;
   *) echo "unknown peer $PEER" >&2; exit 2 ;;
 esac
 args_for() {
