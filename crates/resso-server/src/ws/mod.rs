@@ -116,10 +116,10 @@ pub async fn bad_path(State(s): State<Shared>, mut req: axum::extract::Request) 
     response
 }
 
-/// Admits and greets the connection, then serves it: two stages chained, so that the task carries
-/// the larger of the two futures rather than both.
+/// Admits and greets the connection, then serves it: two stages chained, the first boxed (it runs
+/// once), so that the task carries only the serving loop's state.
 fn accept(socket: Socket, s: Shared, request: Request) -> impl Future<Output = ()> + Send {
-    open(socket, s, request).then(|opened| match opened {
+    Box::pin(open(socket, s, request)).then(|opened| match opened {
         Some(c) => Either::Left(connection::serve(
             c.ws,
             c.session,

@@ -4,10 +4,12 @@
 //! written straight from the shared broadcast buffers, several in one `writev`, and only what the
 //! kernel refused is copied aside until the socket drains.
 //!
-//! Both [`Socket::recv`] and [`Socket::send`] are cancel-safe: their only awaits are readiness, and
+//! Both [`Socket::recv`] and [`Socket::send`] are cancel-safe: they only wait for readiness, and
 //! every byte read or not yet written lives in `self`.
 
+use std::future::poll_fn;
 use std::io::{self, IoSlice};
+use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
 use tokio::net::TcpStream;
@@ -55,23 +57,35 @@ impl Socket {
     /// # Errors
     /// How reading ended.
     pub async fn recv(&mut self) -> Result<Incoming, ReadEnd> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Polls for the next message: decodes what is buffered, else reads what the kernel has.
+    /// Readiness is polled directly (one waker slot in the stream) rather than through a
+    /// `readable()` future, which would queue a waiter on every wake-up and add its state to the
+    /// connection task.
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Incoming, ReadEnd>> {
         loop {
-            if let Some(message) = self
-                .decoder
-                .decode(&mut self.unread)
-                .map_err(ReadEnd::Violation)?
-            {
-                if self.unread.is_empty() {
-                    self.unread = Vec::new();
+            match self.decoder.decode(&mut self.unread) {
+                Ok(Some(message)) => {
+                    if self.unread.is_empty() {
+                        self.unread = Vec::new();
+                    }
+                    return Poll::Ready(Ok(message));
                 }
-                return Ok(message);
+                Ok(None) => {}
+                Err(violation) => return Poll::Ready(Err(ReadEnd::Violation(violation))),
             }
-            self.stream.readable().await.map_err(|_| ReadEnd::Gone)?;
+            if ready!(self.stream.poll_read_ready(cx)).is_err() {
+                return Poll::Ready(Err(ReadEnd::Gone));
+            }
             match self.fill() {
-                Ok(0) => return Err(ReadEnd::Gone),
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(_) => return Err(ReadEnd::Gone),
+                Ok(0) => return Poll::Ready(Err(ReadEnd::Gone)),
+                Err(e) if e.kind() != io::ErrorKind::WouldBlock => {
+                    return Poll::Ready(Err(ReadEnd::Gone))
+                }
+                // Read something, or readiness was stale (and is cleared now): go round.
+                _ => {}
             }
         }
     }
@@ -89,11 +103,20 @@ impl Socket {
     /// # Errors
     /// The transport's error; the connection is then gone.
     pub async fn send(&mut self, frames: &[Bytes]) -> io::Result<()> {
-        self.drain().await?;
+        self.write_or_keep(frames)?;
+        self.drain().await
+    }
+
+    /// Writes what the kernel takes now and keeps the rest in `unsent`; once something is kept,
+    /// later frames are kept behind it.
+    fn write_or_keep(&mut self, frames: &[Bytes]) -> io::Result<()> {
         for group in frames.chunks(MAX_SLICES) {
-            let written = self.write_now(group)?;
-            self.keep_unsent(group, written);
-            self.drain().await?;
+            if self.unsent.is_empty() {
+                let written = self.write_now(group)?;
+                self.keep_unsent(group, written);
+            } else {
+                self.keep_unsent(group, 0);
+            }
         }
         Ok(())
     }
@@ -124,18 +147,25 @@ impl Socket {
 
     /// Waits until everything unsent is written.
     async fn drain(&mut self) -> io::Result<()> {
+        if !self.unsent.is_empty() {
+            poll_fn(|cx| self.poll_drain(cx)).await?;
+        }
+        self.unsent = Vec::new();
+        Ok(())
+    }
+
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while !self.unsent.is_empty() {
-            self.stream.writable().await?;
+            ready!(self.stream.poll_write_ready(cx))?;
             match self.stream.try_write(&self.unsent) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Ok(n) => {
                     self.unsent.drain(..n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e),
+                Err(e) => return Poll::Ready(Err(e)),
             }
         }
-        self.unsent = Vec::new();
-        Ok(())
+        Poll::Ready(Ok(()))
     }
 }
