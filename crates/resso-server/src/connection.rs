@@ -63,6 +63,7 @@ impl From<ReadEnd> for End {
 /// `async fn` would copy them into a second set of locals, ~350 bytes more per connection). The
 /// loop and the goodbye are separate futures, the goodbye boxed, so the task only ever carries the
 /// loop's state.
+#[allow(clippy::manual_async_fn)] // on purpose: see above
 pub fn serve(
     mut ws: Socket,
     mut session: Session,
