@@ -1,7 +1,8 @@
 //! One task per WebSocket connection, owning its socket. It `select!`s over the client's frames, its
-//! outbound queue, the heartbeat timer and shutdown; all protocol decisions are the [`Session`]'s.
-//! Queued frames are written in batches with one flush, and a write never outlives an overflow or
-//! shutdown signal, so a client that stops reading only ever costs its own bounded queue.
+//! outbound queue (whose doom signal also carries terminate and shutdown) and one timer; all
+//! protocol decisions are the [`Session`]'s. Queued frames are written in batches, and a write
+//! never outlives a doom signal, so a client that stops reading only ever costs its own bounded
+//! queue.
 
 use std::future::Future;
 use std::ops::DerefMut;
@@ -12,7 +13,6 @@ use bytes::Bytes;
 use resso_protocol::close::truncate_reason;
 use resso_protocol::{server, ErrorCode};
 use tokio::time::{sleep_until, timeout, Instant};
-use tokio_util::sync::CancellationToken;
 
 use crate::outbox::Inbox;
 use crate::session::Session;
@@ -24,13 +24,31 @@ const BATCH: usize = 64;
 /// How long a closing handshake may take before the socket is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
-/// Heartbeat settings.
+/// Heartbeat settings, in milliseconds (every connection carries them: 8 bytes, not 32).
 #[derive(Debug, Clone, Copy)]
 pub struct Heartbeat {
-    /// Silence before the server pings.
-    pub activity: Duration,
-    /// Wait for any frame after a ping before closing with 4201.
-    pub pong: Duration,
+    activity_ms: u32,
+    pong_ms: u32,
+}
+
+impl Heartbeat {
+    /// Ping after `activity` of silence; close with 4201 when nothing came `pong` after the ping.
+    #[must_use]
+    pub fn new(activity: Duration, pong: Duration) -> Self {
+        let ms = |d: Duration| u32::try_from(d.as_millis()).unwrap_or(u32::MAX);
+        Self {
+            activity_ms: ms(activity),
+            pong_ms: ms(pong),
+        }
+    }
+
+    fn activity(self) -> Duration {
+        Duration::from_millis(self.activity_ms.into())
+    }
+
+    fn pong(self) -> Duration {
+        Duration::from_millis(self.pong_ms.into())
+    }
 }
 
 /// Why the loop ended.
@@ -69,10 +87,9 @@ pub fn serve(
     mut session: Session,
     mut inbox: Inbox,
     heartbeat: Heartbeat,
-    shutdown: CancellationToken,
 ) -> impl Future<Output = ()> + Send {
     async move {
-        let end = run(&mut ws, &mut session, &mut inbox, heartbeat, &shutdown).await;
+        let end = run(&mut ws, &mut session, &mut inbox, heartbeat).await;
         drop(session);
         Box::pin(finish(&mut ws, end)).await;
     }
@@ -80,7 +97,7 @@ pub fn serve(
 
 /// The connection's loop, until it must end.
 ///
-/// The shutdown, doom and timer futures are made once and polled again on every turn (the one
+/// The doom and timer futures are made once and polled again on every turn (the one
 /// timer, for the heartbeat and the authorization deadline, is re-armed lazily when it fires): a
 /// delivery wakes the task without registering a waiter or a timer anew.
 async fn run(
@@ -88,13 +105,11 @@ async fn run(
     session: &mut Session,
     inbox: &mut Inbox,
     heartbeat: Heartbeat,
-    shutdown: &CancellationToken,
 ) -> End {
     let opened = Instant::now();
     let mut beat = Beat::new(heartbeat, opened);
     let doom = inbox.doom_signal();
-    let mut guards = Guards {
-        cancelled: pin!(shutdown.cancelled()),
+    let mut guard = Guard {
         doomed: pin!(doom.doomed()),
     };
     let next = |beat: &Beat, session: &Session| {
@@ -106,8 +121,7 @@ async fn run(
     loop {
         tokio::select! {
             biased;
-            () = guards.cancelled.as_mut() => return End::Close(ErrorCode::ReconnectImmediately),
-            code = guards.doomed.as_mut() => return End::Close(code),
+            code = guard.doomed.as_mut() => return End::Close(code),
             message = ws.recv() => {
                 let message = match message {
                     Ok(message) => message,
@@ -138,7 +152,7 @@ async fn run(
         if frames.is_empty() {
             continue;
         }
-        if let Err(end) = guards.send(ws, &frames).await {
+        if let Err(end) = guard.send(ws, &frames).await {
             return end;
         }
         frames.clear();
@@ -197,8 +211,8 @@ impl Beat {
     /// When the timer must next fire.
     fn deadline(&self) -> Instant {
         self.ping_sent
-            .map_or(self.last_seen + self.settings.activity, |p| {
-                p + self.settings.pong
+            .map_or(self.last_seen + self.settings.activity(), |p| {
+                p + self.settings.pong()
             })
     }
 
@@ -214,24 +228,22 @@ impl Beat {
     }
 }
 
-/// The two signals that cut a write short, pinned once per connection.
-struct Guards<C, D> {
-    cancelled: Pin<C>,
+/// The signal that cuts a write short (a doomed queue: overflow, terminate, shutdown), pinned once
+/// per connection.
+struct Guard<D> {
     doomed: Pin<D>,
 }
 
-impl<C, D> Guards<C, D>
+impl<D> Guard<D>
 where
-    C: DerefMut<Target: Future<Output = ()>>,
     D: DerefMut<Target: Future<Output = ErrorCode>>,
 {
-    /// Writes `frames` with one flush; gives up with the reason to end if the connection is
-    /// doomed, the server shuts down, or the write fails.
+    /// Writes `frames`; gives up with the reason to end if the connection is doomed or the write
+    /// fails.
     async fn send(&mut self, ws: &mut Socket, frames: &[Bytes]) -> Result<(), End> {
         tokio::select! {
             r = ws.send(frames) => r.map_err(|_| End::Gone),
             code = self.doomed.as_mut() => Err(End::Close(code)),
-            () = self.cancelled.as_mut() => Err(End::Close(ErrorCode::ReconnectImmediately)),
         }
     }
 }

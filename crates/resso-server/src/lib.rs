@@ -102,8 +102,10 @@ pub async fn run(
         shutdown: shutdown.clone(),
         tracker: tracker.clone(),
     };
+    let registry = shared.registry.clone();
     let app = http::router(shared);
     http::serve(listener, app, shutdown, tracker.clone()).await;
+    registry.close_all(resso_protocol::ErrorCode::ReconnectImmediately);
     tracker.close();
     tracker.wait().await;
     Ok(())

@@ -56,7 +56,7 @@ impl Registry {
                 },
             );
         }
-        app_state.connections = app_state.connections.saturating_sub(1);
+        app_state.connections.remove(&socket);
     }
 
     /// Adds `socket` to `channel` (idempotently) and returns the frames to send it:

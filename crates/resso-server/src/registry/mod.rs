@@ -21,13 +21,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use resso_protocol::{AppId, ChannelName, SocketId};
+use resso_protocol::{AppId, ChannelName, ErrorCode, SocketId};
 use tokio_util::sync::CancellationToken;
 
 use crate::apps::App;
 use crate::broadcast::{Broadcast, Payload};
 use crate::cluster::wire::{Change, NodeId, Publish, Wire};
 use crate::cluster::Cluster;
+use crate::outbox::Outbox;
 use crate::webhooks::{HookEvent, Webhooks};
 pub use cache::Cached;
 use channel::Channel;
@@ -60,7 +61,8 @@ struct State {
 
 #[derive(Default)]
 struct AppState {
-    connections: u64,
+    /// Every open connection here, so that shutdown can close them all.
+    connections: HashMap<SocketId, Outbox>,
     channels: HashMap<ChannelName, Channel>,
     users: users::Users,
     cache: cache::Cache,
@@ -73,9 +75,14 @@ pub struct Counts {
     pub users: usize,
 }
 
-/// The app is at its connection limit.
+/// Why a connection was not admitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OverQuota;
+pub enum Unwelcome {
+    /// The app is at its connection limit.
+    OverQuota,
+    /// The server is shutting down.
+    ShuttingDown,
+}
 
 /// Why a subscription was refused by the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,21 +116,34 @@ impl Registry {
     /// Counts a new connection of `app`, unless that would pass its limit (cluster-wide).
     ///
     /// # Errors
-    /// [`OverQuota`] when the app already has its maximum of connections.
-    pub fn connect(&self, app: &App) -> Result<(), OverQuota> {
+    /// [`Unwelcome::OverQuota`] when the app already has its maximum of connections,
+    /// [`Unwelcome::ShuttingDown`] once shutdown began (checked under the lock [`Self::close_all`]
+    /// takes, so no connection slips past it).
+    pub fn connect(&self, app: &App, socket: SocketId, outbox: &Outbox) -> Result<(), Unwelcome> {
         let mut guard = self.lock();
+        if self.shutdown.is_cancelled() {
+            return Err(Unwelcome::ShuttingDown);
+        }
         let state = &mut *guard;
         let elsewhere = state.remote.connections(&app.id);
         let entry = state.apps.entry(app.id.clone()).or_default();
         if app
             .config
             .max_connections
-            .is_some_and(|max| entry.connections + elsewhere >= max)
+            .is_some_and(|max| entry.connections.len() as u64 + elsewhere >= max)
         {
-            return Err(OverQuota);
+            return Err(Unwelcome::OverQuota);
         }
-        entry.connections += 1;
+        entry.connections.insert(socket, outbox.clone());
         Ok(())
+    }
+
+    /// Asks every open connection to close with `code` (at shutdown: 4200).
+    pub fn close_all(&self, code: ErrorCode) {
+        let state = self.lock();
+        for outbox in state.apps.values().flat_map(|a| a.connections.values()) {
+            outbox.close(code);
+        }
     }
 
     /// Queues `msg` for every local subscriber of `channel` but `except`; returns how many got it.

@@ -158,7 +158,7 @@ impl Registry {
         self.lock()
             .apps
             .iter()
-            .map(|(id, a)| (id.to_string(), a.connections))
+            .map(|(id, a)| (id.to_string(), a.connections.len() as u64))
             .collect()
     }
 
@@ -392,7 +392,7 @@ fn app_snapshot(a: &super::AppState) -> AppSnapshot {
         .collect();
     let users = a.users.counts().map(|(u, n)| (u.to_string(), n)).collect();
     AppSnapshot {
-        connections: a.connections,
+        connections: a.connections.len() as u64,
         channels,
         users,
     }

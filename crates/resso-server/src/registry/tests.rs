@@ -106,10 +106,36 @@ fn connection_quota() {
     let mut config = AppConfig::development();
     config.max_connections = Some(1);
     let app = App::from_config(&config);
-    reg.connect(&app).unwrap();
-    assert_eq!(reg.connect(&app), Err(OverQuota));
-    reg.disconnect(&app, SocketId::new(1, 1), []);
-    reg.connect(&app).unwrap();
+    let (first, second) = (SocketId::new(1, 1), SocketId::new(1, 2));
+    let (outbox, _inbox) = outbox(1024);
+    reg.connect(&app, first, &outbox).unwrap();
+    assert_eq!(
+        reg.connect(&app, second, &outbox),
+        Err(Unwelcome::OverQuota)
+    );
+    reg.disconnect(&app, first, []);
+    reg.connect(&app, second, &outbox).unwrap();
+}
+
+#[test]
+fn shutdown_closes_every_connection_and_admits_none() {
+    use futures_util::FutureExt;
+    let (reg, app) = (Registry::default(), app());
+    let (outbox, inbox) = outbox(1024);
+    reg.connect(&app, SocketId::new(1, 1), &outbox).unwrap();
+    let doom = inbox.doom_signal();
+    assert_eq!(doom.doomed().now_or_never(), None);
+    reg.shutdown.cancel();
+    reg.close_all(ErrorCode::ReconnectImmediately);
+    assert_eq!(
+        doom.doomed().now_or_never(),
+        Some(ErrorCode::ReconnectImmediately)
+    );
+    let (late, _late_inbox) = crate::outbox::outbox(1024);
+    assert_eq!(
+        reg.connect(&app, SocketId::new(1, 2), &late),
+        Err(Unwelcome::ShuttingDown)
+    );
 }
 
 #[test]

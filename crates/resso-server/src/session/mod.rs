@@ -3,10 +3,10 @@
 //! connection task ([`crate::connection`]) only moves bytes. Dropping a session removes its socket
 //! from every channel and signin, so no exit path can leave a ghost subscriber or presence member.
 
+mod channels;
 mod client_event;
 mod signin;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use resso_protocol::auth::channel_string;
@@ -19,6 +19,7 @@ use crate::apps::App;
 use crate::outbox::Outbox;
 use crate::rate::RateWindow;
 use crate::registry::{Refusal, Registry};
+use channels::Channels;
 
 /// One connection's protocol state.
 pub struct Session {
@@ -26,7 +27,7 @@ pub struct Session {
     socket_id: SocketId,
     registry: Registry,
     outbox: Outbox,
-    channels: HashSet<ChannelName>,
+    channels: Channels,
     rate: RateWindow,
     user: Option<UserId>,
     /// Signed in or joined a private/presence channel (for the authorized-connections timeout).
@@ -43,7 +44,7 @@ impl Session {
             socket_id,
             registry,
             outbox,
-            channels: HashSet::new(),
+            channels: Channels::default(),
             rate,
             user: None,
             authorized: false,
@@ -180,6 +181,6 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         self.registry
-            .disconnect(&self.app, self.socket_id, &self.channels);
+            .disconnect(&self.app, self.socket_id, self.channels.iter());
     }
 }

@@ -22,11 +22,11 @@ use futures_util::future::Either;
 use futures_util::FutureExt;
 use resso_protocol::http_sig::Query;
 use resso_protocol::{server, ErrorCode, SocketId};
-use tokio_util::sync::CancellationToken;
 
 use crate::apps::App;
 use crate::connection::{self, Heartbeat};
 use crate::outbox::{outbox, Inbox};
+use crate::registry::Unwelcome;
 use crate::session::Session;
 use crate::Shared;
 
@@ -120,13 +120,7 @@ pub async fn bad_path(State(s): State<Shared>, mut req: axum::extract::Request) 
 /// once), so that the task carries only the serving loop's state.
 fn accept(socket: Socket, s: Shared, request: Request) -> impl Future<Output = ()> + Send {
     Box::pin(open(socket, s, request)).then(|opened| match opened {
-        Some(c) => Either::Left(connection::serve(
-            c.ws,
-            c.session,
-            c.inbox,
-            c.heartbeat,
-            c.shutdown,
-        )),
+        Some(c) => Either::Left(connection::serve(c.ws, c.session, c.inbox, c.heartbeat)),
         None => Either::Right(std::future::ready(())),
     })
 }
@@ -137,7 +131,6 @@ struct Opened {
     session: Session,
     inbox: Inbox,
     heartbeat: Heartbeat,
-    shutdown: CancellationToken,
 }
 
 async fn open(mut socket: Socket, s: Shared, request: Request) -> Option<Opened> {
@@ -149,28 +142,27 @@ async fn open(mut socket: Socket, s: Shared, request: Request) -> Option<Opened>
             return None;
         }
     };
-    if s.registry.connect(&app).is_err() {
-        let code = ErrorCode::OverConnectionQuota;
+    let socket_id = s.ids.next();
+    let (outbox, inbox) = outbox(s.settings.outbound_queue_bytes);
+    if let Err(unwelcome) = s.registry.connect(&app, socket_id, &outbox) {
+        let code = match unwelcome {
+            Unwelcome::OverQuota => ErrorCode::OverConnectionQuota,
+            Unwelcome::ShuttingDown => ErrorCode::ReconnectImmediately,
+        };
         connection::close(&mut socket, code, code.message()).await;
         return None;
     }
-    let socket_id = s.ids.next();
-    let (outbox, inbox) = outbox(s.settings.outbound_queue_bytes);
     let session_app = app.id.clone();
     let session = Session::new(app, socket_id, s.registry.clone(), outbox);
     let hello = server::connection_established(socket_id, s.settings.activity_timeout);
     socket.send(&[frame::text(&hello)]).await.ok()?;
     tracing::debug!(app = %session_app, %socket_id, "connected");
-    let heartbeat = Heartbeat {
-        activity: s.settings.activity_timeout(),
-        pong: s.settings.pong_timeout(),
-    };
+    let heartbeat = Heartbeat::new(s.settings.activity_timeout(), s.settings.pong_timeout());
     Some(Opened {
         ws: socket,
         session,
         inbox,
         heartbeat,
-        shutdown: s.shutdown.clone(),
     })
 }
 
