@@ -2,14 +2,14 @@
 """Medians of A/B runs in a resso-bench JSON Lines file written by bench/ab.sh.
 
 Servers are told apart by port: 6201 Ressò, 6101 Sockudo, 6102 Sockudo with
-WEBSOCKET_MAX_MESSAGES=100, 6001 Soketi.  Each Ressò run is paired with the peer run that follows it
+WEBSOCKET_MAX_MESSAGES=100, 6001 Soketi, 6202 an older Ressò build (`bench/ab.sh base`).  Each Ressò run is paired with the peer run that follows it
 (bench/ab.sh runs ours, peer, ours, peer, …), so every ratio compares runs of the same session.
 Usage: bench/summarize.py bench/results/FILE.jsonl
 """
 import json, re, statistics as st, sys
 from collections import defaultdict
 
-NAMES = {"6201": "resso", "6101": "sockudo", "6102": "sockudo-q100", "6001": "soketi"}
+NAMES = {"6201": "resso", "6101": "sockudo", "6102": "sockudo-q100", "6001": "soketi", "6202": "base"}
 
 def server(r):
     return NAMES.get(re.search(r":(\d+)/", r["server_url"]).group(1), "?")
