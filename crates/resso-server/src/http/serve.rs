@@ -9,6 +9,7 @@ use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
+use socket2::SockRef;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -21,6 +22,7 @@ pub async fn serve(
     shutdown: CancellationToken,
     tracker: TaskTracker,
 ) {
+    no_delay(&listener);
     loop {
         let accepted = tokio::select! {
             () = shutdown.cancelled() => return,
@@ -40,6 +42,15 @@ pub async fn serve(
     }
 }
 
+/// Every frame is one write that must leave at once, not wait for the previous one's ACK. Set on
+/// the listener, `TCP_NODELAY` is inherited by every accepted socket: one syscall per connection
+/// fewer than setting it on each.
+fn no_delay(listener: &TcpListener) {
+    if let Err(e) = SockRef::from(listener).set_tcp_nodelay(true) {
+        tracing::warn!("cannot set TCP_NODELAY: {e}");
+    }
+}
+
 /// Errors about one connection that leave the listener fine.
 fn is_connection_error(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
@@ -50,8 +61,6 @@ fn is_connection_error(e: &std::io::Error) -> bool {
 }
 
 async fn connection(stream: TcpStream, router: Router, shutdown: CancellationToken) {
-    // Each frame is one write; it must leave at once, not wait for the previous one's ACK.
-    let _ = stream.set_nodelay(true);
     let service = TowerToHyperService::new(router);
     let mut conn = pin!(http1::Builder::new()
         .serve_connection(TokioIo::new(stream), service)
@@ -62,5 +71,21 @@ async fn connection(stream: TcpStream, router: Router, shutdown: CancellationTok
             conn.as_mut().graceful_shutdown();
             let _ = conn.await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::net::{TcpListener, TcpStream};
+
+    #[tokio::test]
+    async fn accepted_sockets_inherit_no_delay_from_the_listener() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        super::no_delay(&listener);
+        let _client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (accepted, _) = listener.accept().await.unwrap();
+        assert!(accepted.nodelay().unwrap());
     }
 }
