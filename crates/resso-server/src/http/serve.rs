@@ -7,12 +7,16 @@ use std::time::Duration;
 
 use axum::Router;
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use socket2::SockRef;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+/// How long a client may take to send a request's head: a connection that sends nothing (or
+/// dribbles a header) is closed instead of holding a task forever.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Accepts until `shutdown`, each connection in its own task on `tracker`; on shutdown, open HTTP
 /// connections finish their request in flight and close.
@@ -63,6 +67,8 @@ fn is_connection_error(e: &std::io::Error) -> bool {
 async fn connection(stream: TcpStream, router: Router, shutdown: CancellationToken) {
     let service = TowerToHyperService::new(router);
     let mut conn = pin!(http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
         .serve_connection(TokioIo::new(stream), service)
         .with_upgrades());
     tokio::select! {

@@ -198,3 +198,16 @@ async fn a_plain_get_of_the_websocket_path_gets_426() {
     let body: Value = response.json().await.expect("JSON body");
     assert_eq!(body["code"], 426, "{body}");
 }
+
+#[tokio::test]
+async fn a_connection_that_never_sends_its_request_is_closed() {
+    let server = TestServer::spawn(config()).await;
+    let host = server.http_base().replace("http://", "");
+    let mut tcp = TcpStream::connect(&host).await.expect("connect");
+    tcp.write_all(b"GET /app/app-key HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("send half a head");
+    let mut rest = Vec::new();
+    let read = timeout(Duration::from_secs(20), tcp.read_to_end(&mut rest)).await;
+    assert!(read.is_ok(), "still open after 20 s");
+}
