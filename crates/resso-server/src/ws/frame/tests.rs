@@ -139,3 +139,69 @@ fn an_oversized_header_is_refused_before_its_payload_arrives() {
     let mut buf = vec![0x81, MASKED | 127, 0, 0, 0, 1, 0, 0, 0, 0];
     assert_eq!(decoder.decode(&mut buf), Err(Violation::TooBig));
 }
+
+/// Random client streams: valid messages in random fragments and control frames, delivered in
+/// random chunk sizes, decode to the same messages; random garbage never panics and never yields
+/// more than it was given.
+#[test]
+fn random_streams_split_anywhere_decode_the_same() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x5e55);
+    for _ in 0..300 {
+        let mut bytes = Vec::new();
+        let mut want = Vec::new();
+        for _ in 0..rng.random_range(1..8) {
+            if rng.random_bool(0.3) {
+                let payload: Vec<u8> = (0..rng.random_range(0..20)).map(|_| rng.random()).collect();
+                bytes.extend(client(0x89, &payload));
+                want.push(Incoming::Ping(payload));
+                continue;
+            }
+            let text: String = (0..rng.random_range(0..400))
+                .map(|_| char::from(rng.random_range(b' '..=b'~')))
+                .collect();
+            let cuts = rng.random_range(0..3);
+            let mut parts = Vec::new();
+            let mut rest = text.as_bytes();
+            for _ in 0..cuts {
+                let at = rng.random_range(0..=rest.len());
+                parts.push(&rest[..at]);
+                rest = &rest[at..];
+            }
+            parts.push(rest);
+            let last = parts.len() - 1;
+            for (i, part) in parts.iter().enumerate() {
+                let opcode = if i == 0 { 0x1 } else { 0x0 };
+                let fin = if i == last { 0x80 } else { 0 };
+                bytes.extend(client(fin | opcode, part));
+            }
+            want.push(Incoming::Text(text));
+        }
+        let mut decoder = Decoder::new(1 << 16);
+        let (mut buf, mut got, mut at) = (Vec::new(), Vec::new(), 0);
+        while at < bytes.len() {
+            let n = rng.random_range(1..=64).min(bytes.len() - at);
+            buf.extend_from_slice(&bytes[at..at + n]);
+            at += n;
+            while let Some(message) = decoder.decode(&mut buf).unwrap() {
+                got.push(message);
+            }
+        }
+        assert_eq!(got, want);
+        assert!(buf.is_empty());
+    }
+    for _ in 0..2000 {
+        let mut garbage: Vec<u8> = (0..rng.random_range(0..64)).map(|_| rng.random()).collect();
+        let len = garbage.len();
+        let mut decoder = Decoder::new(256);
+        let mut total = 0;
+        while let Ok(Some(message)) = decoder.decode(&mut garbage) {
+            total += match message {
+                Incoming::Text(t) => t.len(),
+                Incoming::Ping(p) => p.len(),
+                _ => 0,
+            };
+        }
+        assert!(total <= len);
+    }
+}
