@@ -103,8 +103,8 @@ pub async fn run(
         tracker: tracker.clone(),
     };
     let registry = shared.registry.clone();
-    let app = http::router(shared);
-    http::serve(listener, app, shutdown, tracker.clone()).await;
+    let app = http::router(shared.clone());
+    http::serve(listener, app, shared).await;
     registry.close_all(resso_protocol::ErrorCode::ReconnectImmediately);
     tracker.close();
     tracker.wait().await;

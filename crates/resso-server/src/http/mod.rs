@@ -6,6 +6,7 @@ mod channels;
 mod error;
 mod events;
 mod limiter;
+mod rewind;
 mod serve;
 mod signed;
 mod users;
@@ -24,8 +25,8 @@ pub use serve::serve;
 /// Every route of the server.
 pub fn router(shared: Shared) -> Router {
     Router::new()
-        .route("/app/{key}", get(ws::app))
-        .route("/app/{key}/{*rest}", get(ws::bad_path))
+        .route("/app/{key}", get(ws::not_upgraded))
+        .route("/app/{key}/{*rest}", get(ws::not_upgraded))
         .route("/apps/{app_id}/events", post(events::events))
         .route("/apps/{app_id}/batch_events", post(events::batch))
         .route("/apps/{app_id}/channels", get(channels::list))

@@ -1,40 +1,43 @@
-//! The accept loop: every TCP connection is served as HTTP/1.1 by hyper with the router, with
-//! upgrades enabled so the WebSocket route can take the stream back as a plain [`TcpStream`]
-//! (hyper's HTTP/1 connection hands it over unwrapped; the auto-detecting HTTP/2 one would not).
+//! The accept loop. A new connection's first request head is read by [`ws::upgrade`]: a WebSocket
+//! upgrade is served on the spot, on the same task; anything else goes to hyper (HTTP/1.1) and the
+//! router, with the bytes already read put back in front.
 
+use std::future::Future;
 use std::pin::pin;
 use std::time::Duration;
 
 use axum::Router;
+use futures_util::future::Either;
+use futures_util::FutureExt;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use socket2::SockRef;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
+
+use super::rewind::Rewind;
+use crate::ws::{self, upgrade::First};
+use crate::Shared;
 
 /// How long a client may take to send a request's head: a connection that sends nothing (or
 /// dribbles a header) is closed instead of holding a task forever.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Accepts until `shutdown`, each connection in its own task on `tracker`; on shutdown, open HTTP
-/// connections finish their request in flight and close.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: CancellationToken,
-    tracker: TaskTracker,
-) {
+/// Accepts until shutdown, each connection in its own task on the shared tracker; on shutdown,
+/// open HTTP connections finish their request in flight and close.
+pub async fn serve(listener: TcpListener, router: Router, s: Shared) {
     no_delay(&listener);
     loop {
         let accepted = tokio::select! {
-            () = shutdown.cancelled() => return,
+            () = s.shutdown.cancelled() => return,
             accepted = listener.accept() => accepted,
         };
         match accepted {
             Ok((stream, _)) => {
-                tracker.spawn(connection(stream, router.clone(), shutdown.clone()));
+                s.tracker
+                    .spawn(connection(stream, router.clone(), s.clone()));
             }
             Err(e) if is_connection_error(&e) => {}
             Err(e) => {
@@ -44,6 +47,29 @@ pub async fn serve(
             }
         }
     }
+}
+
+/// Reads the first head, then becomes a WebSocket connection or an HTTP one: two stages chained,
+/// the HTTP one boxed, so a WebSocket connection's task carries neither hyper's state nor the
+/// router.
+fn connection(stream: TcpStream, router: Router, s: Shared) -> impl Future<Output = ()> + Send {
+    async move {
+        let first = timeout(HEADER_TIMEOUT, ws::upgrade::read_first(&stream)).await;
+        (stream, first)
+    }
+    .then(move |(stream, first)| match first {
+        Ok(Ok(First::Upgrade(upgrade))) => Either::Left(ws::serve_upgrade(stream, upgrade, s)),
+        Ok(Ok(First::Http(prefix))) => {
+            let shutdown = s.shutdown.clone();
+            Either::Right(Either::Left(Box::pin(http(
+                Rewind::new(prefix, stream),
+                router,
+                shutdown,
+            ))))
+        }
+        // Silent past the timeout, or the read failed: close.
+        _ => Either::Right(Either::Right(std::future::ready(()))),
+    })
 }
 
 /// Every frame is one write that must leave at once, not wait for the previous one's ACK. Set on
@@ -64,13 +90,12 @@ fn is_connection_error(e: &std::io::Error) -> bool {
     )
 }
 
-async fn connection(stream: TcpStream, router: Router, shutdown: CancellationToken) {
+async fn http(stream: Rewind, router: Router, shutdown: CancellationToken) {
     let service = TowerToHyperService::new(router);
     let mut conn = pin!(http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
-        .serve_connection(TokioIo::new(stream), service)
-        .with_upgrades());
+        .serve_connection(TokioIo::new(stream), service));
     tokio::select! {
         _ = conn.as_mut() => {}
         () = shutdown.cancelled() => {

@@ -1,28 +1,17 @@
-//! The HTTP/1.1 upgrade to WebSocket (RFC 6455 §4.2): check the request, answer 101 with the accept
-//! key, then take the TCP stream back from hyper once the response is out.
+//! The HTTP/1.1 upgrade to WebSocket (RFC 6455 §4.2): which requests are valid upgrades, the accept
+//! key, and the 101 response. One check over `(name, value)` header pairs serves both the raw
+//! request heads [`super::upgrade`] reads off new connections and the requests that reach the
+//! router instead (which are answered as plain HTTP).
 
-use axum::body::Body;
-use axum::extract::Request;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
-use hyper::upgrade::OnUpgrade;
-use hyper_util::rt::TokioIo;
 use serde_json::json;
 use sha1::{Digest, Sha1};
-use tokio::net::TcpStream;
-
-use super::socket::Socket;
 
 /// The GUID every accept key is derived with.
 const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-
-/// An accepted upgrade: the 101 to send and the stream to come.
-pub struct Upgrade {
-    accept: HeaderValue,
-    on: OnUpgrade,
-}
 
 /// `Sec-WebSocket-Accept` for a client's `Sec-WebSocket-Key`.
 #[must_use]
@@ -33,23 +22,25 @@ pub fn accept_key(key: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(sha.finalize())
 }
 
-fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
-    headers
-        .get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
+/// The 101 response for a client's `Sec-WebSocket-Key`.
+#[must_use]
+pub fn switching_protocols(key: &[u8]) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {}\r\n\r\n",
+        accept_key(key)
+    )
+    .into_bytes()
 }
 
 /// Why a request is not a valid upgrade; answered as plain HTTP with a JSON body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
-    /// No `Connection: upgrade` + `Upgrade: websocket`, or a connection hyper cannot upgrade: 426.
+    /// No `Connection: upgrade` + `Upgrade: websocket`, or a request that cannot be upgraded: 426.
     NotUpgrade,
     /// `Sec-WebSocket-Version` is not 13: 400.
     Version,
-    /// `Sec-WebSocket-Key` is missing or unusable: 400.
+    /// `Sec-WebSocket-Key` is missing: 400.
     Key,
 }
 
@@ -65,64 +56,57 @@ impl IntoResponse for Refusal {
     }
 }
 
-/// Checks `request` is a WebSocket upgrade and claims its stream.
+/// Whether header `name`'s comma-separated values include `token` (case-insensitively).
+fn has_token<'a>(
+    headers: impl Iterator<Item = (&'a str, &'a [u8])>,
+    name: &str,
+    token: &str,
+) -> bool {
+    headers
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .filter_map(|(_, v)| std::str::from_utf8(v).ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+fn value<'a>(
+    mut headers: impl Iterator<Item = (&'a str, &'a [u8])>,
+    name: &str,
+) -> Option<&'a [u8]> {
+    headers
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+/// Checks the upgrade headers; the client's `Sec-WebSocket-Key` if they make a valid upgrade.
 ///
 /// # Errors
-/// Why it is not one.
-pub fn check(request: &mut Request) -> Result<Upgrade, Refusal> {
-    let headers = request.headers();
-    if !has_token(headers, header::CONNECTION, "upgrade")
-        || !has_token(headers, header::UPGRADE, "websocket")
+/// Why they do not.
+pub fn check<'a, I>(headers: I) -> Result<&'a [u8], Refusal>
+where
+    I: Iterator<Item = (&'a str, &'a [u8])> + Clone,
+{
+    if !has_token(headers.clone(), "connection", "upgrade")
+        || !has_token(headers.clone(), "upgrade", "websocket")
     {
         return Err(Refusal::NotUpgrade);
     }
-    if headers
-        .get(header::SEC_WEBSOCKET_VERSION)
-        .map(HeaderValue::as_bytes)
-        != Some(b"13")
-    {
+    if value(headers.clone(), "sec-websocket-version") != Some(b"13") {
         return Err(Refusal::Version);
     }
-    let key = headers.get(header::SEC_WEBSOCKET_KEY).ok_or(Refusal::Key)?;
-    let accept = HeaderValue::try_from(accept_key(key.as_bytes())).map_err(|_| Refusal::Key)?;
-    let on = request
-        .extensions_mut()
-        .remove::<OnUpgrade>()
-        .ok_or(Refusal::NotUpgrade)?;
-    Ok(Upgrade { accept, on })
+    value(headers, "sec-websocket-key").ok_or(Refusal::Key)
 }
 
-impl Upgrade {
-    /// The 101 response, and the stream once hyper has written it.
-    pub fn split(
-        self,
-        max_message: usize,
-    ) -> (Response, impl std::future::Future<Output = Option<Socket>>) {
-        let response = Response::builder()
-            .status(StatusCode::SWITCHING_PROTOCOLS)
-            .header(header::CONNECTION, "Upgrade")
-            .header(header::UPGRADE, "websocket")
-            .header(header::SEC_WEBSOCKET_ACCEPT, self.accept)
-            .body(Body::empty())
-            .unwrap_or_default();
-        (response, stream(self.on, max_message))
-    }
-}
-
-/// The upgraded TCP stream and any bytes the client sent after its request.
-async fn stream(on: OnUpgrade, max_message: usize) -> Option<Socket> {
-    let upgraded = on.await.ok()?;
-    match upgraded.downcast::<TokioIo<TcpStream>>() {
-        Ok(parts) => Some(Socket::new(
-            parts.io.into_inner(),
-            &parts.read_buf,
-            max_message,
-        )),
-        Err(_) => {
-            tracing::error!("upgraded connection is not a TCP stream");
-            None
-        }
-    }
+/// What the router answers for a request to the WebSocket path: valid upgrades never get there
+/// (they are taken off the connection first), so this is always a refusal.
+pub fn refusal(headers: &HeaderMap) -> Refusal {
+    let pairs: Vec<(&str, &[u8])> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_bytes()))
+        .collect();
+    check(pairs.iter().copied())
+        .err()
+        .unwrap_or(Refusal::NotUpgrade)
 }
 
 #[cfg(test)]

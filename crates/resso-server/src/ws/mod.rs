@@ -2,8 +2,8 @@
 //! because pusher-js cannot tell a refused upgrade from a network fault and would retry forever;
 //! the refusal is sent as `pusher:error` plus a close frame with the protocol's code (§1.2).
 //!
-//! The WebSocket layer is our own and small: [`handshake`] answers the upgrade and takes the TCP
-//! stream back from hyper, [`frame`] encodes and decodes RFC 6455 frames, [`socket`] reads and
+//! The WebSocket layer is our own and small: [`upgrade`] takes valid upgrades off new connections
+//! before hyper sees them, [`handshake`] checks them and makes the 101, [`frame`] encodes and decodes RFC 6455 frames, [`socket`] reads and
 //! writes them through readiness so an idle connection holds no buffers, and a broadcast's frame is
 //! encoded once and written to every subscriber from the same bytes.
 
@@ -14,14 +14,14 @@ use std::sync::Arc;
 pub mod frame;
 pub mod handshake;
 pub mod socket;
+pub mod upgrade;
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::header;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures_util::future::Either;
 use futures_util::FutureExt;
-use resso_protocol::http_sig::Query;
 use resso_protocol::{server, ErrorCode, SocketId};
+use tokio::net::TcpStream;
 
 use crate::apps::App;
 use crate::connection::{self, Heartbeat};
@@ -69,51 +69,36 @@ struct Request {
     origin: Option<String>,
 }
 
-/// `GET /app/{key}`.
-pub async fn app(
-    State(s): State<Shared>,
-    Path(key): Path<String>,
-    RawQuery(q): RawQuery,
-    mut req: axum::extract::Request,
-) -> Response {
-    let upgrade = match handshake::check(&mut req) {
-        Ok(upgrade) => upgrade,
-        Err(refusal) => return refusal.into_response(),
-    };
-    let query = Query::parse(q.as_deref().unwrap_or(""));
-    let origin = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let request = Request {
-        key,
-        protocol: query.get("protocol").map(str::to_owned),
-        origin,
-    };
-    let (response, socket) = upgrade.split(s.settings.max_message_bytes);
-    let tracker = s.tracker.clone();
-    tracker.spawn(socket.then(move |socket| match socket {
-        Some(socket) => Either::Left(accept(socket, s, request)),
-        None => Either::Right(std::future::ready(())),
-    }));
-    response
+/// `GET /app/{key}` and below, reaching the router: not a valid upgrade (valid ones are taken off
+/// the connection before routing, [`upgrade`]), answered with 426 or 400.
+pub async fn not_upgraded(headers: HeaderMap) -> Response {
+    handshake::refusal(&headers).into_response()
 }
 
-/// Any other path under `/app/`: upgraded, then closed with 4005.
-pub async fn bad_path(State(s): State<Shared>, mut req: axum::extract::Request) -> Response {
-    let upgrade = match handshake::check(&mut req) {
-        Ok(upgrade) => upgrade,
-        Err(refusal) => return refusal.into_response(),
-    };
-    let (response, socket) = upgrade.split(s.settings.max_message_bytes);
-    s.tracker.spawn(async move {
-        if let Some(mut socket) = socket.await {
+/// Serves a connection whose first request was a valid upgrade: the 101 goes out with the first
+/// frame (the greeting or the refusal) in one write.
+pub fn serve_upgrade(
+    stream: TcpStream,
+    upgrade: upgrade::Upgrade,
+    s: Shared,
+) -> impl Future<Output = ()> + Send {
+    let socket = Socket::new(stream, &upgrade.early, s.settings.max_message_bytes)
+        .with_unsent(upgrade.response);
+    match upgrade.key {
+        Some(key) => {
+            let request = Request {
+                key,
+                protocol: upgrade.protocol,
+                origin: upgrade.origin,
+            };
+            Either::Left(accept(socket, s, request))
+        }
+        None => Either::Right(Box::pin(async move {
+            let mut socket = socket;
             let code = ErrorCode::PathNotFound;
             connection::close(&mut socket, code, code.message()).await;
-        }
-    });
-    response
+        })),
+    }
 }
 
 /// Admits and greets the connection, then serves it: two stages chained, the first boxed (it runs

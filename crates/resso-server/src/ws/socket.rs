@@ -52,6 +52,13 @@ impl Socket {
         }
     }
 
+    /// Puts `bytes` (the 101 response) before anything sent later, so that they leave together.
+    #[must_use]
+    pub fn with_unsent(mut self, bytes: Vec<u8>) -> Self {
+        self.unsent = bytes;
+        self
+    }
+
     /// The next message from the client.
     ///
     /// # Errors

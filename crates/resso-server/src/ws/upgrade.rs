@@ -1,0 +1,180 @@
+//! WebSocket upgrades taken straight off a new TCP connection. The first request head is read and
+//! parsed here (httparse); a valid upgrade to `/app/...` becomes a [`Socket`] on the same task, its
+//! 101 going out in one write with the first Pusher frame. Anything else goes to hyper and the
+//! router with the bytes already read. (Through hyper, an upgrade cost a second task, hyper's
+//! connection state and buffers, and one more write per connect.)
+
+use std::io;
+
+use percent_encoding::percent_decode_str;
+use tokio::net::TcpStream;
+
+use super::handshake;
+
+/// Longest request head looked at; a longer one is hyper's to refuse.
+const MAX_HEAD: usize = 16 * 1024;
+/// Headers looked at; a request with more goes to hyper.
+const MAX_HEADERS: usize = 64;
+
+/// What a new connection's first bytes are.
+#[derive(Debug, PartialEq, Eq)]
+pub enum First {
+    /// A valid WebSocket upgrade under `/app/`.
+    Upgrade(Upgrade),
+    /// Anything else: what was read, for hyper to parse again.
+    Http(Vec<u8>),
+}
+
+/// A valid upgrade request.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Upgrade {
+    /// The app key, or `None` for a path below it (`/app/{key}/…`: refused with 4005).
+    pub key: Option<String>,
+    /// The `protocol` query parameter.
+    pub protocol: Option<String>,
+    pub origin: Option<String>,
+    /// The 101 response to send.
+    pub response: Vec<u8>,
+    /// Bytes the client sent after its request (its first frames, if it did not wait).
+    pub early: Vec<u8>,
+}
+
+/// Reads until the first request head is complete (or cannot be ours) and says what it is.
+///
+/// # Errors
+/// The stream's read error.
+pub async fn read_first(stream: &TcpStream) -> io::Result<First> {
+    let mut buf = Vec::new();
+    loop {
+        stream.readable().await?;
+        match read_some(stream, &mut buf) {
+            Ok(0) => return Ok(First::Http(buf)),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+        if let Some(first) = classify(&buf) {
+            return Ok(first);
+        }
+    }
+}
+
+/// One read through a stack buffer (kept off the task's state).
+fn read_some(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
+    let mut chunk = [0u8; 2048];
+    let n = stream.try_read(&mut chunk)?;
+    buf.extend_from_slice(&chunk[..n]);
+    Ok(n)
+}
+
+/// `None` while the head is incomplete.
+fn classify(buf: &[u8]) -> Option<First> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut headers);
+    let len = match request.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => return None,
+        _ => return Some(First::Http(buf.to_vec())),
+    };
+    Some(match upgrade(&request, &buf[len..]) {
+        Some(upgrade) => First::Upgrade(upgrade),
+        None => First::Http(buf.to_vec()),
+    })
+}
+
+fn upgrade(request: &httparse::Request<'_, '_>, early: &[u8]) -> Option<Upgrade> {
+    if request.method != Some("GET") || request.version != Some(1) {
+        return None;
+    }
+    let rest = request.path?.strip_prefix("/app/")?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (key, below) = match path.split_once('/') {
+        Some((key, _)) => (key, true),
+        None => (path, false),
+    };
+    if key.is_empty() {
+        return None;
+    }
+    let pairs = request.headers.iter().map(|h| (h.name, h.value));
+    let ws_key = handshake::check(pairs).ok()?;
+    let origin = request
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("origin"))
+        .and_then(|h| std::str::from_utf8(h.value).ok())
+        .map(str::to_owned);
+    let query = resso_protocol::http_sig::Query::parse(query);
+    Some(Upgrade {
+        key: (!below).then(|| percent_decode_str(key).decode_utf8_lossy().into_owned()),
+        protocol: query.get("protocol").map(str::to_owned),
+        origin,
+        response: handshake::switching_protocols(ws_key),
+        early: early.to_vec(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{classify, First};
+
+    const HEADERS: &str = "Host: x\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\
+                           Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+
+    fn head(line: &str, extra: &str) -> Vec<u8> {
+        format!("{line}\r\n{HEADERS}{extra}\r\n").into_bytes()
+    }
+
+    fn upgrade(bytes: &[u8]) -> super::Upgrade {
+        match classify(bytes) {
+            Some(First::Upgrade(u)) => u,
+            other => panic!("expected an upgrade, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_pusher_js_upgrade_is_taken() {
+        let mut bytes = head(
+            "GET /app/my%20key?protocol=7&client=js HTTP/1.1",
+            "Origin: https://example.com\r\n",
+        );
+        bytes.extend_from_slice(b"\x81\x80early");
+        let u = upgrade(&bytes);
+        assert_eq!(u.key.as_deref(), Some("my key"));
+        assert_eq!(u.protocol.as_deref(), Some("7"));
+        assert_eq!(u.origin.as_deref(), Some("https://example.com"));
+        assert_eq!(u.early, b"\x81\x80early");
+        let response = String::from_utf8(u.response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 101 Switching Protocols\r\n"));
+        assert!(response.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+        assert!(response.ends_with("\r\n\r\n"));
+    }
+
+    #[test]
+    fn a_path_below_the_app_is_an_upgrade_without_a_key() {
+        assert_eq!(upgrade(&head("GET /app/key/extra HTTP/1.1", "")).key, None);
+    }
+
+    #[test]
+    fn everything_else_goes_to_http_with_the_bytes_read() {
+        for line in [
+            "GET /apps/1/channels HTTP/1.1",
+            "POST /app/key HTTP/1.1",
+            "GET /app/ HTTP/1.1",
+            "GET /app/key HTTP/1.0",
+        ] {
+            let bytes = head(line, "");
+            assert_eq!(classify(&bytes), Some(First::Http(bytes.clone())), "{line}");
+        }
+        let plain = b"GET /app/key HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
+        assert_eq!(classify(&plain), Some(First::Http(plain.clone())));
+        let garbage = b"\x16\x03\x01 not http\r\n\r\n".to_vec();
+        assert_eq!(classify(&garbage), Some(First::Http(garbage.clone())));
+    }
+
+    #[test]
+    fn an_incomplete_head_waits_unless_it_is_too_long() {
+        assert_eq!(classify(b"GET /app/key HTTP/1.1\r\nHost: x\r\n"), None);
+        let long = format!("GET /app/key HTTP/1.1\r\nX: {}\r\n", "a".repeat(17 * 1024));
+        assert!(matches!(classify(long.as_bytes()), Some(First::Http(_))));
+    }
+}
