@@ -211,3 +211,23 @@ async fn a_connection_that_never_sends_its_request_is_closed() {
     let read = timeout(Duration::from_secs(20), tcp.read_to_end(&mut rest)).await;
     assert!(read.is_ok(), "still open after 20 s");
 }
+
+#[tokio::test]
+async fn an_upgrade_with_another_websocket_version_gets_400() {
+    let server = TestServer::spawn(config()).await;
+    let host = server.http_base().replace("http://", "");
+    let mut tcp = TcpStream::connect(&host).await.expect("connect");
+    let request = format!(
+        "GET /app/{}?protocol=7 HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\n\
+         Upgrade: websocket\r\nSec-WebSocket-Version: 8\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        MAIN.key
+    );
+    tcp.write_all(request.as_bytes()).await.expect("send");
+    let mut head = [0u8; 12];
+    timeout(WAIT, tcp.read_exact(&mut head))
+        .await
+        .expect("an answer")
+        .expect("read");
+    assert_eq!(&head, b"HTTP/1.1 400");
+}
