@@ -13,7 +13,8 @@
 //! - [`connection`]: the per-connection task that owns the socket.
 //! - [`ws`]: the `/app/{key}` upgrade, admission checks, and our WebSocket framing and socket.
 //! - [`cluster`]: the Redis / NATS link between nodes, heartbeats, dead-node detection.
-//! - [`http`]: the accept loop and the router — WebSocket routes, signed HTTP API, `/up`.
+//! - [`http`]: the accept loop (upgrades to [`ws`], the rest to hyper) and the router — signed HTTP
+//!   API, `/up`, refusals for non-upgrade requests to the WebSocket path.
 //!
 //! [`run`] serves a bound listener until a shutdown token is cancelled; `main` is a thin wrapper, and
 //! the integration tests call the same `run` on port 0.

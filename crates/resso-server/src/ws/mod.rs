@@ -3,9 +3,10 @@
 //! the refusal is sent as `pusher:error` plus a close frame with the protocol's code (§1.2).
 //!
 //! The WebSocket layer is our own and small: [`upgrade`] takes valid upgrades off new connections
-//! before hyper sees them, [`handshake`] checks them and makes the 101, [`frame`] encodes and decodes RFC 6455 frames, [`socket`] reads and
-//! writes them through readiness so an idle connection holds no buffers, and a broadcast's frame is
-//! encoded once and written to every subscriber from the same bytes.
+//! before hyper sees them, [`handshake`] checks them and makes the 101, [`frame`] encodes and
+//! decodes RFC 6455 frames, [`socket`] reads and writes them through readiness so an idle
+//! connection holds no buffers, and a broadcast's frame is encoded once and written to every
+//! subscriber from the same bytes.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
