@@ -17,9 +17,9 @@ use tokio::time::{sleep_until, timeout, Instant};
 use crate::outbox::Inbox;
 use crate::session::Session;
 use crate::ws::frame::{self, op};
-use crate::ws::{Incoming, ReadEnd, Socket};
+use crate::ws::{Incoming, ReadEnd, Socket, Violation};
 
-/// Most queued frames written before one flush.
+/// Most queued frames written in one `writev` (the socket's slice count).
 const BATCH: usize = 64;
 /// How long a closing handshake may take before the socket is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -59,18 +59,15 @@ enum End {
     Answer(Option<u16>),
     /// Close with this code.
     Close(ErrorCode),
-    /// The client broke the WebSocket protocol: close with this RFC 6455 code.
-    Violation(u16, &'static str),
+    /// The client broke the WebSocket protocol: close with the RFC 6455 code it earns.
+    Violation(Violation),
 }
 
 impl From<ReadEnd> for End {
     fn from(end: ReadEnd) -> Self {
         match end {
             ReadEnd::Gone => Self::Gone,
-            ReadEnd::Violation(v) => {
-                let (code, reason) = v.close();
-                Self::Violation(code, reason)
-            }
+            ReadEnd::Violation(v) => Self::Violation(v),
         }
     }
 }
@@ -134,7 +131,7 @@ async fn run(
             }
             Some(first) = inbox.recv() => {
                 frames.push(first.ws_frame().clone());
-                frames.extend(std::iter::from_fn(|| inbox.try_recv()).take(BATCH).map(|m| m.ws_frame().clone()));
+                frames.extend(std::iter::from_fn(|| inbox.try_recv()).take(BATCH - 1).map(|m| m.ws_frame().clone()));
             }
             () = timer.as_mut() => {
                 let now = Instant::now();
@@ -163,11 +160,11 @@ async fn run(
 /// Says goodbye the way `end` asks.
 async fn finish(ws: &mut Socket, end: End) {
     match end {
-        End::Close(code) => {
-            let error = server::error(Some(code.code()), code.message());
-            close_frame(ws, code.code(), code.message(), Some(error)).await;
+        End::Close(code) => refuse(ws, code, code.message()).await,
+        End::Violation(v) => {
+            let (code, reason) = v.close();
+            close_frame(ws, code, reason, None).await;
         }
-        End::Violation(code, reason) => close_frame(ws, code, reason, None).await,
         End::Answer(code) => {
             let answer = frame::close(code.unwrap_or(1000), "");
             let _ = timeout(CLOSE_GRACE, ws.send(&[answer])).await;
@@ -270,8 +267,13 @@ pub fn close<'a>(
     code: ErrorCode,
     message: &'a str,
 ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+    Box::pin(refuse(ws, code, message))
+}
+
+/// `pusher:error` with `code` and `message`, then the close handshake with the same code.
+async fn refuse(ws: &mut Socket, code: ErrorCode, message: &str) {
     let error = server::error(Some(code.code()), message);
-    Box::pin(close_frame(ws, code.code(), message, Some(error)))
+    close_frame(ws, code.code(), message, Some(error)).await;
 }
 
 /// Sends `first` (if any) and a close frame, then waits briefly for the client's close.

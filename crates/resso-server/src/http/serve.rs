@@ -3,7 +3,7 @@
 //! router, with the bytes already read put back in front.
 
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::time::Duration;
 
 use axum::Router;
@@ -57,19 +57,22 @@ fn connection(stream: TcpStream, router: Router, s: Shared) -> impl Future<Outpu
         let first = timeout(HEADER_TIMEOUT, ws::upgrade::read_first(&stream)).await;
         (stream, first)
     }
-    .then(move |(stream, first)| match first {
-        Ok(Ok(First::Upgrade(upgrade))) => Either::Left(ws::serve_upgrade(stream, upgrade, s)),
-        Ok(Ok(First::Http(prefix))) => {
-            let shutdown = s.shutdown.clone();
-            Either::Right(Either::Left(Box::pin(http(
-                Rewind::new(prefix, stream),
-                router,
-                shutdown,
-            ))))
-        }
-        // Silent past the timeout, or the read failed: close.
-        _ => Either::Right(Either::Right(std::future::ready(()))),
-    })
+    .then(
+        move |(stream, first)| -> Either<_, Pin<Box<dyn Future<Output = ()> + Send>>> {
+            match first {
+                Ok(Ok(First::Upgrade(upgrade))) => {
+                    Either::Left(ws::serve_upgrade(stream, upgrade, s))
+                }
+                Ok(Ok(First::Http(prefix))) => Either::Right(Box::pin(http(
+                    Rewind::new(prefix, stream),
+                    router,
+                    s.shutdown.clone(),
+                ))),
+                // Silent past the timeout, or the read failed: close.
+                _ => Either::Right(Box::pin(std::future::ready(()))),
+            }
+        },
+    )
 }
 
 /// Every frame is one write that must leave at once, not wait for the previous one's ACK. Set on

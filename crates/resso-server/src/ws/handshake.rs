@@ -69,7 +69,8 @@ fn has_token<'a>(
         .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
-fn value<'a>(
+/// The first value of header `name`.
+pub fn value<'a>(
     mut headers: impl Iterator<Item = (&'a str, &'a [u8])>,
     name: &str,
 ) -> Option<&'a [u8]> {

@@ -30,6 +30,7 @@ use crate::outbox::{outbox, Inbox};
 use crate::registry::Unwelcome;
 use crate::session::Session;
 use crate::Shared;
+use upgrade::Request;
 
 pub use frame::{Incoming, Violation};
 pub use socket::{ReadEnd, Socket};
@@ -63,13 +64,6 @@ impl Default for SocketIds {
     }
 }
 
-/// What the upgrade request said, checked after the upgrade.
-struct Request {
-    key: String,
-    protocol: Option<String>,
-    origin: Option<String>,
-}
-
 /// `GET /app/{key}` and below, reaching the router: not a valid upgrade (valid ones are taken off
 /// the connection before routing, [`upgrade`]), answered with 426 or 400.
 pub async fn not_upgraded(headers: HeaderMap) -> Response {
@@ -85,15 +79,8 @@ pub fn serve_upgrade(
 ) -> impl Future<Output = ()> + Send {
     let socket = Socket::new(stream, &upgrade.early, s.settings.max_message_bytes)
         .with_unsent(upgrade.response);
-    match upgrade.key {
-        Some(key) => {
-            let request = Request {
-                key,
-                protocol: upgrade.protocol,
-                origin: upgrade.origin,
-            };
-            Either::Left(accept(socket, s, request))
-        }
+    match upgrade.request {
+        Some(request) => Either::Left(accept(socket, s, request)),
         None => Either::Right(Box::pin(async move {
             let mut socket = socket;
             let code = ErrorCode::PathNotFound;

@@ -28,15 +28,21 @@ pub enum First {
 /// A valid upgrade request.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Upgrade {
-    /// The app key, or `None` for a path below it (`/app/{key}/…`: refused with 4005).
-    pub key: Option<String>,
-    /// The `protocol` query parameter.
-    pub protocol: Option<String>,
-    pub origin: Option<String>,
+    /// What the client asks for, or `None` for a path below the app (`/app/{key}/…`: 4005).
+    pub request: Option<Request>,
     /// The 101 response to send.
     pub response: Vec<u8>,
     /// Bytes the client sent after its request (its first frames, if it did not wait).
     pub early: Vec<u8>,
+}
+
+/// What an upgrade to `/app/{key}` asks for; admission checks it after the upgrade.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Request {
+    pub key: String,
+    /// The `protocol` query parameter.
+    pub protocol: Option<String>,
+    pub origin: Option<String>,
 }
 
 /// Reads until the first request head is complete (or cannot be ours) and says what it is.
@@ -96,18 +102,17 @@ fn upgrade(request: &httparse::Request<'_, '_>, early: &[u8]) -> Option<Upgrade>
         return None;
     }
     let pairs = request.headers.iter().map(|h| (h.name, h.value));
-    let ws_key = handshake::check(pairs).ok()?;
-    let origin = request
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("origin"))
-        .and_then(|h| std::str::from_utf8(h.value).ok())
+    let ws_key = handshake::check(pairs.clone()).ok()?;
+    let origin = handshake::value(pairs, "origin")
+        .and_then(|v| std::str::from_utf8(v).ok())
         .map(str::to_owned);
     let query = resso_protocol::http_sig::Query::parse(query);
     Some(Upgrade {
-        key: (!below).then(|| percent_decode_str(key).decode_utf8_lossy().into_owned()),
-        protocol: query.get("protocol").map(str::to_owned),
-        origin,
+        request: (!below).then(|| Request {
+            key: percent_decode_str(key).decode_utf8_lossy().into_owned(),
+            protocol: query.get("protocol").map(str::to_owned),
+            origin,
+        }),
         response: handshake::switching_protocols(ws_key),
         early: early.to_vec(),
     })
@@ -139,9 +144,10 @@ mod tests {
         );
         bytes.extend_from_slice(b"\x81\x80early");
         let u = upgrade(&bytes);
-        assert_eq!(u.key.as_deref(), Some("my key"));
-        assert_eq!(u.protocol.as_deref(), Some("7"));
-        assert_eq!(u.origin.as_deref(), Some("https://example.com"));
+        let request = u.request.expect("a request for an app");
+        assert_eq!(request.key, "my key");
+        assert_eq!(request.protocol.as_deref(), Some("7"));
+        assert_eq!(request.origin.as_deref(), Some("https://example.com"));
         assert_eq!(u.early, b"\x81\x80early");
         let response = String::from_utf8(u.response).unwrap();
         assert!(response.starts_with("HTTP/1.1 101 Switching Protocols\r\n"));
@@ -151,7 +157,10 @@ mod tests {
 
     #[test]
     fn a_path_below_the_app_is_an_upgrade_without_a_key() {
-        assert_eq!(upgrade(&head("GET /app/key/extra HTTP/1.1", "")).key, None);
+        assert_eq!(
+            upgrade(&head("GET /app/key/extra HTTP/1.1", "")).request,
+            None
+        );
     }
 
     #[test]
