@@ -5,9 +5,13 @@
 //! - [`apps`]: the configured apps, by id and by key.
 //! - [`registry`]: the one owner of channels, subscribers, presence members, signed-in users and
 //!   cached events.
-//! - [`broadcast`]: the message the registry fans out, encoded once per transport.
+//! - [`broadcast`]: the message the registry fans out, encoded at most once per protocol (Pusher,
+//!   Socket.IO) and shared by every subscriber.
 //! - [`outbox`]: each connection's byte-bounded outbound queue.
-//! - [`session`]: one connection's protocol logic (subscriptions, signin, client events), free of I/O.
+//! - [`session`]: one Pusher connection's protocol logic (subscriptions, signin, client events), free
+//!   of I/O, answering with typed replies.
+//! - [`pusher`]: the Pusher codec — every Pusher frame is encoded there, from typed replies and
+//!   broadcasts.
 //! - [`rate`]: the one-second rate window behind client-event and HTTP API limits.
 //! - [`webhooks`]: emitting webhook events and the dispatcher that batches, signs and delivers them.
 //! - [`connection`]: the per-connection task that owns the socket.
@@ -26,6 +30,7 @@ pub mod config;
 pub mod connection;
 pub mod http;
 pub mod outbox;
+pub mod pusher;
 pub mod rate;
 pub mod registry;
 pub mod session;

@@ -3,7 +3,8 @@
 //! lives behind one lock, so none of it can disagree. Every method is synchronous and short; a
 //! `std::sync::Mutex` is right here because no caller holds it across an `.await` (clippy's
 //! `await_holding_lock` is denied workspace-wide). Subscribers are transport-neutral [`Outbox`]es:
-//! the registry hands them a shared [`Broadcast`] and never encodes anything per subscriber.
+//! the registry hands them a shared [`Broadcast`] and never encodes anything; what it answers a
+//! subscribe or a signin with is typed ([`Subscribed`], [`Watchlist`]), for each protocol to encode.
 //! Webhook events and cluster deltas are emitted here, where the transitions (first subscriber,
 //! last member, …) are decided against the cluster-wide view.
 
@@ -14,6 +15,7 @@ mod local;
 mod queries;
 mod remote;
 mod replicate;
+mod reply;
 mod told;
 mod users;
 
@@ -32,6 +34,7 @@ use crate::outbox::Outbox;
 use crate::webhooks::{HookEvent, Webhooks};
 pub use cache::Cached;
 use channel::Channel;
+pub use reply::{Replay, Subscribed, Watchlist};
 
 /// Channels above this many subscribers get `subscription_count` at most every [`COUNT_INTERVAL`].
 const COUNT_THROTTLE_ABOVE: usize = 100;
