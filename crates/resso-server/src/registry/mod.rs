@@ -164,17 +164,19 @@ impl Registry {
         entry.send(msg, except)
     }
 
-    /// Publishes a client event to every node; returns how many local subscribers got it.
+    /// Publishes a client event (`msg`, an event on `channel`) to every node but to `sender`;
+    /// returns how many local subscribers got it.
     pub fn publish_client_event(
         &self,
         app: &App,
         channel: &ChannelName,
         msg: &Arc<Broadcast>,
         sender: SocketId,
-        wire: impl FnOnce(NodeId) -> Publish,
     ) -> usize {
         if self.cluster.is_clustered() {
-            self.cluster.send(Wire::Publish(wire(self.cluster.node())));
+            if let Some(wire) = Publish::client_event(self.cluster.node(), &app.id, msg, sender) {
+                self.cluster.send(Wire::Publish(wire));
+            }
         }
         self.deliver(&app.id, channel, msg, Some(sender))
     }

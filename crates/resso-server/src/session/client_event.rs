@@ -10,7 +10,6 @@ use tokio::time::Instant;
 
 use super::{ClientEventError, Session};
 use crate::broadcast::{Broadcast, Payload};
-use crate::cluster::wire::Publish;
 use crate::webhooks::HookEvent;
 
 impl Session {
@@ -45,7 +44,6 @@ impl Session {
         } else {
             None
         };
-        let (data, wire_user) = (ev.data.clone(), user.as_ref().map(ToString::to_string));
         let hook = HookEvent::ClientEvent {
             channel: channel.clone(),
             event: ev.event.clone(),
@@ -53,26 +51,10 @@ impl Session {
             socket_id: self.socket_id,
             user_id: user.clone(),
         };
-        let (app, name, event, sender) = (
-            self.app.id.to_string(),
-            channel.to_string(),
-            ev.event.clone(),
-            self.socket_id,
-        );
-        let wire = move |node| Publish {
-            node,
-            app,
-            channel: name,
-            event,
-            text: None,
-            json: data,
-            user_id: wire_user,
-            except: Some(sender.to_string()),
-        };
         let payload = ev.data.map_or(Payload::Empty, Payload::Json);
         let msg = Arc::new(Broadcast::event(channel.clone(), ev.event, payload, user));
         self.registry
-            .publish_client_event(&self.app, &channel, &msg, self.socket_id, wire);
+            .publish_client_event(&self.app, &channel, &msg, self.socket_id);
         self.registry.webhooks().emit(&self.app.id, hook);
         Ok(())
     }
