@@ -13,6 +13,7 @@
 //! - [`connection`]: the per-connection task that owns the socket.
 //! - [`ws`]: the `/app/{key}` upgrade, admission checks, and our WebSocket framing and socket.
 //! - [`cluster`]: the Redis / NATS link between nodes, heartbeats, dead-node detection.
+//! - [`ingest`]: events from Laravel's `redis` broadcaster, subscribed to on the app's Redis.
 //! - [`http`]: the accept loop (upgrades to [`ws`], the rest to hyper) and the router — signed HTTP
 //!   API, `/up`, refusals for non-upgrade requests to the WebSocket path.
 //!
@@ -25,6 +26,7 @@ pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod http;
+pub mod ingest;
 pub mod outbox;
 pub mod rate;
 pub mod registry;
@@ -89,6 +91,7 @@ pub async fn run(
             &tracker,
         );
     }
+    let _ingest = ingest::start(&apps, &registry, &shutdown, &tracker);
     tracker.spawn(flush_counts(
         registry.clone(),
         apps.clone(),

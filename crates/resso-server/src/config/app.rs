@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{invalid, ConfigError};
+use super::{invalid, ConfigError, IngestConfig};
 
 /// One app: credentials and per-app switches.
 #[derive(Debug, Clone, Deserialize)]
@@ -37,6 +37,9 @@ pub struct AppConfig {
     pub limits: AppLimits,
     #[serde(default)]
     pub webhooks: Vec<WebhookConfig>,
+    /// Events published by Laravel's `redis` broadcaster, relayed to this app's clients.
+    #[serde(default)]
+    pub ingest: Option<IngestConfig>,
 }
 
 const fn yes() -> bool {
@@ -123,6 +126,7 @@ impl AppConfig {
             cache_ttl: default_cache_ttl(),
             limits: AppLimits::default(),
             webhooks: Vec::new(),
+            ingest: None,
         }
     }
 }
@@ -159,6 +163,9 @@ pub(super) fn validate_app(
             field("authorized_connections_timeout"),
             "must be at least 1 second",
         ));
+    }
+    if let Some(ingest) = &app.ingest {
+        ingest.validate(&field("ingest"))?;
     }
     validate_webhooks(&app.webhooks, &field)
 }

@@ -9,10 +9,12 @@ use serde::Deserialize;
 
 mod app;
 mod cluster;
+mod ingest;
 
 use app::validate_app;
 pub use app::{AppConfig, AppLimits, WebhookConfig};
 pub use cluster::{Backend, ClusterConfig};
+pub use ingest::IngestConfig;
 
 /// Why a configuration was refused; each names the field at fault.
 #[derive(Debug, thiserror::Error)]

@@ -10,6 +10,7 @@ mod encrypted;
 mod http_auth;
 mod http_channels;
 mod http_events;
+mod ingest;
 mod limits;
 mod presence;
 mod shutdown;
