@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{invalid, ConfigError, IngestConfig};
+use super::{invalid, ConfigError, EchoApiConfig, IngestConfig};
 
 /// One app: credentials and per-app switches.
 #[derive(Debug, Clone, Deserialize)]
@@ -40,6 +40,9 @@ pub struct AppConfig {
     /// Events published by Laravel's `redis` broadcaster, relayed to this app's clients.
     #[serde(default)]
     pub ingest: Option<IngestConfig>,
+    /// laravel-echo-server's HTTP API (`auth_key` clients) for this app.
+    #[serde(default)]
+    pub echo_api: Option<EchoApiConfig>,
 }
 
 const fn yes() -> bool {
@@ -127,6 +130,7 @@ impl AppConfig {
             limits: AppLimits::default(),
             webhooks: Vec::new(),
             ingest: None,
+            echo_api: None,
         }
     }
 }
@@ -166,6 +170,9 @@ pub(super) fn validate_app(
     }
     if let Some(ingest) = &app.ingest {
         ingest.validate(&field("ingest"))?;
+    }
+    if let Some(api) = &app.echo_api {
+        api.validate(&field("echo_api"), earlier)?;
     }
     validate_webhooks(&app.webhooks, &field)
 }
