@@ -3,6 +3,7 @@
 //! `resso_protocol::api` validates, the registry answers.
 
 mod channels;
+mod echo_api;
 mod error;
 mod events;
 mod limiter;
@@ -50,5 +51,9 @@ pub fn router(shared: Shared) -> Router {
                 Json(json!({"error": "Not found", "code": 404})),
             )
         })
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            echo_api::dispatch,
+        ))
         .with_state(shared)
 }

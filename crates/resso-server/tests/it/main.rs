@@ -6,6 +6,8 @@ mod cache;
 mod channels;
 mod client_events;
 mod connection;
+mod echo_api;
+mod echo_server;
 mod encrypted;
 mod http_auth;
 mod http_channels;

@@ -178,6 +178,12 @@ impl Broker {
         }
     }
 
+    /// The directory its logs (and a test's files) go to.
+    #[allow(dead_code)] // used by the single-server tests only
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The URL nodes are configured with.
     pub fn url(&self) -> String {
         match self.backend {

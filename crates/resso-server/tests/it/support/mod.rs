@@ -13,7 +13,7 @@ mod server;
 mod sink;
 
 pub use api::{now, Api};
-pub use broker::Broker;
+pub use broker::{Broker, Proc};
 pub use client::{Client, Outcome};
 pub use server::{config, config_with, TestApp, TestServer, DISABLED, MAIN, ORIGIN, QUIET, QUOTA};
 pub use sink::Sink;
