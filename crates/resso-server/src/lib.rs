@@ -1,7 +1,8 @@
 //! Ressò: a real-time broadcasting server speaking the Pusher Channels protocol v7.
 //!
 //! Map of the crate (the protocol itself — names, frames, signatures — is `resso_protocol`):
-//! - [`config`]: typed configuration from defaults, a TOML file, the environment and CLI flags.
+//! - [`config`]: typed configuration from defaults, a TOML file (or a laravel-echo-server.json),
+//!   the environment and CLI flags.
 //! - [`apps`]: the configured apps, by id and by key.
 //! - [`registry`]: the one owner of channels, subscribers, presence members, signed-in users and
 //!   cached events.
@@ -15,7 +16,8 @@
 //! - [`cluster`]: the Redis / NATS link between nodes, heartbeats, dead-node detection.
 //! - [`ingest`]: events from Laravel's `redis` broadcaster, subscribed to on the app's Redis.
 //! - [`http`]: the accept loop (upgrades to [`ws`], the rest to hyper) and the router — signed HTTP
-//!   API, `/up`, refusals for non-upgrade requests to the WebSocket path.
+//!   API, laravel-echo-server's `auth_key` API beside it, `/up`, refusals for non-upgrade requests
+//!   to the WebSocket path.
 //!
 //! [`run`] serves a bound listener until a shutdown token is cancelled; `main` is a thin wrapper, and
 //! the integration tests call the same `run` on port 0.

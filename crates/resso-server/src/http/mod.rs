@@ -1,5 +1,6 @@
-//! The HTTP side of the shared port: the WebSocket routes, the signed HTTP API (§5), `GET /up`, and a
-//! JSON 404 for everything else. Handlers are thin: [`signed::Signed`] authenticates, the pure
+//! The HTTP side of the shared port: the WebSocket routes, the signed HTTP API (§5),
+//! laravel-echo-server's `auth_key` API on the same paths (`echo_api` decides per request),
+//! `GET /up`, and a JSON 404 for everything else. Handlers are thin: [`signed::Signed`] authenticates, the pure
 //! `resso_protocol::api` validates, the registry answers.
 
 mod channels;
