@@ -15,31 +15,6 @@ use super::{IngestConfig, ServerConfig};
 /// The id and key of the app an echo-server config becomes.
 pub const ECHO_APP: &str = "laravel-echo-server";
 
-/// laravel-echo-server's environment overrides and the option each sets.
-const ENV_OVERRIDES: [(&str, &str); 12] = [
-    ("LARAVEL_ECHO_SERVER_AUTH_HOST", "authHost"),
-    ("LARAVEL_ECHO_SERVER_DEBUG", "devMode"),
-    ("LARAVEL_ECHO_SERVER_HOST", "host"),
-    ("LARAVEL_ECHO_SERVER_PORT", "port"),
-    (
-        "LARAVEL_ECHO_SERVER_REDIS_HOST",
-        "databaseConfig.redis.host",
-    ),
-    (
-        "LARAVEL_ECHO_SERVER_REDIS_PORT",
-        "databaseConfig.redis.port",
-    ),
-    (
-        "LARAVEL_ECHO_SERVER_REDIS_PASSWORD",
-        "databaseConfig.redis.password",
-    ),
-    ("LARAVEL_ECHO_SERVER_PROTO", "protocol"),
-    ("LARAVEL_ECHO_SERVER_SSL_CERT", "sslCertPath"),
-    ("LARAVEL_ECHO_SERVER_SSL_KEY", "sslKeyPath"),
-    ("LARAVEL_ECHO_SERVER_SSL_CHAIN", "sslCertChainPath"),
-    ("LARAVEL_ECHO_SERVER_SSL_PASS", "sslPassphrase"),
-];
-
 /// The ioredis options that make the Redis URL; any other is named in a warning.
 const REDIS_KEYS: [&str; 7] = [
     "host",
@@ -188,41 +163,9 @@ impl EchoServer {
         let Value::Object(options) = &mut value else {
             return Err(invalid(path, "must be a JSON object"));
         };
-        apply_env(options, env);
+        env::apply(options, env);
         let file: File = serde_json::from_value(value).map_err(|e| invalid(path, e.to_string()))?;
         file.map()
-    }
-}
-
-/// Sets each `LARAVEL_ECHO_SERVER_*` variable's option as the string it is, creating the objects
-/// on its path; a value `${OTHER}` is replaced by variable `OTHER`.
-fn apply_env(options: &mut Map<String, Value>, env: &dyn Env) {
-    for (name, option) in ENV_OVERRIDES {
-        let Some(mut value) = env.var(name) else {
-            continue;
-        };
-        if let Some(other) = value.find("${").and_then(|i| {
-            let rest = &value[i + 2..];
-            rest.find('}').map(|end| rest[..end].to_owned())
-        }) {
-            value = env.var(&other).unwrap_or_default();
-        }
-        let mut target = &mut *options;
-        let mut parts: Vec<&str> = option.split('.').collect();
-        let last = parts.pop().unwrap_or(option);
-        for part in parts {
-            let entry = target
-                .entry(part)
-                .or_insert_with(|| Value::Object(Map::new()));
-            if !entry.is_object() {
-                *entry = Value::Object(Map::new());
-            }
-            let Value::Object(next) = entry else {
-                unreachable!("just made an object");
-            };
-            target = next;
-        }
-        target.insert(last.to_owned(), Value::String(value));
     }
 }
 
@@ -435,5 +378,6 @@ fn random_secret() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
+mod env;
 #[cfg(test)]
 mod tests;
