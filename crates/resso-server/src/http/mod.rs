@@ -26,6 +26,7 @@ pub use serve::serve;
 
 /// Every route of the server.
 pub fn router(shared: Shared) -> Router {
+    echo_api::start_clock();
     Router::new()
         .route("/app/{key}", get(ws::not_upgraded))
         .route("/app/{key}/{*rest}", get(ws::not_upgraded))

@@ -58,9 +58,13 @@ impl IntoResponse for EchoFailure {
     }
 }
 
+/// Starts the clock `status` reports `uptime` from; called when the router is built.
+pub fn start_clock() {
+    LazyLock::force(&STARTED);
+}
+
 /// Middleware in front of the router: serves echo-server requests, passes the rest on.
 pub async fn dispatch(State(s): State<Shared>, req: Request, next: Next) -> Response {
-    LazyLock::force(&STARTED);
     let Some((app_id, rest)) = split(req.uri().path()) else {
         return next.run(req).await;
     };
