@@ -17,6 +17,8 @@
 //! - [`connection`]: the per-connection task that owns the socket.
 //! - [`ws`]: the `/app/{key}` upgrade, admission checks, and our WebSocket framing and socket.
 //! - [`cluster`]: the Redis / NATS link between nodes, heartbeats, dead-node detection.
+//! - [`socketio`]: the Socket.IO endpoint (Engine.IO 3/4, polling and websocket) for Laravel Echo's
+//!   `socket.io` connector, on the same registry.
 //! - [`http`]: the accept loop (upgrades to [`ws`], the rest to hyper) and the router — signed HTTP
 //!   API, `/up`, refusals for non-upgrade requests to the WebSocket path.
 //!
@@ -34,6 +36,7 @@ pub mod pusher;
 pub mod rate;
 pub mod registry;
 pub mod session;
+pub mod socketio;
 pub mod webhooks;
 pub mod ws;
 
@@ -57,6 +60,8 @@ pub struct Shared {
     pub settings: Arc<ServerConfig>,
     pub ids: Arc<SocketIds>,
     pub api_limiter: Arc<http::ApiLimiter>,
+    /// The live Socket.IO engine sessions.
+    pub sessions: Arc<socketio::Sessions>,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
 }
@@ -105,6 +110,7 @@ pub async fn run(
         settings: Arc::new(config.server),
         ids: Arc::new(SocketIds::new()),
         api_limiter: Arc::default(),
+        sessions: Arc::default(),
         shutdown: shutdown.clone(),
         tracker: tracker.clone(),
     };
