@@ -90,7 +90,8 @@ impl IntoResponse for Failure {
 }
 
 impl EngineQuery {
-    /// Reads the query string, in the reference server's order: transport, version, session.
+    /// Reads the query string (keys lower-cased, so `EIO` is `eio`), in the reference server's order:
+    /// transport, version, session.
     ///
     /// # Errors
     /// The [`Failure`] to answer with.
@@ -102,7 +103,7 @@ impl EngineQuery {
             _ => return Err(Failure::UnknownTransport),
         };
         let version = query
-            .get("EIO")
+            .get("eio")
             .and_then(EngineVersion::parse)
             .ok_or(Failure::UnsupportedProtocol)?;
         if query.get("j").is_some() {
