@@ -16,6 +16,8 @@
 //! - [`webhooks`]: emitting webhook events and the dispatcher that batches, signs and delivers them.
 //! - [`connection`]: the per-connection task that owns the socket.
 //! - [`ws`]: the `/app/{key}` upgrade, admission checks, and our WebSocket framing and socket.
+//! - [`socketio`]: the Socket.IO endpoint for Laravel Echo's `socket.io` connector; [`socketio::echo`]
+//!   is its application logic (subscribe, presence, whispers, channel auth by calling the app).
 //! - [`cluster`]: the Redis / NATS link between nodes, heartbeats, dead-node detection.
 //! - [`http`]: the accept loop (upgrades to [`ws`], the rest to hyper) and the router — signed HTTP
 //!   API, `/up`, refusals for non-upgrade requests to the WebSocket path.
@@ -34,6 +36,7 @@ pub mod pusher;
 pub mod rate;
 pub mod registry;
 pub mod session;
+pub mod socketio;
 pub mod webhooks;
 pub mod ws;
 
