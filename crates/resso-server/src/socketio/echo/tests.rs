@@ -34,13 +34,20 @@ async fn laravel_auth(
     headers: HeaderMap,
     Form(f): Form<AuthForm>,
 ) -> (StatusCode, String) {
-    seen.lock().unwrap().push(headers);
+    seen.lock().unwrap().push(headers.clone());
     let ok = |body: &str| (StatusCode::OK, body.to_owned());
     match f.channel_name.as_str() {
         "private-ok" | "private-encrypted-ok" => ok("true"),
         "private-empty" => ok(""),
         "private-deny" => (StatusCode::FORBIDDEN, String::new()),
-        "presence-room" => ok(r#"{"channel_data":{"user_id":1,"user_info":{"name":"Ann"}}}"#),
+        "presence-room" => {
+            let user = headers
+                .get("x-user")
+                .map_or("1", |v| v.to_str().unwrap_or("1"));
+            ok(&format!(
+                r#"{{"channel_data":{{"user_id":{user},"user_info":{{"name":"U{user}"}}}}}}"#
+            ))
+        }
         "presence-room-2" => {
             ok(r#"{"channel_data":"{\"user_id\":\"2\",\"user_info\":{\"name\":\"Bo\"}}"}"#)
         }
@@ -109,7 +116,7 @@ async fn auth_outcomes() {
     };
     assert_eq!(
         (m.user_id.as_str(), m.user_info.unwrap().get()),
-        ("1", r#"{"name":"Ann"}"#)
+        ("1", r#"{"name":"U1"}"#)
     );
     let Ok(Allowed::Member(m)) = authorize(&target, "presence-room-2").await else {
         panic!()
@@ -308,17 +315,17 @@ async fn refusals_answer_subscription_error() {
 async fn presence_lists_members_once_per_user_and_tells_the_others() {
     let (target, _) = auth_app().await;
     let (app, registry, echo) = (app(), Registry::default(), Echo::default());
-    let (mut a, mut a2) = (
-        client(&echo, &app, &registry, &target),
-        client(&echo, &app, &registry, &target),
-    );
+    let mut a = client(&echo, &app, &registry, &target);
+    let mut a2 = client(&echo, &app, &registry, &target);
+    let mut b = client(&echo, &app, &registry, &target);
     a.send(r#"["subscribe",{"channel":"presence-room"}]"#);
     let first = a.work().await;
+    let ann = r#"{"user_id":"1","user_info":{"name":"U1"}}"#;
     assert_eq!(
         first,
-        [
-            r#"42["presence:subscribed","presence-room",[{"user_id":"1","user_info":{"name":"Ann"}}]]"#
-        ]
+        [format!(
+            r#"42["presence:subscribed","presence-room",[{ann}]]"#
+        )]
     );
     a2.send(r#"["subscribe",{"channel":"presence-room"}]"#);
     assert_eq!(a2.work().await, first, "the same user twice is one member");
@@ -326,14 +333,26 @@ async fn presence_lists_members_once_per_user_and_tells_the_others() {
         a.received().is_empty(),
         "a second socket of a present user is no join"
     );
+    b.send(r#"["subscribe",{"channel":"presence-room","auth":{"headers":{"X-User":"2"}}}]"#);
+    let listed = b.work().await;
+    assert_eq!(listed.len(), 1);
+    assert!(
+        listed[0].contains(ann) && listed[0].contains(r#""user_id":"2""#),
+        "{listed:?}"
+    );
+    let joining =
+        r#"42["presence:joining","presence-room",{"user_id":"2","user_info":{"name":"U2"}}]"#;
+    assert_eq!(a.received(), [joining]);
+    assert_eq!(a2.received(), [joining]);
     drop(a2);
-    assert!(a.received().is_empty(), "nor is its leaving");
-    let _ = a.received();
-    let mut b = client(&echo, &app, &registry, &target);
-    b.send(r#"["subscribe",{"channel":"presence-room"}]"#);
-    // `presence-room` answers user 1 for everyone: b is user 1 too, so nobody joins.
-    assert_eq!(b.work().await.len(), 1);
-    assert!(a.received().is_empty());
+    assert!(b.received().is_empty(), "user 1 is still here through a");
+    drop(a);
+    let leaving = b.received();
+    assert_eq!(leaving.len(), 1);
+    assert!(
+        leaving[0].starts_with(r#"42["presence:leaving","presence-room",{"user_id":"1""#),
+        "{leaving:?}"
+    );
 }
 
 #[tokio::test]
