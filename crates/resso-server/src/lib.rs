@@ -60,6 +60,8 @@ pub struct Shared {
     pub settings: Arc<ServerConfig>,
     pub ids: Arc<SocketIds>,
     pub api_limiter: Arc<http::ApiLimiter>,
+    /// What every Socket.IO socket's Echo handler shares (the auth client).
+    pub echo: socketio::echo::Echo,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
 }
@@ -108,6 +110,7 @@ pub async fn run(
         settings: Arc::new(config.server),
         ids: Arc::new(SocketIds::new()),
         api_limiter: Arc::default(),
+        echo: socketio::echo::Echo::default(),
         shutdown: shutdown.clone(),
         tracker: tracker.clone(),
     };

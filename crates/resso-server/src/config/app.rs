@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{invalid, ConfigError};
+use super::{invalid, ConfigError, SocketIoConfig};
 
 /// One app: credentials and per-app switches.
 #[derive(Debug, Clone, Deserialize)]
@@ -37,6 +37,9 @@ pub struct AppConfig {
     pub limits: AppLimits,
     #[serde(default)]
     pub webhooks: Vec<WebhookConfig>,
+    /// The app's Socket.IO endpoint (`[apps.socketio]`); `None` serves no Socket.IO clients.
+    #[serde(default)]
+    pub socketio: Option<SocketIoConfig>,
 }
 
 const fn yes() -> bool {
@@ -104,7 +107,10 @@ impl AppConfig {
     /// The development app used when none is configured: the credentials Soketi and many tutorials use.
     #[must_use]
     pub fn development() -> Self {
-        Self::with_credentials("app-id", "app-key", "app-secret")
+        Self {
+            socketio: Some(SocketIoConfig::default()),
+            ..Self::with_credentials("app-id", "app-key", "app-secret")
+        }
     }
 
     /// An app with client events on, as Reverb's default app has.
@@ -123,6 +129,7 @@ impl AppConfig {
             cache_ttl: default_cache_ttl(),
             limits: AppLimits::default(),
             webhooks: Vec::new(),
+            socketio: None,
         }
     }
 }

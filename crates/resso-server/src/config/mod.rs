@@ -9,10 +9,12 @@ use serde::Deserialize;
 
 mod app;
 mod cluster;
+mod socketio;
 
 use app::validate_app;
 pub use app::{AppConfig, AppLimits, WebhookConfig};
 pub use cluster::{Backend, ClusterConfig};
+pub use socketio::SocketIoConfig;
 
 /// Why a configuration was refused; each names the field at fault.
 #[derive(Debug, thiserror::Error)]
@@ -233,6 +235,10 @@ impl Config {
         }
         for (i, app) in self.apps.iter().enumerate() {
             validate_app(app, i, &self.apps[..i])?;
+            if let Some(sio) = &app.socketio {
+                let earlier: Vec<_> = self.apps[..i].iter().map(|a| a.socketio.as_ref()).collect();
+                socketio::validate(sio, i, &earlier)?;
+            }
         }
         self.cluster.validate()
     }

@@ -125,6 +125,7 @@ mod tests {
             settings: Arc::default(),
             ids: Arc::default(),
             api_limiter: Arc::default(),
+            echo: crate::socketio::echo::Echo::default(),
             shutdown: tokio_util::sync::CancellationToken::new(),
             tracker: tokio_util::task::TaskTracker::new(),
         }

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 
+use crate::config::SocketIoConfig;
 use crate::rate::RateWindow;
 
 /// Largest auth answer read; Laravel's are a few hundred bytes.
@@ -29,13 +30,15 @@ pub struct AuthTarget {
     pub timeout: Duration,
 }
 
-impl Default for AuthTarget {
-    /// laravel-echo-server's defaults.
-    fn default() -> Self {
-        Self {
-            url: "http://localhost/broadcasting/auth".into(),
-            timeout: Duration::from_secs(5),
-        }
+impl AuthTarget {
+    /// `auth_host` + `auth_endpoint` and `auth_timeout`; `None` without an `auth_host`.
+    #[must_use]
+    pub fn from_config(c: &SocketIoConfig) -> Option<Self> {
+        let host = c.auth_host.as_deref()?.trim_end_matches('/');
+        Some(Self {
+            url: format!("{host}{}", c.auth_endpoint),
+            timeout: c.auth_timeout(),
+        })
     }
 }
 
@@ -63,6 +66,8 @@ pub enum Allowed {
 /// Why the app's answer refuses the subscription.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
+    #[error("the app has no socketio.auth_host to ask")]
+    NoAuthHost,
     #[error("the app refused with HTTP {0}")]
     Refused(u16),
     #[error("the app did not answer within {0:?}")]
@@ -90,6 +95,7 @@ impl AuthError {
     pub const fn status(&self) -> u16 {
         match self {
             Self::Refused(status) => *status,
+            Self::NoAuthHost => 403,
             Self::Timeout(_) => 504,
             Self::Unreachable(_) | Self::Malformed(_) => 502,
         }
@@ -235,6 +241,17 @@ fn member(body: &[u8], limits: &Limits) -> Result<Member, Malformed> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn target_from_config() {
+        let mut c = SocketIoConfig::default();
+        assert_eq!(AuthTarget::from_config(&c), None);
+        c.auth_host = Some("http://127.0.0.1:8000/".into());
+        c.auth_timeout = 1500;
+        let t = AuthTarget::from_config(&c).unwrap();
+        assert_eq!(t.url, "http://127.0.0.1:8000/broadcasting/auth");
+        assert_eq!(t.timeout, Duration::from_millis(1500));
+    }
 
     #[test]
     fn reads_object_and_string_channel_data() {

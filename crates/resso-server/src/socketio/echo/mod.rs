@@ -24,7 +24,7 @@ use crate::apps::App;
 use crate::outbox::Outbox;
 use crate::rate::RateWindow;
 use crate::registry::Registry;
-use crate::socketio::handler::{Connect, Handler};
+use crate::socketio::handler::{Connect, Handler, Refused};
 use auth::{AuthClient, AuthTarget};
 use parse::Inbound;
 pub use subscribe::Done;
@@ -32,16 +32,31 @@ pub use subscribe::Done;
 /// Most auth calls one socket may have running; more subscriptions are refused with 429.
 const MAX_PENDING_AUTH: usize = 64;
 
-/// What every Echo socket of a server shares: the auth client (one connection pool).
+/// What every Echo socket of a server shares: the auth client (one connection pool). Cheap to
+/// clone; one lives in [`crate::Shared`].
 #[derive(Clone, Default)]
 pub struct Echo {
     auth: AuthClient,
 }
 
 impl Echo {
-    /// The handler for a socket whose CONNECT arrived, asking `target` to authorize channels.
-    #[must_use]
-    pub fn connect(&self, c: Connect, target: AuthTarget) -> EchoSocket {
+    /// The handler for a socket whose CONNECT arrived, authorizing channels where the app's
+    /// `[apps.socketio]` says (no `auth_host`: private and presence channels are refused).
+    ///
+    /// # Errors
+    /// None at present: every Echo client is welcome once the engine admitted it (the `Result`
+    /// is the seam's, for refusals such as a CONNECT payload check).
+    pub fn connect(&self, c: Connect) -> Result<EchoSocket, Refused> {
+        let target = c
+            .app
+            .config
+            .socketio
+            .as_ref()
+            .and_then(AuthTarget::from_config);
+        Ok(self.connect_to(c, target))
+    }
+
+    fn connect_to(&self, c: Connect, target: Option<AuthTarget>) -> EchoSocket {
         let cookie = c
             .headers
             .iter()
@@ -55,7 +70,7 @@ impl Echo {
             outbox: c.outbox,
             cookie,
             auth: self.auth.clone(),
-            target: Arc::new(target),
+            target: target.map(Arc::new),
             joined: Vec::new(),
             pending: Vec::new(),
             work: FuturesUnordered::new(),
@@ -73,7 +88,8 @@ pub struct EchoSocket {
     /// The handshake's `Cookie`, forwarded to the app's auth endpoint.
     cookie: Option<String>,
     auth: AuthClient,
-    target: Arc<AuthTarget>,
+    /// Where to ask; `None` when the app has no `auth_host`.
+    target: Option<Arc<AuthTarget>>,
     /// Channels in the registry.
     joined: Vec<ChannelName>,
     /// Channels whose auth call is running (an unsubscribe removes them: the answer is dropped).
@@ -133,9 +149,12 @@ impl Handler for EchoSocket {
 }
 
 impl Drop for EchoSocket {
+    /// Leaves every channel; the engine, which counted the socket in, takes it out afterwards.
     fn drop(&mut self) {
-        self.registry
-            .disconnect(&self.app, self.socket_id, self.joined.iter());
+        for channel in &self.joined {
+            self.registry
+                .unsubscribe(&self.app, channel, self.socket_id);
+        }
     }
 }
 

@@ -63,7 +63,13 @@ impl EchoSocket {
             headers,
             cookie: self.cookie.clone(),
         };
-        let (client, target, limits) = (self.auth.clone(), self.target.clone(), self.app.limits);
+        let Some(target) = self.target.clone() else {
+            let e = AuthError::NoAuthHost;
+            self.auth
+                .log_refusal(self.app.id.as_str(), channel.as_str(), &e);
+            return out.push(reply::subscription_error(channel.as_str(), e.status()));
+        };
+        let (client, limits) = (self.auth.clone(), self.app.limits);
         self.pending.push(channel.clone());
         self.work.push(Box::pin(async move {
             let answer = client.authorize(&target, &req, &limits).await;

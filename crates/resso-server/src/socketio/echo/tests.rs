@@ -176,6 +176,15 @@ fn app() -> Arc<App> {
 }
 
 fn client(echo: &Echo, app: &Arc<App>, registry: &Registry, target: &AuthTarget) -> Client {
+    client_of(echo, app, registry, Some(target.clone()))
+}
+
+fn client_of(
+    echo: &Echo,
+    app: &Arc<App>,
+    registry: &Registry,
+    target: Option<AuthTarget>,
+) -> Client {
     let socket_id = SocketId::new(rand::random(), rand::random());
     let (out, inbox) = outbox(1 << 20);
     registry.connect(app, socket_id, &out).unwrap();
@@ -188,7 +197,7 @@ fn client(echo: &Echo, app: &Arc<App>, registry: &Registry, target: &AuthTarget)
         auth: None,
     };
     Client {
-        socket: echo.connect(connect, target.clone()),
+        socket: echo.connect_to(connect, target),
         inbox,
     }
 }
@@ -304,6 +313,11 @@ async fn refusals_answer_subscription_error() {
     ] {
         assert!(c.send(junk).is_empty(), "{junk}");
     }
+    let mut nowhere = client_of(&echo, &app, &registry, None);
+    assert_eq!(
+        nowhere.send(r#"["subscribe",{"channel":"private-ok"}]"#),
+        [r#"42["subscription_error","private-ok",403]"#]
+    );
     // An unsubscribe while the app is asked drops its answer.
     c.send(r#"["subscribe",{"channel":"private-ok"}]"#);
     c.send(r#"["unsubscribe",{"channel":"private-ok"}]"#);
