@@ -16,9 +16,10 @@
 //! - [`webhooks`]: emitting webhook events and the dispatcher that batches, signs and delivers them.
 //! - [`connection`]: the per-connection task that owns the socket.
 //! - [`ws`]: the `/app/{key}` upgrade, admission checks, and our WebSocket framing and socket.
-//! - [`socketio`]: the Socket.IO endpoint for Laravel Echo's `socket.io` connector; [`socketio::echo`]
-//!   is its application logic (subscribe, presence, whispers, channel auth by calling the app).
 //! - [`cluster`]: the Redis / NATS link between nodes, heartbeats, dead-node detection.
+//! - [`socketio`]: the Socket.IO endpoint (Engine.IO 3/4, polling and websocket) for Laravel Echo's
+//!   `socket.io` connector, on the same registry; [`socketio::echo`] is its application logic
+//!   (subscribe, presence, whispers, channel auth by calling the app).
 //! - [`http`]: the accept loop (upgrades to [`ws`], the rest to hyper) and the router — signed HTTP
 //!   API, `/up`, refusals for non-upgrade requests to the WebSocket path.
 //!
@@ -62,6 +63,8 @@ pub struct Shared {
     pub api_limiter: Arc<http::ApiLimiter>,
     /// What every Socket.IO socket's Echo handler shares (the auth client).
     pub echo: socketio::echo::Echo,
+    /// The live Socket.IO engine sessions.
+    pub sessions: Arc<socketio::Sessions>,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
 }
@@ -111,6 +114,7 @@ pub async fn run(
         ids: Arc::new(SocketIds::new()),
         api_limiter: Arc::default(),
         echo: socketio::echo::Echo::default(),
+        sessions: Arc::default(),
         shutdown: shutdown.clone(),
         tracker: tracker.clone(),
     };

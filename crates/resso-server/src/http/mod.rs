@@ -25,6 +25,7 @@ pub use serve::serve;
 /// Every route of the server.
 pub fn router(shared: Shared) -> Router {
     Router::new()
+        .merge(crate::socketio::routes(&shared))
         .route("/app/{key}", get(ws::not_upgraded))
         .route("/app/{key}/{*rest}", get(ws::not_upgraded))
         .route("/apps/{app_id}/events", post(events::events))
