@@ -102,7 +102,7 @@ impl EngineQuery {
             _ => return Err(Failure::UnknownTransport),
         };
         let version = query
-            .get("EIO")
+            .get("eio") // the query's keys are lower-cased
             .and_then(EngineVersion::parse)
             .ok_or(Failure::UnsupportedProtocol)?;
         if query.get("j").is_some() {

@@ -3,9 +3,6 @@
 // transports (polling, then the upgrade) and over websocket only. Events come from the `pusher`
 // Node SDK; private and presence channels are authorized by a small Laravel-like auth endpoint that
 // the server calls (Laravel's RedisBroadcaster answers: `true`, `{"channel_data":{…}}`).
-//
-// Named *.pending.js so `npm test` skips it until the /socket.io/ endpoint (branch h-sio-engine)
-// is merged; then it becomes socketio.test.js.
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
