@@ -18,7 +18,8 @@
 //! - [`ws`]: the `/app/{key}` upgrade, admission checks, and our WebSocket framing and socket.
 //! - [`cluster`]: the Redis / NATS link between nodes, heartbeats, dead-node detection.
 //! - [`socketio`]: the Socket.IO endpoint (Engine.IO 3/4, polling and websocket) for Laravel Echo's
-//!   `socket.io` connector, on the same registry.
+//!   `socket.io` connector, on the same registry; [`socketio::echo`] is its application logic
+//!   (subscribe, presence, whispers, channel auth by calling the app).
 //! - [`http`]: the accept loop (upgrades to [`ws`], the rest to hyper) and the router — signed HTTP
 //!   API, `/up`, refusals for non-upgrade requests to the WebSocket path.
 //!
@@ -60,6 +61,8 @@ pub struct Shared {
     pub settings: Arc<ServerConfig>,
     pub ids: Arc<SocketIds>,
     pub api_limiter: Arc<http::ApiLimiter>,
+    /// What every Socket.IO socket's Echo handler shares (the auth client).
+    pub echo: socketio::echo::Echo,
     /// The live Socket.IO engine sessions.
     pub sessions: Arc<socketio::Sessions>,
     pub shutdown: CancellationToken,
@@ -110,6 +113,7 @@ pub async fn run(
         settings: Arc::new(config.server),
         ids: Arc::new(SocketIds::new()),
         api_limiter: Arc::default(),
+        echo: socketio::echo::Echo::default(),
         sessions: Arc::default(),
         shutdown: shutdown.clone(),
         tracker: tracker.clone(),

@@ -17,7 +17,8 @@ use resso_protocol::{ErrorCode, SocketId};
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 
-use super::handler::{self, Connect, Handler};
+use super::echo::Echo;
+use super::handler::{Connect, Handler};
 use super::Sessions;
 use crate::apps::App;
 use crate::broadcast::Broadcast;
@@ -57,6 +58,8 @@ pub(super) struct Identity {
     pub outbox: Outbox,
     pub headers: Vec<(String, String)>,
     pub sessions: Arc<Sessions>,
+    /// The application behind the socket (Echo's connector), shared by the server's sockets.
+    pub echo: Echo,
     pub sid: String,
 }
 
@@ -235,9 +238,9 @@ impl Engine {
             headers: std::mem::take(&mut self.id.headers),
             auth,
         };
-        match handler::connect(c) {
+        match self.id.echo.connect(c) {
             Ok(h) => {
-                self.handler = Some(h);
+                self.handler = Some(Box::new(h));
                 match self.version {
                     EngineVersion::V3 => self.push(packet::CONNECT_V4),
                     EngineVersion::V4 => {

@@ -47,11 +47,3 @@ pub trait Handler: Send + 'static {
     /// none is running (the task is woken when one finishes). Cancel-safe.
     fn poll_work(&mut self, cx: &mut Context<'_>, out: &mut Vec<Bytes>) -> Poll<()>;
 }
-
-/// The application behind every Socket.IO socket.
-///
-/// # Errors
-/// [`Refused`] when the application turns the socket away.
-pub fn connect(c: Connect) -> Result<Box<dyn Handler>, Refused> {
-    super::minimal::connect(c)
-}

@@ -9,14 +9,15 @@
 //! - [`open`]: admission (origin, app limits, `Registry::connect`) and the session's birth;
 //! - [`task`]: one task per socket owning its inbox, transport, heartbeat and handler;
 //! - [`engine`]: what the task does with each Engine.IO and Socket.IO packet;
-//! - [`handler`]: the seam to the application logic (Echo's connector).
+//! - [`handler`]: the seam to the application logic;
+//! - [`echo`]: that logic, Echo's connector (subscribe, presence, whispers, channel auth).
 //!
 //! A Socket.IO socket is one registry socket, its `SocketId` the `socket.id` clients see, so the
 //! registry, the HTTP API, limits and the cluster treat both protocols alike.
 
+pub mod echo;
 mod engine;
 pub mod handler;
-mod minimal;
 mod open;
 mod polling;
 pub mod request;

@@ -96,6 +96,7 @@ pub(super) fn open(
         outbox,
         headers,
         sessions: s.sessions.clone(),
+        echo: s.echo.clone(),
         sid,
     };
     let mut engine = Engine::new(version, id, s.settings.outbound_queue_bytes, beat);

@@ -103,7 +103,7 @@ impl EngineQuery {
             _ => return Err(Failure::UnknownTransport),
         };
         let version = query
-            .get("eio")
+            .get("eio") // the query's keys are lower-cased
             .and_then(EngineVersion::parse)
             .ok_or(Failure::UnsupportedProtocol)?;
         if query.get("j").is_some() {

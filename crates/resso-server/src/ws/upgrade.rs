@@ -150,7 +150,7 @@ fn socketio(request: &httparse::Request<'_, '_>, early: &[u8]) -> Option<SocketI
     let (path, query) = request.path?.split_once('?')?;
     if path.starts_with("/app/")
         || resso_protocol::http_sig::Query::parse(query)
-            .get("eio")
+            .get("eio") // the query's keys are lower-cased
             .is_none()
     {
         return None;
