@@ -1,4 +1,6 @@
-use super::{closed, next_packet, send, server, ws_connect, Polling, V3, V4};
+use super::{
+    assert_refused, closed, next_packet, probe, send, server, ws_connect, Polling, V3, V4,
+};
 
 #[tokio::test]
 async fn bad_requests_get_engineio_errors() {
@@ -57,8 +59,8 @@ async fn garbage_is_refused_and_others_are_unaffected() {
     let (s, _) = Polling::connect(&server, V3).await;
     let (status, _) = s.post_raw(format!("4:42{}", "x".repeat(5000))).await;
     assert_eq!(status, 413, "a body past maxPayload");
-    assert_eq!(bystander.post(r#"42["echo","fine"]"#).await, 200);
-    assert_eq!(bystander.next().await, r#"42["echo","fine"]"#);
+    assert_eq!(bystander.post(&probe("fine")).await, 200);
+    assert_refused(&bystander.next().await, "fine");
 }
 
 #[tokio::test]
@@ -76,10 +78,10 @@ async fn namespaces_acks_and_binary_are_refused_without_harm() {
         assert_eq!(refusal, expected);
         send(&mut ws, r#"451-["x",{"_placeholder":true,"num":0}]"#).await;
         send(&mut ws, r#"43["ack"]"#).await;
-        send(&mut ws, r#"4212["with an ack id"]"#).await;
-        send(&mut ws, r#"42["echo","alive"]"#).await;
-        assert_eq!(next_packet(&mut ws).await, r#"42["with an ack id"]"#);
-        assert_eq!(next_packet(&mut ws).await, r#"42["echo","alive"]"#);
+        send(&mut ws, r#"4212["subscribe",{"channel":"private-acked"}]"#).await;
+        send(&mut ws, &probe("alive")).await;
+        assert_refused(&next_packet(&mut ws).await, "acked");
+        assert_refused(&next_packet(&mut ws).await, "alive");
         send(&mut ws, "42[\"broken").await;
         assert_eq!(
             closed(&mut ws).await,
@@ -96,6 +98,6 @@ async fn oversized_websocket_messages_close_the_socket() {
     send(&mut ws, &format!("42[\"echo\",\"{}\"]", "x".repeat(5000))).await;
     closed(&mut ws).await;
     let (mut other, _) = ws_connect(&server, V4).await;
-    send(&mut other, r#"42["echo",2]"#).await;
-    assert_eq!(next_packet(&mut other).await, r#"42["echo",2]"#);
+    send(&mut other, &probe("other")).await;
+    assert_refused(&next_packet(&mut other).await, "other");
 }

@@ -37,6 +37,21 @@ pub async fn server() -> TestServer {
     TestServer::spawn(sio_config(25_000)).await
 }
 
+/// A packet Echo's handler answers at once: a subscription to `private-{name}`, refused because the
+/// test app has no `auth_host`.
+pub fn probe(name: &str) -> String {
+    format!(r#"42["subscribe",{{"channel":"private-{name}"}}]"#)
+}
+
+/// Asserts `packet` is the answer to [`probe`]`(name)`.
+pub fn assert_refused(packet: &str, name: &str) {
+    let expected = format!(r#"42["subscription_error","private-{name}","#);
+    assert!(
+        packet.starts_with(&expected),
+        "expected {expected}…, got {packet}"
+    );
+}
+
 /// Splits a polling body into packets.
 pub fn split(body: &str, eio: u8) -> Vec<String> {
     let version = if eio == V3 {

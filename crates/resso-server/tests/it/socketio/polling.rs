@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use super::{server, sio_config, Polling, V3, V4};
+use super::{assert_refused, probe, server, sio_config, Polling, V3, V4};
 use crate::support::TestServer;
 
 #[tokio::test]
@@ -31,17 +31,17 @@ async fn events_go_both_ways_for_both_versions() {
     let server = server().await;
     for eio in [V3, V4] {
         let (s, _) = Polling::connect(&server, eio).await;
-        assert_eq!(s.post(r#"42["echo","é😀"]"#).await, 200);
-        assert_eq!(s.next().await, r#"42["echo","é😀"]"#);
+        assert_eq!(s.post(&probe("a")).await, 200);
+        assert_refused(&s.next().await, "a");
         assert_eq!(s.post(r#"42["subscribe",{"channel":"news"}]"#).await, 200);
+        // Multi-unit characters: EIO 3's length prefixes count UTF-16 units.
+        let data = r#"{"id":1,"t":"é😀"}"#;
         server
             .api()
-            .publish("news", "App\\Events\\Shipped", r#"{"id":1}"#)
+            .publish("news", "App\\Events\\Shipped", data)
             .await;
-        assert_eq!(
-            s.next().await,
-            r#"42["App\\Events\\Shipped","news",{"id":1}]"#
-        );
+        let expected = format!(r#"42["App\\Events\\Shipped","news",{data}]"#);
+        assert_eq!(s.next().await, expected);
     }
 }
 

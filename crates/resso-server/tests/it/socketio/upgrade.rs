@@ -1,6 +1,9 @@
 use std::time::Duration;
 
-use super::{closed, next_packet, next_text, send, server, sio_config, ws_url, Polling, V3, V4};
+use super::{
+    assert_refused, closed, next_packet, next_text, probe, send, server, sio_config, ws_url,
+    Polling, V3, V4,
+};
 use crate::support::TestServer;
 
 /// The upgrade as engine.io-client does it, with broadcasts published at every step: each arrives
@@ -43,8 +46,8 @@ async fn the_upgrade_loses_and_duplicates_nothing() {
         api.publish("race", "e", "after").await;
         assert_eq!(next_packet(&mut ws).await, r#"42["e","race","during"]"#);
         assert_eq!(next_packet(&mut ws).await, r#"42["e","race","after"]"#);
-        send(&mut ws, r#"42["echo","ws"]"#).await;
-        assert_eq!(next_packet(&mut ws).await, r#"42["echo","ws"]"#);
+        send(&mut ws, &probe("ws")).await;
+        assert_refused(&next_packet(&mut ws).await, "ws");
         let (status, _) = s.poll().await;
         assert_eq!(status, 400, "polling is gone after the upgrade");
     }
@@ -69,6 +72,6 @@ async fn abandoned_upgrades_expire() {
         texts = closed(&mut ws) => assert!(texts.is_empty(), "{texts:?}"),
         () = keep_alive => unreachable!(),
     }
-    assert_eq!(s.post(r#"42["echo","still here"]"#).await, 200);
-    assert_eq!(s.next().await, r#"42["echo","still here"]"#);
+    assert_eq!(s.post(&probe("still-here")).await, 200);
+    assert_refused(&s.next().await, "still-here");
 }

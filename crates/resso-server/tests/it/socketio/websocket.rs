@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use super::{closed, next_packet, send, server, ws_connect, V3, V4};
+use super::{assert_refused, closed, next_packet, probe, send, server, ws_connect, V3, V4};
 
 #[tokio::test]
 async fn websocket_only_sockets_work_for_both_versions() {
@@ -9,8 +9,8 @@ async fn websocket_only_sockets_work_for_both_versions() {
         let (mut ws, open) = ws_connect(&server, eio).await;
         assert_eq!(open["upgrades"], json!([]));
         send(&mut ws, r#"42["subscribe",{"channel":"news"}]"#).await;
-        send(&mut ws, r#"42["echo",1]"#).await;
-        assert_eq!(next_packet(&mut ws).await, r#"42["echo",1]"#);
+        send(&mut ws, &probe("ws")).await;
+        assert_refused(&next_packet(&mut ws).await, "ws");
         server.api().publish("news", "e", "plain text").await;
         assert_eq!(next_packet(&mut ws).await, r#"42["e","news","plain text"]"#);
         if eio == V3 {
