@@ -19,6 +19,9 @@
 //! - [`ws`]: the `/app/{key}` upgrade, admission checks, and our WebSocket framing and socket.
 //! - [`cluster`]: the Redis / NATS link between nodes, heartbeats, dead-node detection.
 //! - [`ingest`]: events from Laravel's `redis` broadcaster, subscribed to on the app's Redis.
+//! - [`socketio`]: the Socket.IO endpoint (Engine.IO 3/4, polling and websocket) for Laravel Echo's
+//!   `socket.io` connector, on the same registry; [`socketio::echo`] is its application logic
+//!   (subscribe, presence, whispers, channel auth by calling the app).
 //! - [`http`]: the accept loop (upgrades to [`ws`], the rest to hyper) and the router — signed HTTP
 //!   API, laravel-echo-server's `auth_key` API beside it, `/up`, refusals for non-upgrade requests
 //!   to the WebSocket path.
@@ -38,6 +41,7 @@ pub mod pusher;
 pub mod rate;
 pub mod registry;
 pub mod session;
+pub mod socketio;
 pub mod webhooks;
 pub mod ws;
 
@@ -61,6 +65,10 @@ pub struct Shared {
     pub settings: Arc<ServerConfig>,
     pub ids: Arc<SocketIds>,
     pub api_limiter: Arc<http::ApiLimiter>,
+    /// What every Socket.IO socket's Echo handler shares (the auth client).
+    pub echo: socketio::echo::Echo,
+    /// The live Socket.IO engine sessions.
+    pub sessions: Arc<socketio::Sessions>,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
 }
@@ -110,6 +118,8 @@ pub async fn run(
         settings: Arc::new(config.server),
         ids: Arc::new(SocketIds::new()),
         api_limiter: Arc::default(),
+        echo: socketio::echo::Echo::default(),
+        sessions: Arc::default(),
         shutdown: shutdown.clone(),
         tracker: tracker.clone(),
     };

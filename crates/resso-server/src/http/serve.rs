@@ -63,6 +63,9 @@ fn connection(stream: TcpStream, router: Router, s: Shared) -> impl Future<Outpu
                 Ok(Ok(First::Upgrade(upgrade))) => {
                     Either::Left(ws::serve_upgrade(stream, upgrade, s))
                 }
+                Ok(Ok(First::SocketIo(upgrade))) => Either::Right(Box::pin(
+                    crate::socketio::upgrade::serve(stream, upgrade, s),
+                )),
                 Ok(Ok(First::Http(prefix))) => Either::Right(Box::pin(http(
                     Rewind::new(prefix, stream),
                     router,
@@ -125,6 +128,8 @@ mod tests {
             settings: Arc::default(),
             ids: Arc::default(),
             api_limiter: Arc::default(),
+            echo: crate::socketio::echo::Echo::default(),
+            sessions: Arc::default(),
             shutdown: tokio_util::sync::CancellationToken::new(),
             tracker: tokio_util::task::TaskTracker::new(),
         }

@@ -18,6 +18,7 @@ mod presence;
 mod shutdown;
 mod signin;
 mod slow_consumer;
+mod socketio;
 mod subscription_count;
 mod support;
 mod watchlist;

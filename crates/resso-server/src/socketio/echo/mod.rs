@@ -1,0 +1,162 @@
+//! Laravel Echo's `socket.io` connector semantics, free of transport: one [`EchoSocket`] per
+//! Socket.IO socket turns `subscribe` / `unsubscribe` / `client event` into registry calls, asks
+//! the app to authorize private and presence channels in the background ([`auth`]), and answers
+//! with Echo's `(event, channel, data)` packets. Broadcasts (events, `presence:joining` /
+//! `presence:leaving`) reach the socket through the registry like any subscriber's; this module
+//! only writes what is for this socket alone. Dropping the socket leaves every channel.
+
+pub mod auth;
+mod parse;
+mod reply;
+mod subscribe;
+mod whisper;
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use resso_protocol::{ChannelName, SocketId};
+use serde_json::value::RawValue;
+
+use crate::apps::App;
+use crate::outbox::Outbox;
+use crate::rate::RateWindow;
+use crate::registry::Registry;
+use crate::socketio::handler::{Connect, Handler, Refused};
+use auth::{AuthClient, AuthTarget};
+use parse::Inbound;
+pub use subscribe::Done;
+
+/// Most auth calls one socket may have running; more subscriptions are refused with 429.
+const MAX_PENDING_AUTH: usize = 64;
+
+/// What every Echo socket of a server shares: the auth client (one connection pool). Cheap to
+/// clone; one lives in [`crate::Shared`].
+#[derive(Clone, Default)]
+pub struct Echo {
+    auth: AuthClient,
+}
+
+impl Echo {
+    /// The handler for a socket whose CONNECT arrived, authorizing channels where the app's
+    /// `[apps.socketio]` says (no `auth_host`: private and presence channels are refused).
+    ///
+    /// # Errors
+    /// None at present: every Echo client is welcome once the engine admitted it (the `Result`
+    /// is the seam's, for refusals such as a CONNECT payload check).
+    pub fn connect(&self, c: Connect) -> Result<EchoSocket, Refused> {
+        let target = c
+            .app
+            .config
+            .socketio
+            .as_ref()
+            .and_then(AuthTarget::from_config);
+        Ok(self.connect_to(c, target))
+    }
+
+    fn connect_to(&self, c: Connect, target: Option<AuthTarget>) -> EchoSocket {
+        let cookie = c
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("cookie"))
+            .map(|(_, value)| value.clone());
+        let rate = RateWindow::new(c.app.config.limits.client_events_per_second);
+        EchoSocket {
+            app: c.app,
+            socket_id: c.socket_id,
+            registry: c.registry,
+            outbox: c.outbox,
+            cookie,
+            auth: self.auth.clone(),
+            target: target.map(Arc::new),
+            joined: Vec::new(),
+            pending: Vec::new(),
+            work: FuturesUnordered::new(),
+            rate,
+        }
+    }
+}
+
+/// One Socket.IO socket's Echo state.
+pub struct EchoSocket {
+    app: Arc<App>,
+    socket_id: SocketId,
+    registry: Registry,
+    outbox: Outbox,
+    /// The handshake's `Cookie`, forwarded to the app's auth endpoint.
+    cookie: Option<String>,
+    auth: AuthClient,
+    /// Where to ask; `None` when the app has no `auth_host`.
+    target: Option<Arc<AuthTarget>>,
+    /// Channels in the registry.
+    joined: Vec<ChannelName>,
+    /// Channels whose auth call is running (an unsubscribe removes them: the answer is dropped).
+    pending: Vec<ChannelName>,
+    work: FuturesUnordered<BoxFuture<'static, Done>>,
+    rate: RateWindow,
+}
+
+impl EchoSocket {
+    fn is_joined(&self, channel: &str) -> bool {
+        self.joined.iter().any(|c| c.as_str() == channel)
+    }
+
+    fn unsubscribe(&mut self, channel: &str) {
+        self.pending.retain(|c| c.as_str() != channel);
+        let Some(at) = self.joined.iter().position(|c| c.as_str() == channel) else {
+            return;
+        };
+        let channel = self.joined.swap_remove(at);
+        self.registry
+            .unsubscribe(&self.app, &channel, self.socket_id);
+    }
+}
+
+impl Handler for EchoSocket {
+    fn on_event(&mut self, args: &RawValue, out: &mut Vec<Bytes>) {
+        match Inbound::parse(args) {
+            Ok(Inbound::Subscribe { channel, headers }) => self.subscribe(&channel, headers, out),
+            Ok(Inbound::Unsubscribe { channel }) => self.unsubscribe(&channel),
+            Ok(Inbound::ClientEvent {
+                channel,
+                event,
+                data,
+            }) => {
+                if let Err(why) = self.client_event(&channel, event, data) {
+                    tracing::debug!(socket = %self.socket_id, channel, "client event dropped: {why}");
+                }
+            }
+            Err(why) => {
+                tracing::debug!(socket = %self.socket_id, "Socket.IO event ignored: {why}");
+            }
+        }
+    }
+
+    fn poll_work(&mut self, cx: &mut Context<'_>, out: &mut Vec<Bytes>) -> Poll<()> {
+        let mut any = false;
+        while let Poll::Ready(Some(done)) = self.work.poll_next_unpin(cx) {
+            self.finish(done, out);
+            any = true;
+        }
+        if any {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for EchoSocket {
+    /// Leaves every channel; the engine, which counted the socket in, takes it out afterwards.
+    fn drop(&mut self) {
+        for channel in &self.joined {
+            self.registry
+                .unsubscribe(&self.app, channel, self.socket_id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
