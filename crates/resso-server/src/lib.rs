@@ -14,7 +14,10 @@
 //!   broadcasts.
 //! - [`rate`]: the one-second rate window behind client-event and HTTP API limits.
 //! - [`webhooks`]: emitting webhook events and the dispatcher that batches, signs and delivers them.
-//! - [`connection`]: the per-connection task that owns the socket.
+//! - [`connection`]: the per-connection task that owns the socket, generic over the [`Protocol`]
+//!   it speaks (greeting, heartbeat, broadcast frame, goodbye) and the stream under it.
+//!
+//! [`Protocol`]: connection::Protocol
 //! - [`ws`]: the `/app/{key}` upgrade, admission checks, and our WebSocket framing and socket.
 //! - [`cluster`]: the Redis / NATS link between nodes, heartbeats, dead-node detection.
 //! - [`http`]: the accept loop (upgrades to [`ws`], the rest to hyper) and the router — signed HTTP
