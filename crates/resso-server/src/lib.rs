@@ -19,7 +19,9 @@
 //!
 //! [`Protocol`]: connection::Protocol
 //! - [`ws`]: the `/app/{key}` upgrade, admission checks, and our WebSocket framing and socket.
-//! - [`cluster`]: the Redis / NATS link between nodes, heartbeats, dead-node detection.
+//! - [`cluster`]: the cluster protocol (typed wire messages, `Hello`/`State` resync, the replicas of
+//!   the other nodes, leadership of the webhooks) and the Redis / NATS link, heartbeats, dead-node
+//!   detection.
 //! - [`http`]: the accept loop (upgrades to [`ws`], the rest to hyper) and the router — signed HTTP
 //!   API, `/up`, refusals for non-upgrade requests to the WebSocket path.
 //!
