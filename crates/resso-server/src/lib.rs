@@ -1,7 +1,8 @@
 //! Ressò: a real-time broadcasting server speaking the Pusher Channels protocol v7.
 //!
 //! Map of the crate (the protocol itself — names, frames, signatures — is `resso_protocol`):
-//! - [`config`]: typed configuration from defaults, a TOML file, the environment and CLI flags.
+//! - [`config`]: typed configuration from defaults, a TOML file (or a laravel-echo-server.json),
+//!   the environment and CLI flags.
 //! - [`apps`]: the configured apps, by id and by key.
 //! - [`registry`]: the one owner of channels, subscribers, presence members, signed-in users and
 //!   cached events.
@@ -22,8 +23,10 @@
 //! - [`cluster`]: the cluster protocol (typed wire messages, `Hello`/`State` resync, the replicas of
 //!   the other nodes, leadership of the webhooks) and the Redis / NATS link, heartbeats, dead-node
 //!   detection.
+//! - [`ingest`]: events from Laravel's `redis` broadcaster, subscribed to on the app's Redis.
 //! - [`http`]: the accept loop (upgrades to [`ws`], the rest to hyper) and the router — signed HTTP
-//!   API, `/up`, refusals for non-upgrade requests to the WebSocket path.
+//!   API, laravel-echo-server's `auth_key` API beside it, `/up`, refusals for non-upgrade requests
+//!   to the WebSocket path.
 //!
 //! [`run`] serves a bound listener until a shutdown token is cancelled; `main` is a thin wrapper, and
 //! the integration tests call the same `run` on port 0.
@@ -34,6 +37,7 @@ pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod http;
+pub mod ingest;
 pub mod outbox;
 pub mod pusher;
 pub mod rate;
@@ -99,6 +103,7 @@ pub async fn run(
             &tracker,
         );
     }
+    let _ingest = ingest::start(&apps, &registry, &shutdown, &tracker);
     tracker.spawn(flush_counts(
         registry.clone(),
         apps.clone(),

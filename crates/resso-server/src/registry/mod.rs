@@ -209,6 +209,20 @@ impl Registry {
         self.publish_local(app, channel, event, Payload::Text(data.to_owned()), except)
     }
 
+    /// Publishes an event to this node's subscribers only, keeping it as the cached event on cache
+    /// channels; returns how many got it. For sources every node consumes itself (Laravel's `redis`
+    /// broadcaster): relaying those to the other nodes would deliver each event once per node.
+    pub fn publish_here(
+        &self,
+        app: &App,
+        channel: &ChannelName,
+        event: &str,
+        data: String,
+        except: Option<SocketId>,
+    ) -> usize {
+        self.publish_local(app, channel, event, Payload::Text(data), except)
+    }
+
     fn publish_local(
         &self,
         app: &App,
