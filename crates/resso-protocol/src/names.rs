@@ -51,7 +51,34 @@ macro_rules! string_newtype {
                 Self(Arc::from(s))
             }
         }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text: std::borrow::Cow<'de, str> = serde::Deserialize::deserialize(d)?;
+                Ok(Self::from(&*text))
+            }
+        }
     };
+}
+
+/// Serde for names carried between trusted parties (a cluster's nodes): as their text, decoded
+/// with the syntax checked by `parse` and, for channels, no length limit (each app's limit was
+/// applied where the name first arrived).
+fn deserialize_with<'de, D, T>(
+    d: D,
+    parse: impl FnOnce(&str) -> Result<T, NameError>,
+) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let text: std::borrow::Cow<'de, str> = serde::Deserialize::deserialize(d)?;
+    parse(&text).map_err(serde::de::Error::custom)
 }
 
 string_newtype!(
@@ -94,6 +121,18 @@ impl SocketId {
         let high = a.parse().map_err(|_| NameError::BadSocketId)?;
         let low = b.parse().map_err(|_| NameError::BadSocketId)?;
         Ok(Self { high, low })
+    }
+}
+
+impl serde::Serialize for SocketId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SocketId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        deserialize_with(d, Self::parse)
     }
 }
 
@@ -156,6 +195,22 @@ impl std::hash::Hash for ChannelName {
 impl std::borrow::Borrow<str> for ChannelName {
     fn borrow(&self) -> &str {
         &self.name
+    }
+}
+
+impl serde::Serialize for ChannelName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ChannelName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let limits = Limits {
+            channel_name: usize::MAX,
+            ..Limits::default()
+        };
+        deserialize_with(d, |s| Self::parse(s, &limits))
     }
 }
 

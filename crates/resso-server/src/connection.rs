@@ -1,8 +1,8 @@
 //! One task per WebSocket connection, owning its socket. It `select!`s over the client's frames, its
 //! outbound queue (whose doom signal also carries terminate and shutdown) and one timer; all
-//! protocol decisions are the [`Session`]'s. Queued frames are written in batches, and a write
-//! never outlives a doom signal, so a client that stops reading only ever costs its own bounded
-//! queue.
+//! protocol decisions and every frame's bytes are its [`Protocol`]'s (Pusher's: [`crate::pusher`]),
+//! and the stream is any [`Stream`]. Queued frames are written in batches, and a write never
+//! outlives a doom signal, so a client that stops reading only ever costs its own bounded queue.
 
 use std::future::Future;
 use std::ops::DerefMut;
@@ -11,18 +11,37 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use resso_protocol::close::truncate_reason;
-use resso_protocol::{server, ErrorCode};
+use resso_protocol::ErrorCode;
 use tokio::time::{sleep_until, timeout, Instant};
 
+use crate::broadcast::Broadcast;
 use crate::outbox::Inbox;
-use crate::session::Session;
 use crate::ws::frame::{self, op};
+use crate::ws::socket::Stream;
 use crate::ws::{Incoming, ReadEnd, Socket, Violation};
 
 /// Most queued frames written in one `writev` (the socket's slice count).
 const BATCH: usize = 64;
 /// How long a closing handshake may take before the socket is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// The protocol a connection speaks: its session logic and the bytes of each frame the connection
+/// task sends on its own (greeting, heartbeat, broadcasts, goodbye).
+pub trait Protocol: Send + 'static {
+    /// The first frame, once the connection is admitted.
+    fn greeting(&self, heartbeat: Heartbeat) -> Bytes;
+    /// Acts on one text message from the client, appending the frames to answer with to `out`.
+    fn on_text(&mut self, text: &str, out: &mut Vec<Bytes>);
+    /// When the connection must be authorized by, if it must and is not yet.
+    fn authorization_deadline(&self, opened: Instant) -> Option<Instant>;
+    /// The frame carrying `msg` (encoded once, shared by every subscriber); `None` when this
+    /// protocol's clients never get it.
+    fn frame(msg: &Broadcast) -> Option<&Bytes>;
+    /// The ping for a silent client.
+    fn ping() -> Bytes;
+    /// What precedes the close frame with `code`, if anything.
+    fn goodbye(code: ErrorCode, message: &str) -> Option<Bytes>;
+}
 
 /// Heartbeat settings, in milliseconds (every connection carries them: 8 bytes, not 32).
 #[derive(Debug, Clone, Copy)]
@@ -42,7 +61,9 @@ impl Heartbeat {
         }
     }
 
-    fn activity(self) -> Duration {
+    /// Silence before a ping.
+    #[must_use]
+    pub fn activity(self) -> Duration {
         Duration::from_millis(self.activity_ms.into())
     }
 
@@ -79,16 +100,16 @@ impl From<ReadEnd> for End {
 /// loop and the goodbye are separate futures, the goodbye boxed, so the task only ever carries the
 /// loop's state.
 #[allow(clippy::manual_async_fn)] // on purpose: see above
-pub fn serve(
-    mut ws: Socket,
-    mut session: Session,
+pub fn serve<P: Protocol, S: Stream>(
+    mut ws: Socket<S>,
+    mut session: P,
     mut inbox: Inbox,
     heartbeat: Heartbeat,
 ) -> impl Future<Output = ()> + Send {
     async move {
         let end = run(&mut ws, &mut session, &mut inbox, heartbeat).await;
         drop(session);
-        Box::pin(finish(&mut ws, end)).await;
+        Box::pin(finish::<P, S>(&mut ws, end)).await;
     }
 }
 
@@ -97,9 +118,9 @@ pub fn serve(
 /// The doom and timer futures are made once and polled again on every turn (the one
 /// timer, for the heartbeat and the authorization deadline, is re-armed lazily when it fires): a
 /// delivery wakes the task without registering a waiter or a timer anew.
-async fn run(
-    ws: &mut Socket,
-    session: &mut Session,
+async fn run<P: Protocol, S: Stream>(
+    ws: &mut Socket<S>,
+    session: &mut P,
     inbox: &mut Inbox,
     heartbeat: Heartbeat,
 ) -> End {
@@ -109,7 +130,7 @@ async fn run(
     let mut guard = Guard {
         doomed: pin!(doom.doomed()),
     };
-    let next = |beat: &Beat, session: &Session| {
+    let next = |beat: &Beat, session: &P| {
         let auth = session.authorization_deadline(opened);
         auth.map_or(beat.deadline(), |a| a.min(beat.deadline()))
     };
@@ -130,8 +151,9 @@ async fn run(
                 }
             }
             Some(first) = inbox.recv() => {
-                frames.push(first.ws_frame().clone());
-                frames.extend(std::iter::from_fn(|| inbox.try_recv()).take(BATCH - 1).map(|m| m.ws_frame().clone()));
+                frames.extend(P::frame(&first).cloned());
+                let rest = std::iter::from_fn(|| inbox.try_recv()).take(BATCH - 1);
+                frames.extend(rest.filter_map(|m| P::frame(&m).cloned()));
             }
             () = timer.as_mut() => {
                 let now = Instant::now();
@@ -140,7 +162,7 @@ async fn run(
                 }
                 match beat.due(now) {
                     Due::Later => {}
-                    Due::Ping => frames.push(frame::text(server::PING)),
+                    Due::Ping => frames.push(P::ping()),
                     Due::Dead => return End::Close(ErrorCode::PongNotReceived),
                 }
                 timer.as_mut().reset(next(&beat, session));
@@ -158,9 +180,9 @@ async fn run(
 }
 
 /// Says goodbye the way `end` asks.
-async fn finish(ws: &mut Socket, end: End) {
+async fn finish<P: Protocol, S: Stream>(ws: &mut Socket<S>, end: End) {
     match end {
-        End::Close(code) => refuse(ws, code, code.message()).await,
+        End::Close(code) => refuse::<P, S>(ws, code, code.message()).await,
         End::Violation(v) => {
             let (code, reason) = v.close();
             close_frame(ws, code, reason, None).await;
@@ -237,7 +259,7 @@ where
 {
     /// Writes `frames`; gives up with the reason to end if the connection is doomed or the write
     /// fails.
-    async fn send(&mut self, ws: &mut Socket, frames: &[Bytes]) -> Result<(), End> {
+    async fn send<S: Stream>(&mut self, ws: &mut Socket<S>, frames: &[Bytes]) -> Result<(), End> {
         tokio::select! {
             r = ws.send(frames) => r.map_err(|_| End::Gone),
             code = self.doomed.as_mut() => Err(End::Close(code)),
@@ -246,13 +268,13 @@ where
 }
 
 /// Acts on one client message, queueing what to answer in `out`.
-fn handle(session: &mut Session, message: Incoming, out: &mut Vec<Bytes>) -> Result<(), End> {
+fn handle<P: Protocol>(
+    session: &mut P,
+    message: Incoming,
+    out: &mut Vec<Bytes>,
+) -> Result<(), End> {
     match message {
-        Incoming::Text(text) => {
-            if let Some(reply) = session.handle_text(&text) {
-                crate::pusher::reply(reply, out);
-            }
-        }
+        Incoming::Text(text) => session.on_text(&text, out),
         Incoming::Ping(payload) => out.push(frame::encode(op::PONG, &payload)),
         Incoming::Close(code) => return Err(End::Answer(code)),
         // Pongs and binary frames only count as activity.
@@ -261,26 +283,26 @@ fn handle(session: &mut Session, message: Incoming, out: &mut Vec<Bytes>) -> Res
     Ok(())
 }
 
-/// Sends `pusher:error` and a close frame with `code`, then waits briefly for the client's close.
+/// Sends `P`'s goodbye and a close frame with `code`, then waits briefly for the client's close.
 ///
 /// Boxed: it runs once per connection, so its state is not carried in every connection's task.
-pub fn close<'a>(
-    ws: &'a mut Socket,
+pub fn close<'a, P: Protocol, S: Stream>(
+    ws: &'a mut Socket<S>,
     code: ErrorCode,
     message: &'a str,
 ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
-    Box::pin(refuse(ws, code, message))
+    Box::pin(refuse::<P, S>(ws, code, message))
 }
 
-/// `pusher:error` with `code` and `message`, then the close handshake with the same code.
-async fn refuse(ws: &mut Socket, code: ErrorCode, message: &str) {
-    let error = resso_protocol::server::error(Some(code.code()), message);
-    close_frame(ws, code.code(), message, Some(error)).await;
+/// The goodbye with `code` and `message`, then the close handshake with the same code.
+async fn refuse<P: Protocol, S: Stream>(ws: &mut Socket<S>, code: ErrorCode, message: &str) {
+    let goodbye = P::goodbye(code, message);
+    close_frame(ws, code.code(), message, goodbye).await;
 }
 
 /// Sends `first` (if any) and a close frame, then waits briefly for the client's close.
-async fn close_frame(ws: &mut Socket, code: u16, reason: &str, first: Option<String>) {
-    let mut frames: Vec<Bytes> = first.iter().map(|t| frame::text(t)).collect();
+async fn close_frame<S: Stream>(ws: &mut Socket<S>, code: u16, reason: &str, first: Option<Bytes>) {
+    let mut frames: Vec<Bytes> = first.into_iter().collect();
     frames.push(frame::close(code, truncate_reason(reason)));
     let handshake = async {
         ws.send(&frames).await.ok()?;

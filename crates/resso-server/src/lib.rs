@@ -15,9 +15,14 @@
 //!   broadcasts.
 //! - [`rate`]: the one-second rate window behind client-event and HTTP API limits.
 //! - [`webhooks`]: emitting webhook events and the dispatcher that batches, signs and delivers them.
-//! - [`connection`]: the per-connection task that owns the socket.
+//! - [`connection`]: the per-connection task that owns the socket, generic over the [`Protocol`]
+//!   it speaks (greeting, heartbeat, broadcast frame, goodbye) and the stream under it.
+//!
+//! [`Protocol`]: connection::Protocol
 //! - [`ws`]: the `/app/{key}` upgrade, admission checks, and our WebSocket framing and socket.
-//! - [`cluster`]: the Redis / NATS link between nodes, heartbeats, dead-node detection.
+//! - [`cluster`]: the cluster protocol (typed wire messages, `Hello`/`State` resync, the replicas of
+//!   the other nodes, leadership of the webhooks) and the Redis / NATS link, heartbeats, dead-node
+//!   detection.
 //! - [`ingest`]: events from Laravel's `redis` broadcaster, subscribed to on the app's Redis.
 //! - [`socketio`]: the Socket.IO endpoint (Engine.IO 3/4, polling and websocket) for Laravel Echo's
 //!   `socket.io` connector, on the same registry; [`socketio::echo`] is its application logic

@@ -1,16 +1,48 @@
 //! The Pusher codec: every Pusher frame the server sends is encoded here, from typed values — a
 //! session's [`Reply`], a [`Broadcast`]'s [`Kind`] — with the JSON forms of
 //! [`resso_protocol::server`]. Each refusal maps, exhaustively, to the code and wording Pusher
-//! clients know. A cached event is replayed as the frame every subscriber already got.
+//! clients know. A cached event is replayed as the frame every subscriber already got. The
+//! [`Protocol`] impl binds a [`Session`] to the connection task: greeting, ping, goodbye.
 
 use bytes::Bytes;
 use resso_protocol::server::{self, EventData};
 use resso_protocol::{ChannelKind, ChannelName, ErrorCode, UserId};
+use tokio::time::Instant;
 
-use crate::broadcast::{Kind, Payload};
+use crate::broadcast::{Broadcast, Kind, Payload};
+use crate::connection::{Heartbeat, Protocol};
 use crate::registry::{Replay, Subscribed, Watchlist};
-use crate::session::{ClientEventError, Refused, Reply, SignedIn, SubscribeError};
+use crate::session::{ClientEventError, Refused, Reply, Session, SignedIn, SubscribeError};
 use crate::ws::frame;
+
+impl Protocol for Session {
+    fn greeting(&self, heartbeat: Heartbeat) -> Bytes {
+        let secs = heartbeat.activity().as_secs();
+        frame::text(&server::connection_established(self.socket_id(), secs))
+    }
+
+    fn on_text(&mut self, text: &str, out: &mut Vec<Bytes>) {
+        if let Some(answer) = self.handle_text(text) {
+            reply(answer, out);
+        }
+    }
+
+    fn authorization_deadline(&self, opened: Instant) -> Option<Instant> {
+        Self::authorization_deadline(self, opened)
+    }
+
+    fn frame(msg: &Broadcast) -> Option<&Bytes> {
+        Some(msg.ws_frame())
+    }
+
+    fn ping() -> Bytes {
+        frame::text(server::PING)
+    }
+
+    fn goodbye(code: ErrorCode, message: &str) -> Option<Bytes> {
+        Some(frame::text(&server::error(Some(code.code()), message)))
+    }
+}
 
 /// Appends the frames answering one client message to `out`.
 pub fn reply(reply: Reply, out: &mut Vec<Bytes>) {
@@ -143,7 +175,6 @@ mod tests {
     use resso_protocol::{ChannelName, Limits};
 
     use super::*;
-    use crate::broadcast::Broadcast;
 
     #[test]
     fn a_cached_event_is_replayed_as_the_frame_subscribers_got() {

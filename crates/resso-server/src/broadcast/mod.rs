@@ -1,6 +1,6 @@
 //! What the registry fans out: a typed [`Broadcast`], shared by every subscriber behind one `Arc`.
 //! Each protocol encodes it lazily and at most once per publish — the Pusher message by
-//! [`crate::pusher`], the Socket.IO packet by [`sio`] — each cached in a `OnceLock` already framed as
+//! [`crate::pusher`], the Socket.IO packet by `sio` — each cached in a `OnceLock` already framed as
 //! a WebSocket text frame, so a thousand subscribers cost one serialization per protocol and are
 //! written from the same bytes. The registry never encodes anything.
 

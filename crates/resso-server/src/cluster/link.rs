@@ -47,7 +47,7 @@ impl Session<'_> {
     /// Applies one inbound payload; malformed payloads are logged and skipped.
     pub fn inbound(&self, payload: &[u8]) {
         match serde_json::from_slice::<Wire>(payload) {
-            Ok(wire) => self.registry.apply(wire, self.apps),
+            Ok(wire) => super::protocol::apply(self.registry, wire, self.apps),
             Err(e) => tracing::warn!("ignoring a malformed cluster message: {e}"),
         }
     }

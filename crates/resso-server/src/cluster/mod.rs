@@ -1,10 +1,14 @@
 //! Horizontal scaling: nodes share events and state through a broker (Redis pub/sub or NATS), chosen
 //! once at start-up by one `match` in [`start`]; nothing outside this module knows which one runs.
 //! The registry sends [`Wire`] messages through a [`Cluster`] handle (never waiting: a bounded
-//! queue, overflow counted) and receives the other nodes' messages in [`Registry::apply`]. Each
-//! event crosses the broker once; every node fans it out to its own subscribers.
+//! queue, overflow counted) and the other nodes' messages reach it through [`protocol::apply`].
+//! Each event crosses the broker once; every node fans it out to its own subscribers.
 //!
-//! - [`wire`]: the messages.
+//! - [`wire`]: the messages, names parsed once at decode.
+//! - [`protocol`]: what each message does here — deltas, `Hello`/`State` snapshots, resync.
+//! - [`replica`]: what the other nodes hold, kept beside the registry's local state; who leads.
+//! - [`told`]: which node fires the cluster's occupancy and member webhooks, and how a webhook
+//!   consumer's picture is mended after a partition.
 //! - [`link`]: the task owning the broker connection: reconnects with backoff, re-announces itself.
 //! - `redis` / `nats`: the two brokers behind one small [`link::Broker`] enum.
 //! - [`membership`]: heartbeats and the detection of dead nodes.
@@ -12,7 +16,10 @@
 pub mod link;
 pub mod membership;
 mod nats;
+pub mod protocol;
 mod redis;
+pub mod replica;
+pub mod told;
 pub mod wire;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -3,14 +3,15 @@
 //! every node; state changes travel as small deltas, and a full [`Snapshot`] answers a `Hello` so a
 //! node that (re)joins — or comes back after a broker outage — converges with the others.
 //! Enums are externally tagged (`{"delta":{…}}`): serde cannot buffer the byte-exact `RawValue`
-//! payloads inside internally tagged ones.
+//! payloads inside internally tagged ones. Names travel as text and are parsed once, at decode,
+//! into the typed names the registry uses (a message with a malformed name is refused whole).
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use resso_protocol::{AppId, SocketId};
+use resso_protocol::{AppId, ChannelName, SocketId, UserId};
 
 use crate::broadcast::{Broadcast, Kind, Payload};
 
@@ -26,13 +27,13 @@ pub enum Wire {
     /// A change in the sender's local state.
     Delta {
         node: NodeId,
-        app: String,
+        app: AppId,
         change: Change,
     },
     /// The sender is alive; `connections` per app.
     Heartbeat {
         node: NodeId,
-        connections: HashMap<String, u64>,
+        connections: HashMap<AppId, u64>,
     },
     /// The sender (re)joined: here is its state; please answer with yours.
     Hello { node: NodeId, snapshot: Snapshot },
@@ -43,8 +44,8 @@ pub enum Wire {
     /// Close every connection signed in as `user`.
     Terminate {
         node: NodeId,
-        app: String,
-        user: String,
+        app: AppId,
+        user: UserId,
     },
 }
 
@@ -52,8 +53,8 @@ pub enum Wire {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Publish {
     pub node: NodeId,
-    pub app: String,
-    pub channel: String,
+    pub app: AppId,
+    pub channel: ChannelName,
     pub event: String,
     /// From the HTTP API: the data string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -62,9 +63,9 @@ pub struct Publish {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub json: Option<Box<RawValue>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub except: Option<String>,
+    pub except: Option<SocketId>,
 }
 
 impl Publish {
@@ -93,13 +94,13 @@ impl Publish {
         };
         Some(Self {
             node,
-            app: app.to_string(),
-            channel: channel.to_string(),
+            app: app.clone(),
+            channel: channel.clone(),
             event: event.clone(),
             text,
             json,
-            user_id: user_id.as_ref().map(ToString::to_string),
-            except: Some(sender.to_string()),
+            user_id: user_id.clone(),
+            except: Some(sender),
         })
     }
 }
@@ -109,25 +110,25 @@ impl Publish {
 #[serde(rename_all = "snake_case")]
 pub enum Change {
     Subscribed {
-        channel: String,
+        channel: ChannelName,
         member: Option<MemberWire>,
     },
     Unsubscribed {
-        channel: String,
-        user: Option<String>,
+        channel: ChannelName,
+        user: Option<UserId>,
     },
     SignedIn {
-        user: String,
+        user: UserId,
     },
     SignedOut {
-        user: String,
+        user: UserId,
     },
 }
 
 /// A presence member on the wire.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MemberWire {
-    pub user: String,
+    pub user: UserId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub info: Option<Box<RawValue>>,
 }
@@ -135,7 +136,7 @@ pub struct MemberWire {
 /// Everything a node holds locally, per app.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Snapshot {
-    pub apps: HashMap<String, AppSnapshot>,
+    pub apps: HashMap<AppId, AppSnapshot>,
 }
 
 /// One app's local state on one node.
@@ -143,9 +144,9 @@ pub struct Snapshot {
 pub struct AppSnapshot {
     pub connections: u64,
     /// Channel → (subscriber count, presence members with their connection counts).
-    pub channels: HashMap<String, ChannelSnapshot>,
+    pub channels: HashMap<ChannelName, ChannelSnapshot>,
     /// Signed-in user → connection count.
-    pub users: HashMap<String, usize>,
+    pub users: HashMap<UserId, usize>,
 }
 
 /// One channel's local state on one node.
@@ -178,8 +179,9 @@ mod tests {
     #[test]
     fn round_trips_as_tagged_json() {
         let info = RawValue::from_string(r#"{"name":"A\/B"}"#.into()).unwrap();
+        let channel = ChannelName::parse("presence-x", &resso_protocol::Limits::default()).unwrap();
         let change = Change::Subscribed {
-            channel: "presence-x".into(),
+            channel,
             member: Some(MemberWire {
                 user: "1".into(),
                 info: Some(info),
@@ -198,5 +200,28 @@ mod tests {
         );
         let back: Wire = serde_json::from_str(&text).unwrap();
         assert_eq!(back.node(), 7);
+        let Wire::Delta {
+            change: Change::Subscribed { channel, .. },
+            ..
+        } = back
+        else {
+            panic!("a delta: {text}");
+        };
+        assert_eq!(
+            channel.kind(),
+            resso_protocol::ChannelKind::Presence,
+            "parsed at decode"
+        );
+    }
+
+    #[test]
+    fn a_malformed_name_refuses_the_message_at_decode() {
+        let fine = r#"{"delta":{"node":1,"app":"a","change":{"signed_in":{"user":"u"}}}}"#;
+        assert!(serde_json::from_str::<Wire>(fine).is_ok());
+        let bad = r#"{"delta":{"node":1,"app":"a","change":{"subscribed":{"channel":"no spaces","member":null}}}}"#;
+        assert!(serde_json::from_str::<Wire>(bad).is_err());
+        let bad_socket =
+            r#"{"publish":{"node":1,"app":"a","channel":"c","event":"e","except":"x"}}"#;
+        assert!(serde_json::from_str::<Wire>(bad_socket).is_err());
     }
 }

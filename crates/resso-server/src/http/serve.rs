@@ -148,7 +148,7 @@ mod tests {
         let s = shared();
         let task = super::connection(accepted, crate::http::router(s.clone()), s);
         let size = std::mem::size_of_val(&task);
-        assert!(size <= 752, "a connection's task takes {size} bytes");
+        assert!(size <= 720, "a connection's task takes {size} bytes");
     }
 
     #[tokio::test]

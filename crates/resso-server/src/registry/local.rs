@@ -1,6 +1,6 @@
 //! Changes made by this node's own connections: subscribe, unsubscribe, disconnect, signin. Each
 //! decides its transitions (occupied, member added, …) against the cluster-wide view, tells local
-//! subscribers (and webhooks, on the leading node: [`super::told`]), and sends the other nodes a
+//! subscribers (and webhooks, on the leading node: [`crate::cluster::told`]), and sends the other nodes a
 //! delta.
 
 use std::collections::HashSet;
@@ -12,11 +12,11 @@ use resso_protocol::{AppId, ChannelKind, ChannelName, SocketId, UserId};
 
 use super::channel::{Channel, Subscriber};
 use super::counts::{CountHook, Owed};
-use super::remote::Remote;
-use super::told::{Key, ToldGone};
 use super::{cache, AppState, Refusal, Registry, Replay, Subscribed, Watchlist};
 use crate::apps::App;
 use crate::broadcast::Broadcast;
+use crate::cluster::replica::Remote;
+use crate::cluster::told::{Key, ToldGone};
 use crate::cluster::wire::{Change, MemberWire};
 use crate::outbox::Outbox;
 use crate::webhooks::HookEvent;
@@ -49,12 +49,7 @@ impl Registry {
             .users
             .sign_out(socket, &|u| remote.online(&app.id, u))
         {
-            self.delta(
-                app,
-                Change::SignedOut {
-                    user: user.to_string(),
-                },
-            );
+            self.delta(app, Change::SignedOut { user });
         }
         app_state.connections.remove(&socket);
     }
@@ -151,13 +146,13 @@ impl Registry {
             );
         }
         let member = member.map(|m| MemberWire {
-            user: m.user_id.to_string(),
+            user: m.user_id,
             info: m.user_info,
         });
         self.delta(
             app,
             Change::Subscribed {
-                channel: channel.to_string(),
+                channel: channel.clone(),
                 member,
             },
         );
@@ -211,7 +206,7 @@ impl Registry {
         let Some(sub) = entry.subscribers.remove(&socket) else {
             return false;
         };
-        let user = sub.user.as_ref().map(ToString::to_string);
+        let user = sub.user.clone();
         if let Some(user) = sub.user {
             let last = entry.remove_member(&user);
             if let Some(info) =
@@ -232,7 +227,7 @@ impl Registry {
         self.delta(
             app,
             Change::Unsubscribed {
-                channel: channel.to_string(),
+                channel: channel.clone(),
                 user,
             },
         );
@@ -270,19 +265,14 @@ impl Registry {
         let changed = previous.as_ref() != Some(&user.id);
         if let Some(previous) = previous.filter(|_| changed) {
             users.sign_out(socket, &elsewhere);
-            self.delta(
-                app,
-                Change::SignedOut {
-                    user: previous.to_string(),
-                },
-            );
+            self.delta(app, Change::SignedOut { user: previous });
         }
         let status = users.sign_in(socket, user, outbox, &elsewhere);
         if changed {
             self.delta(
                 app,
                 Change::SignedIn {
-                    user: user.id.to_string(),
+                    user: user.id.clone(),
                 },
             );
         }

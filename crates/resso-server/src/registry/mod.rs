@@ -6,28 +6,30 @@
 //! the registry hands them a shared [`Broadcast`] and never encodes anything; what it answers a
 //! subscribe or a signin with is typed ([`Subscribed`], [`Watchlist`]), for each protocol to encode.
 //! Webhook events and cluster deltas are emitted here, where the transitions (first subscriber,
-//! last member, …) are decided against the cluster-wide view.
+//! last member, …) are decided against the cluster-wide view: the other nodes' replicas
+//! ([`crate::cluster::replica`]) live under the same lock, and what each cluster message means is
+//! [`crate::cluster::protocol`]'s.
 
 mod cache;
 mod channel;
 mod counts;
 mod local;
 mod queries;
-mod remote;
 mod replicate;
 mod reply;
-mod told;
 mod users;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use resso_protocol::{AppId, ChannelName, ErrorCode, SocketId};
+use resso_protocol::{AppId, ChannelName, ErrorCode, SocketId, UserId};
 use tokio_util::sync::CancellationToken;
 
 use crate::apps::App;
 use crate::broadcast::{Broadcast, Payload};
+use crate::cluster::replica::Remote;
+use crate::cluster::told::ToldGone;
 use crate::cluster::wire::{Change, NodeId, Publish, Wire};
 use crate::cluster::Cluster;
 use crate::outbox::Outbox;
@@ -57,9 +59,9 @@ struct State {
     /// Channels whose throttled `subscription_count` is owed.
     owed_counts: counts::Owed,
     /// The other nodes' state (empty on a single node).
-    remote: remote::Remote,
+    remote: Remote,
     /// Removals this node fired for vanished nodes, to take back if they return.
-    told_gone: told::ToldGone,
+    told_gone: ToldGone,
 }
 
 #[derive(Default)]
@@ -194,13 +196,13 @@ impl Registry {
         if self.cluster.is_clustered() {
             let wire = Publish {
                 node: self.cluster.node(),
-                app: app.id.to_string(),
-                channel: channel.to_string(),
+                app: app.id.clone(),
+                channel: channel.clone(),
                 event: event.to_owned(),
                 text: Some(data.to_owned()),
                 json: None,
                 user_id: None,
-                except: except.map(|s| s.to_string()),
+                except,
             };
             self.cluster.send(Wire::Publish(wire));
         }
@@ -256,13 +258,14 @@ impl Registry {
     pub fn terminate(&self, app: &App, user: &str) -> usize {
         self.cluster.send(Wire::Terminate {
             node: self.cluster.node(),
-            app: app.id.to_string(),
-            user: user.to_owned(),
+            app: app.id.clone(),
+            user: UserId::from(user),
         });
         self.terminate_local(&app.id, user)
     }
 
-    fn terminate_local(&self, app: &AppId, user: &str) -> usize {
+    /// Closes every connection here signed in as `user`; returns how many.
+    pub(crate) fn terminate_local(&self, app: &AppId, user: &str) -> usize {
         let state = self.lock();
         state.apps.get(app).map_or(0, |a| a.users.terminate(user))
     }
@@ -282,15 +285,15 @@ impl Registry {
         if self.cluster.is_clustered() {
             self.cluster.send(Wire::Delta {
                 node: self.cluster.node(),
-                app: app.id.to_string(),
+                app: app.id.clone(),
                 change,
             });
         }
     }
 
-    /// Whether this node fires the occupancy and member webhooks: the lowest-numbered live node.
-    fn leads(&self, remote: &remote::Remote) -> bool {
-        remote.node_ids().all(|n| n > self.cluster.node())
+    /// Whether this node fires the occupancy and member webhooks (see [`crate::cluster::told`]).
+    fn leads(&self, remote: &Remote) -> bool {
+        remote.led_by(self.cluster.node())
     }
 
     fn emit(&self, app: &AppId, event: HookEvent) {
@@ -301,7 +304,7 @@ impl Registry {
     }
 
     /// Fires an occupancy or member webhook decided by a local change, if this node leads.
-    fn emit_transition(&self, app: &AppId, remote: &remote::Remote, event: HookEvent) {
+    fn emit_transition(&self, app: &AppId, remote: &Remote, event: HookEvent) {
         if self.leads(remote) {
             self.emit(app, event);
         }

@@ -1,32 +1,26 @@
-//! Applying what other nodes say. Every change to the replica of another node is bracketed by a
-//! look at the cluster-wide truth of the keys it touches (is this user present in this channel, is
-//! this channel occupied, is this user online) before and after; where the truth flips, local
-//! subscribers and watchers are told, and the leader fires the webhooks ([`super::told`]).
+//! Applying what other nodes say (as [`crate::cluster::protocol`] decides). Every change to the
+//! replica of another node is bracketed by a look at the cluster-wide truth of the keys it touches
+//! (is this user present in this channel, is this channel occupied, is this user online) before and
+//! after; where the truth flips, local subscribers and watchers are told, and the leader fires the
+//! webhooks ([`crate::cluster::told`]).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use resso_protocol::{AppId, ChannelName, SocketId, UserId};
+use resso_protocol::{AppId, ChannelName, UserId};
 use serde_json::value::RawValue;
 
-use super::remote::Remote;
-use super::told::{channel_hook, member_hook, Flip, Key};
 use super::{Registry, State};
 use crate::apps::Apps;
 use crate::broadcast::{Broadcast, Payload};
+use crate::cluster::replica::{Keys, Remote};
+use crate::cluster::told::{channel_hook, member_hook, Flip, Key};
 use crate::cluster::wire::{
-    AppSnapshot, Change, ChannelSnapshot, MemberWire, NodeId, Publish, Snapshot, Wire,
+    AppSnapshot, Change, ChannelSnapshot, MemberWire, NodeId, Publish, Snapshot,
 };
 
-/// The keys whose cluster-wide truth a change may flip.
-#[derive(Default)]
-struct Keys {
-    members: Vec<(AppId, ChannelName, UserId)>,
-    channels: Vec<(AppId, ChannelName)>,
-    users: Vec<(AppId, UserId)>,
-}
-
-/// Their truth at one moment.
+/// The truth of some [`Keys`] at one moment.
 #[derive(PartialEq, Eq)]
 struct View {
     members: Vec<bool>,
@@ -35,78 +29,54 @@ struct View {
 }
 
 impl Registry {
-    /// Applies a message from another node.
-    pub fn apply(&self, wire: Wire, apps: &Apps) {
-        if wire.node() == self.cluster.node() {
-            return; // our own echo
-        }
-        match wire {
-            Wire::Publish(publish) => self.apply_publish(publish, apps),
-            Wire::Delta { node, app, change } => {
-                let app_id = AppId::from(app.as_str());
-                let keys = change_keys(&app_id, &change);
-                self.change_remote(&keys, Cause::Update, |remote| {
-                    remote.apply(node, &app_id, &change);
-                });
-                if let (Some(app), Some((_, channel))) = (apps.by_id(&app), keys.channels.first()) {
-                    self.remote_count_changed(app, channel);
-                }
-            }
-            Wire::Heartbeat { node, connections } => self.heartbeat(node, connections),
-            Wire::Hello { node, snapshot } => {
-                self.replace_node(node, snapshot);
-                self.cluster.send(Wire::State {
-                    node: self.cluster.node(),
-                    snapshot: self.snapshot(),
-                });
-            }
-            Wire::State { node, snapshot } => self.replace_node(node, snapshot),
-            Wire::Bye { node } => self.remove_node(node),
-            Wire::Terminate { app, user, .. } => {
-                self.terminate_local(&AppId::from(app.as_str()), &user);
-            }
+    /// Applies another node's change of its local state.
+    pub(crate) fn apply_delta(&self, node: NodeId, app_id: &AppId, change: &Change, apps: &Apps) {
+        let keys = Keys::of_change(app_id, change);
+        self.change_remote(&keys, Cause::Update, |remote| {
+            remote.apply(node, app_id, change);
+        });
+        if let (Some(app), Some((_, channel))) =
+            (apps.by_id(app_id.as_str()), keys.channels.first())
+        {
+            self.remote_count_changed(app, channel);
         }
     }
 
-    fn apply_publish(&self, p: Publish, apps: &Apps) {
-        let Some(app) = apps.by_id(&p.app) else {
+    /// Delivers another node's event to local subscribers.
+    pub(crate) fn apply_publish(&self, p: Publish, apps: &Apps) {
+        let Some(app) = apps.by_id(p.app.as_str()) else {
             return;
         };
-        let Ok(channel) = ChannelName::parse(&p.channel, &app.limits) else {
-            return;
-        };
-        let except = p.except.as_deref().and_then(|s| SocketId::parse(s).ok());
+        let (channel, except) = (p.channel, p.except);
         match (p.text, p.json) {
             (Some(text), _) => {
                 self.publish_local(app, &channel, &p.event, Payload::Text(text), except);
             }
             (None, json) => {
                 let payload = json.map_or(Payload::Empty, Payload::Json);
-                let user = p.user_id.as_deref().map(UserId::from);
-                let msg = Arc::new(Broadcast::event(channel.clone(), p.event, payload, user));
+                let msg = Arc::new(Broadcast::event(
+                    channel.clone(),
+                    p.event,
+                    payload,
+                    p.user_id,
+                ));
                 self.deliver(&app.id, &channel, &msg, except);
             }
         }
     }
 
-    fn heartbeat(&self, node: NodeId, connections: std::collections::HashMap<String, u64>) {
+    /// A heartbeat from `node`; returns whether its full state is known here (if not, the cluster
+    /// protocol asks for it).
+    pub(crate) fn heartbeat(&self, node: NodeId, connections: HashMap<AppId, u64>) -> bool {
         let mut state = self.lock();
         state.remote.heartbeat(node, connections);
-        if state.remote.is_synced(node) {
-            return;
-        }
-        drop(state);
-        // A node we lost track of (say, across a broker outage), or whose `Hello` we missed and know
-        // only from later deltas: ask everyone for their state.
-        self.cluster.send(Wire::Hello {
-            node: self.cluster.node(),
-            snapshot: self.snapshot(),
-        });
+        state.remote.is_synced(node)
     }
 
-    fn replace_node(&self, node: NodeId, snapshot: Snapshot) {
-        let mut keys = self.node_keys(node);
-        keys.extend(snapshot_keys(&snapshot));
+    /// Replaces what is known of `node` with its snapshot.
+    pub(crate) fn replace_node(&self, node: NodeId, snapshot: Snapshot) {
+        let mut keys = self.lock().remote.node_keys(node);
+        keys.extend(Keys::of_snapshot(&snapshot));
         let cause = if self.lock().remote.seen(node) {
             Cause::Update
         } else {
@@ -118,7 +88,7 @@ impl Registry {
     /// Forgets a node that left or died, telling local clients (and, on the leader, webhooks) what
     /// vanished with it.
     pub fn remove_node(&self, node: NodeId) {
-        let keys = self.node_keys(node);
+        let keys = self.lock().remote.node_keys(node);
         self.change_remote(&keys, Cause::Departed, |remote| {
             remote.remove(node);
         });
@@ -148,42 +118,23 @@ impl Registry {
         let apps = state
             .apps
             .iter()
-            .map(|(id, a)| (id.to_string(), app_snapshot(a)))
+            .map(|(id, a)| (id.clone(), app_snapshot(a)))
             .collect();
         Snapshot { apps }
     }
 
     /// Connections per app here, for heartbeats.
     #[must_use]
-    pub fn connection_counts(&self) -> std::collections::HashMap<String, u64> {
+    pub fn connection_counts(&self) -> HashMap<AppId, u64> {
         self.lock()
             .apps
             .iter()
-            .map(|(id, a)| (id.to_string(), a.connections.len() as u64))
+            .map(|(id, a)| (id.clone(), a.connections.len() as u64))
             .collect()
     }
 
-    fn node_keys(&self, node: NodeId) -> Keys {
-        let state = self.lock();
-        let mut keys = Keys::default();
-        for (app, replica) in state.remote.node_apps(node) {
-            for (name, channel) in &replica.channels {
-                keys.channels.push((app.clone(), name.clone()));
-                keys.members.extend(
-                    channel
-                        .members
-                        .keys()
-                        .map(|u| (app.clone(), name.clone(), u.clone())),
-                );
-            }
-            keys.users
-                .extend(replica.users.keys().map(|u| (app.clone(), u.clone())));
-        }
-        keys
-    }
-
     /// Runs `change` on the replica, then reacts to every key whose cluster-wide truth flipped:
-    /// local subscribers and watchers are told, and webhooks fired as [`told`](super::told) says.
+    /// local subscribers and watchers are told, and webhooks fired as [`told`](crate::cluster::told) says.
     fn change_remote(&self, keys: &Keys, cause: Cause, change: impl FnOnce(&mut Remote)) {
         let mut guard = self.lock();
         let state = &mut *guard;
@@ -194,7 +145,7 @@ impl Registry {
         if before == after && state.told_gone.is_empty() {
             return;
         }
-        let fires = self.leads(&state.remote) && cause != Cause::FirstContact;
+        let fires = state.remote.led_by(self.node()) && cause != Cause::FirstContact;
         let flip = |was: bool, now: bool| Flip {
             flipped: was != now,
             now,
@@ -313,76 +264,6 @@ fn view(state: &State, keys: &Keys) -> View {
     }
 }
 
-impl Keys {
-    fn extend(&mut self, other: Self) {
-        self.members.extend(other.members);
-        self.channels.extend(other.channels);
-        self.users.extend(other.users);
-    }
-}
-
-fn change_keys(app: &AppId, change: &Change) -> Keys {
-    let mut keys = Keys::default();
-    let limits = resso_protocol::Limits {
-        channel_name: usize::MAX,
-        ..Default::default()
-    };
-    let parse = |name: &str| ChannelName::parse(name, &limits).ok();
-    match change {
-        Change::Subscribed { channel, member } => {
-            let Some(ch) = parse(channel) else {
-                return keys;
-            };
-            if let Some(m) = member {
-                keys.members
-                    .push((app.clone(), ch.clone(), UserId::from(m.user.as_str())));
-            }
-            keys.channels.push((app.clone(), ch));
-        }
-        Change::Unsubscribed { channel, user } => {
-            let Some(ch) = parse(channel) else {
-                return keys;
-            };
-            if let Some(u) = user {
-                keys.members
-                    .push((app.clone(), ch.clone(), UserId::from(u.as_str())));
-            }
-            keys.channels.push((app.clone(), ch));
-        }
-        Change::SignedIn { user } | Change::SignedOut { user } => {
-            keys.users.push((app.clone(), UserId::from(user.as_str())))
-        }
-    }
-    keys
-}
-
-fn snapshot_keys(snapshot: &Snapshot) -> Keys {
-    let mut keys = Keys::default();
-    for (app, s) in &snapshot.apps {
-        let app = AppId::from(app.as_str());
-        for (name, channel) in &s.channels {
-            let change = Change::Subscribed {
-                channel: name.clone(),
-                member: None,
-            };
-            keys.extend(change_keys(&app, &change));
-            for (m, _) in &channel.members {
-                let change = Change::Unsubscribed {
-                    channel: name.clone(),
-                    user: Some(m.user.clone()),
-                };
-                keys.members.extend(change_keys(&app, &change).members);
-            }
-        }
-        keys.users.extend(
-            s.users
-                .keys()
-                .map(|u| (app.clone(), UserId::from(u.as_str()))),
-        );
-    }
-    keys
-}
-
 fn app_snapshot(a: &super::AppState) -> AppSnapshot {
     let channels = a
         .channels
@@ -392,25 +273,21 @@ fn app_snapshot(a: &super::AppState) -> AppSnapshot {
                 .members
                 .iter()
                 .map(|(id, p)| {
-                    (
-                        MemberWire {
-                            user: id.to_string(),
-                            info: p.info.clone(),
-                        },
-                        p.sockets,
-                    )
+                    let member = MemberWire {
+                        user: id.clone(),
+                        info: p.info.clone(),
+                    };
+                    (member, p.sockets)
                 })
                 .collect();
-            (
-                name.to_string(),
-                ChannelSnapshot {
-                    subscribers: c.subscribers.len(),
-                    members,
-                },
-            )
+            let snapshot = ChannelSnapshot {
+                subscribers: c.subscribers.len(),
+                members,
+            };
+            (name.clone(), snapshot)
         })
         .collect();
-    let users = a.users.counts().map(|(u, n)| (u.to_string(), n)).collect();
+    let users = a.users.counts().map(|(u, n)| (u.clone(), n)).collect();
     AppSnapshot {
         connections: a.connections.len() as u64,
         channels,

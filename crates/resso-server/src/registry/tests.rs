@@ -245,7 +245,7 @@ mod cluster {
     fn pump(from: &mut mpsc::Receiver<Wire>, to: &Registry, apps: &crate::apps::Apps) {
         while let Ok(wire) = from.try_recv() {
             let text = serde_json::to_string(&wire).unwrap();
-            to.apply(serde_json::from_str(&text).unwrap(), apps);
+            crate::cluster::protocol::apply(to, serde_json::from_str(&text).unwrap(), apps);
         }
     }
 
@@ -345,7 +345,7 @@ mod cluster {
             node: b.node(),
             connections: std::collections::HashMap::new(),
         };
-        a.apply(heartbeat, &apps);
+        crate::cluster::protocol::apply(&a, heartbeat, &apps);
         pump(&mut a_rx, &b, &apps);
         pump(&mut b_rx, &a, &apps);
         assert_eq!(a.channels(&app.id, "").len(), 2, "early and late");

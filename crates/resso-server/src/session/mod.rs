@@ -72,6 +72,12 @@ impl Session {
         }
     }
 
+    /// The connection's socket id.
+    #[must_use]
+    pub const fn socket_id(&self) -> SocketId {
+        self.socket_id
+    }
+
     /// When the connection must be authorized by, if the app requires it and it is not yet.
     #[must_use]
     pub fn authorization_deadline(&self, opened: Instant) -> Option<Instant> {

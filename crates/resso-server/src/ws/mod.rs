@@ -4,7 +4,7 @@
 //!
 //! The WebSocket layer is our own and small: [`upgrade`] takes valid upgrades off new connections
 //! before hyper sees them, [`handshake`] checks them and makes the 101, [`frame`] encodes and
-//! decodes RFC 6455 frames, [`socket`] reads and writes them through readiness so an idle
+//! decodes RFC 6455 frames, [`socket`] reads and writes them over any stream (TCP today) so an idle
 //! connection holds no buffers, and a broadcast's frame is encoded once and written to every
 //! subscriber from the same bytes.
 
@@ -21,11 +21,11 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures_util::future::Either;
 use futures_util::FutureExt;
-use resso_protocol::{server, ErrorCode, SocketId};
+use resso_protocol::{ErrorCode, SocketId};
 use tokio::net::TcpStream;
 
 use crate::apps::App;
-use crate::connection::{self, Heartbeat};
+use crate::connection::{self, Heartbeat, Protocol};
 use crate::outbox::{outbox, Inbox};
 use crate::registry::Unwelcome;
 use crate::session::Session;
@@ -84,7 +84,7 @@ pub fn serve_upgrade(
         None => Either::Right(Box::pin(async move {
             let mut socket = socket;
             let code = ErrorCode::PathNotFound;
-            connection::close(&mut socket, code, code.message()).await;
+            refuse(&mut socket, code).await;
         })),
     }
 }
@@ -111,7 +111,7 @@ async fn open(mut socket: Socket, s: Shared, request: Request) -> Option<Opened>
         Ok(app) => app,
         Err(code) => {
             tracing::debug!(key = %request.key, code = code.code(), "connection refused");
-            connection::close(&mut socket, code, code.message()).await;
+            refuse(&mut socket, code).await;
             return None;
         }
     };
@@ -122,21 +122,25 @@ async fn open(mut socket: Socket, s: Shared, request: Request) -> Option<Opened>
             Unwelcome::OverQuota => ErrorCode::OverConnectionQuota,
             Unwelcome::ShuttingDown => ErrorCode::ReconnectImmediately,
         };
-        connection::close(&mut socket, code, code.message()).await;
+        refuse(&mut socket, code).await;
         return None;
     }
     let session_app = app.id.clone();
     let session = Session::new(app, socket_id, s.registry.clone(), outbox);
-    let hello = server::connection_established(socket_id, s.settings.activity_timeout);
-    socket.send(&[frame::text(&hello)]).await.ok()?;
-    tracing::debug!(app = %session_app, %socket_id, "connected");
     let heartbeat = Heartbeat::new(s.settings.activity_timeout(), s.settings.pong_timeout());
+    socket.send(&[session.greeting(heartbeat)]).await.ok()?;
+    tracing::debug!(app = %session_app, %socket_id, "connected");
     Some(Opened {
         ws: socket,
         session,
         inbox,
         heartbeat,
     })
+}
+
+/// Refuses a connection on the Pusher endpoint: `pusher:error`, then the close with `code`.
+fn refuse(socket: &mut Socket, code: ErrorCode) -> impl Future<Output = ()> + Send + '_ {
+    connection::close::<Session, _>(socket, code, code.message())
 }
 
 /// Checks the app, the protocol version, the origin and shutdown, in the order pusher-js expects.

@@ -1,17 +1,20 @@
-//! An upgraded connection: the TCP stream itself, read and written through readiness (`readable`,
-//! `try_read`, `writable`, `try_write_vectored`) so that an idle connection holds no buffer at all.
-//! Reads go through a stack buffer and only a partial frame is kept; whole pre-encoded frames are
-//! written straight from the shared broadcast buffers, several in one `writev`, and only what the
-//! kernel refused is copied aside until the socket drains.
+//! An upgraded connection over any byte stream — today the TCP stream itself; the seam is there for
+//! TLS. Reads go through a stack buffer and only a partial frame is kept, so an idle connection holds
+//! no buffer at all; whole pre-encoded frames are written straight from the shared broadcast
+//! buffers, several in one vectored write, and only what the stream refused is copied aside until
+//! it drains. On a `TcpStream` the poll methods are readiness plus one non-blocking syscall, with
+//! one waker slot in the stream: no future or buffer per wait.
 //!
 //! Both [`Socket::recv`] and [`Socket::send`] are cancel-safe: they only wait for readiness, and
 //! every byte read or not yet written lives in `self`.
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice};
+use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::frame::{Decoder, Incoming, Violation};
@@ -20,6 +23,11 @@ use super::frame::{Decoder, Incoming, Violation};
 const READ_CHUNK: usize = 4096;
 /// Frames gathered into one `writev`.
 const MAX_SLICES: usize = 64;
+
+/// A byte stream a WebSocket connection runs over.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for T {}
 
 /// Why reading ended.
 #[derive(Debug)]
@@ -31,8 +39,8 @@ pub enum ReadEnd {
 }
 
 /// One WebSocket connection, server side.
-pub struct Socket {
-    stream: TcpStream,
+pub struct Socket<S = TcpStream> {
+    stream: S,
     decoder: Decoder,
     /// Received bytes not yet decoded (a partial frame); empty and unallocated when idle.
     unread: Vec<u8>,
@@ -40,10 +48,10 @@ pub struct Socket {
     unsent: Vec<u8>,
 }
 
-impl Socket {
+impl<S: Stream> Socket<S> {
     /// Wraps an upgraded stream; `early` is what the client sent after its upgrade request.
     #[must_use]
-    pub fn new(stream: TcpStream, early: &[u8], max_message: usize) -> Self {
+    pub fn new(stream: S, early: &[u8], max_message: usize) -> Self {
         Self {
             stream,
             decoder: Decoder::new(max_message),
@@ -67,10 +75,7 @@ impl Socket {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
 
-    /// Polls for the next message: decodes what is buffered, else reads what the kernel has.
-    /// Readiness is polled directly (one waker slot in the stream) rather than through a
-    /// `readable()` future, which would queue a waiter on every wake-up and add its state to the
-    /// connection task.
+    /// Polls for the next message: decodes what is buffered, else reads what the stream has.
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Incoming, ReadEnd>> {
         loop {
             match self.decoder.decode(&mut self.unread) {
@@ -83,43 +88,45 @@ impl Socket {
                 Ok(None) => {}
                 Err(violation) => return Poll::Ready(Err(ReadEnd::Violation(violation))),
             }
-            if ready!(self.stream.poll_read_ready(cx)).is_err() {
+            if ready!(self.poll_fill(cx)).unwrap_or(0) == 0 {
                 return Poll::Ready(Err(ReadEnd::Gone));
-            }
-            match self.fill() {
-                Ok(0) => return Poll::Ready(Err(ReadEnd::Gone)),
-                Err(e) if e.kind() != io::ErrorKind::WouldBlock => {
-                    return Poll::Ready(Err(ReadEnd::Gone))
-                }
-                // Read something, or readiness was stale (and is cleared now): go round.
-                _ => {}
             }
         }
     }
 
-    /// Reads what the kernel has into `unread`, through a stack buffer.
-    fn fill(&mut self) -> io::Result<usize> {
+    /// Reads what the stream has into `unread`, through a stack buffer; `Ok(0)` at its end.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let mut chunk = [0u8; READ_CHUNK];
-        let n = self.stream.try_read(&mut chunk)?;
-        self.unread.extend_from_slice(&chunk[..n]);
-        Ok(n)
+        let mut buf = ReadBuf::new(&mut chunk);
+        ready!(Pin::new(&mut self.stream).poll_read(cx, &mut buf))?;
+        self.unread.extend_from_slice(buf.filled());
+        Poll::Ready(Ok(buf.filled().len()))
     }
 
     /// Writes whole encoded frames, in order, after anything still unsent.
     ///
     /// # Errors
     /// The transport's error; the connection is then gone.
-    pub async fn send(&mut self, frames: &[Bytes]) -> io::Result<()> {
-        self.write_or_keep(frames)?;
-        self.drain().await
+    pub fn send<'a>(
+        &'a mut self,
+        frames: &'a [Bytes],
+    ) -> impl Future<Output = io::Result<()>> + Send + 'a {
+        // One poll_fn, not an `async fn` awaiting two: this future lives in every connection's task.
+        let mut first = true;
+        poll_fn(move |cx| {
+            if std::mem::take(&mut first) {
+                self.write_or_keep(cx, frames)?;
+            }
+            self.poll_drain(cx)
+        })
     }
 
-    /// Writes what the kernel takes now and keeps the rest in `unsent`; once something is kept,
+    /// Writes what the stream takes now and keeps the rest in `unsent`; once something is kept,
     /// later frames are kept behind it.
-    fn write_or_keep(&mut self, frames: &[Bytes]) -> io::Result<()> {
+    fn write_or_keep(&mut self, cx: &mut Context<'_>, frames: &[Bytes]) -> io::Result<()> {
         for group in frames.chunks(MAX_SLICES) {
             if self.unsent.is_empty() {
-                let written = self.write_now(group)?;
+                let written = self.write_now(cx, group)?;
                 self.keep_unsent(group, written);
             } else {
                 self.keep_unsent(group, 0);
@@ -128,15 +135,16 @@ impl Socket {
         Ok(())
     }
 
-    /// One `writev` of `frames`, however much the kernel takes (0 if it would block).
-    fn write_now(&self, frames: &[Bytes]) -> io::Result<usize> {
+    /// One vectored write of `frames`, however much the stream takes (0 if it would block).
+    fn write_now(&mut self, cx: &mut Context<'_>, frames: &[Bytes]) -> io::Result<usize> {
         let mut slices = [IoSlice::new(&[]); MAX_SLICES];
         for (slice, frame) in slices.iter_mut().zip(frames) {
             *slice = IoSlice::new(frame);
         }
-        match self.stream.try_write_vectored(&slices[..frames.len()]) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
-            other => other,
+        let slices = &slices[..frames.len()];
+        match Pin::new(&mut self.stream).poll_write_vectored(cx, slices) {
+            Poll::Ready(written) => written,
+            Poll::Pending => Ok(0),
         }
     }
 
@@ -152,27 +160,18 @@ impl Socket {
         }
     }
 
-    /// Waits until everything unsent is written.
-    async fn drain(&mut self) -> io::Result<()> {
-        if !self.unsent.is_empty() {
-            poll_fn(|cx| self.poll_drain(cx)).await?;
-        }
-        self.unsent = Vec::new();
-        Ok(())
-    }
-
+    /// Writes everything unsent, then flushes the stream; gives the buffer back once drained.
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while !self.unsent.is_empty() {
-            ready!(self.stream.poll_write_ready(cx))?;
-            match self.stream.try_write(&self.unsent) {
-                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Ok(n) => {
+            match ready!(Pin::new(&mut self.stream).poll_write(cx, &self.unsent))? {
+                0 => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                n => {
                     self.unsent.drain(..n);
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Poll::Ready(Err(e)),
             }
         }
-        Poll::Ready(Ok(()))
+        self.unsent = Vec::new();
+        // A no-op on TCP; a buffering stream (TLS) sends here.
+        Pin::new(&mut self.stream).poll_flush(cx)
     }
 }

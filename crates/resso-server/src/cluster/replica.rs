@@ -1,18 +1,29 @@
 //! What the other nodes of a cluster hold: a replica per node of its subscriber counts, presence
 //! members, signed-in users and connection counts, kept current by the deltas, heartbeats and
-//! snapshots of [`crate::cluster`]. The registry adds it to its local state to answer with
-//! cluster-wide truth; with no cluster it stays empty.
+//! snapshots of [`crate::cluster`]. The registry keeps one beside its local state, under its lock,
+//! to answer with cluster-wide truth; with no cluster it stays empty. It also says who leads (fires
+//! the cluster's occupancy and member webhooks, [`super::told`]) and which [`Keys`] a change
+//! touches, so the registry can look at their truth before and after.
 
 use std::collections::{HashMap, HashSet};
 
-use resso_protocol::{AppId, ChannelName, Limits, UserId};
+use resso_protocol::{AppId, ChannelName, UserId};
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 
-use crate::cluster::wire::{AppSnapshot, Change, NodeId, Snapshot};
+use super::wire::{AppSnapshot, Change, NodeId, Snapshot};
+
+/// The keys whose cluster-wide truth a change may flip: is this user present in this channel, is
+/// this channel occupied, is this user online.
+#[derive(Default)]
+pub struct Keys {
+    pub members: Vec<(AppId, ChannelName, UserId)>,
+    pub channels: Vec<(AppId, ChannelName)>,
+    pub users: Vec<(AppId, UserId)>,
+}
 
 #[derive(Default)]
-pub(super) struct Remote {
+pub struct Remote {
     nodes: HashMap<NodeId, Node>,
     /// Every node whose snapshot ever arrived, live or not.
     seen: HashSet<NodeId>,
@@ -26,25 +37,16 @@ struct Node {
 }
 
 #[derive(Default)]
-pub(super) struct AppReplica {
+pub struct AppReplica {
     connections: u64,
     pub channels: HashMap<ChannelName, ChannelReplica>,
     pub users: HashMap<UserId, usize>,
 }
 
 #[derive(Default)]
-pub(super) struct ChannelReplica {
+pub struct ChannelReplica {
     pub subscribers: usize,
     pub members: HashMap<UserId, (Option<Box<RawValue>>, usize)>,
-}
-
-/// Channel names from other nodes are taken as they come (they were validated there).
-fn channel(name: &str) -> Option<ChannelName> {
-    let limits = Limits {
-        channel_name: usize::MAX,
-        ..Limits::default()
-    };
-    ChannelName::parse(name, &limits).ok()
 }
 
 impl Remote {
@@ -52,9 +54,9 @@ impl Remote {
         self.nodes.values().filter_map(move |n| n.apps.get(app))
     }
 
-    /// Live node ids.
-    pub fn node_ids(&self) -> impl Iterator<Item = NodeId> + '_ {
-        self.nodes.keys().copied()
+    /// Whether `node` leads: it is the lowest-numbered live node.
+    pub fn led_by(&self, node: NodeId) -> bool {
+        self.nodes.keys().all(|n| *n > node)
     }
 
     pub fn subscribers(&self, app: &AppId, channel: &str) -> usize {
@@ -132,17 +134,13 @@ impl Remote {
         self.seen.contains(&node)
     }
 
-    pub fn heartbeat(&mut self, node: NodeId, connections: HashMap<String, u64>) {
+    pub fn heartbeat(&mut self, node: NodeId, connections: HashMap<AppId, u64>) {
         let Some(entry) = self.nodes.get_mut(&node) else {
             return;
         };
         entry.last_seen = Instant::now();
         for (app, count) in connections {
-            entry
-                .apps
-                .entry(AppId::from(app.as_str()))
-                .or_default()
-                .connections = count;
+            entry.apps.entry(app).or_default().connections = count;
         }
     }
 
@@ -163,7 +161,7 @@ impl Remote {
         let apps = snapshot
             .apps
             .into_iter()
-            .map(|(id, s)| (AppId::from(id.as_str()), AppReplica::from_snapshot(s)))
+            .map(|(id, s)| (id, AppReplica::from_snapshot(s)))
             .collect();
         self.seen.insert(node);
         self.nodes.insert(
@@ -194,55 +192,45 @@ impl Remote {
 impl AppReplica {
     fn apply(&mut self, change: &Change) {
         match change {
-            Change::Subscribed {
-                channel: name,
-                member,
-            } => {
-                let Some(name) = channel(name) else { return };
-                let entry = self.channels.entry(name).or_default();
+            Change::Subscribed { channel, member } => {
+                let entry = self.channels.entry(channel.clone()).or_default();
                 entry.subscribers += 1;
                 if let Some(m) = member {
                     let slot = entry
                         .members
-                        .entry(UserId::from(m.user.as_str()))
+                        .entry(m.user.clone())
                         .or_insert_with(|| (m.info.clone(), 0));
                     slot.1 += 1;
                 }
             }
-            Change::Unsubscribed {
-                channel: name,
-                user,
-            } => self.unsubscribed(name, user.as_deref()),
-            Change::SignedIn { user } => {
-                *self.users.entry(UserId::from(user.as_str())).or_default() += 1
-            }
+            Change::Unsubscribed { channel, user } => self.unsubscribed(channel, user.as_ref()),
+            Change::SignedIn { user } => *self.users.entry(user.clone()).or_default() += 1,
             Change::SignedOut { user } => {
-                let id = UserId::from(user.as_str());
-                if let Some(count) = self.users.get_mut(&id) {
+                if let Some(count) = self.users.get_mut(user) {
                     *count -= 1;
                     if *count == 0 {
-                        self.users.remove(&id);
+                        self.users.remove(user);
                     }
                 }
             }
         }
     }
 
-    fn unsubscribed(&mut self, name: &str, user: Option<&str>) {
-        let Some(entry) = self.channels.get_mut(name) else {
+    fn unsubscribed(&mut self, channel: &ChannelName, user: Option<&UserId>) {
+        let Some(entry) = self.channels.get_mut(channel) else {
             return;
         };
         entry.subscribers = entry.subscribers.saturating_sub(1);
-        if let Some(user) = user.map(UserId::from) {
-            if let Some(slot) = entry.members.get_mut(&user) {
+        if let Some(user) = user {
+            if let Some(slot) = entry.members.get_mut(user) {
                 slot.1 -= 1;
                 if slot.1 == 0 {
-                    entry.members.remove(&user);
+                    entry.members.remove(user);
                 }
             }
         }
         if entry.subscribers == 0 {
-            self.channels.remove(name);
+            self.channels.remove(channel);
         }
     }
 
@@ -250,30 +238,95 @@ impl AppReplica {
         let channels = s
             .channels
             .into_iter()
-            .filter_map(|(name, c)| {
+            .map(|(name, c)| {
                 let members = c
                     .members
                     .into_iter()
-                    .map(|(m, n)| (UserId::from(m.user.as_str()), (m.info, n)))
+                    .map(|(m, n)| (m.user, (m.info, n)))
                     .collect();
-                Some((
-                    channel(&name)?,
-                    ChannelReplica {
-                        subscribers: c.subscribers,
-                        members,
-                    },
-                ))
+                let replica = ChannelReplica {
+                    subscribers: c.subscribers,
+                    members,
+                };
+                (name, replica)
             })
-            .collect();
-        let users = s
-            .users
-            .into_iter()
-            .map(|(u, n)| (UserId::from(u.as_str()), n))
             .collect();
         Self {
             connections: s.connections,
             channels,
-            users,
+            users: s.users,
         }
+    }
+}
+
+impl Remote {
+    /// The keys everything known of `node` touches.
+    pub fn node_keys(&self, node: NodeId) -> Keys {
+        let mut keys = Keys::default();
+        for (app, replica) in self.node_apps(node) {
+            for (name, channel) in &replica.channels {
+                keys.channels.push((app.clone(), name.clone()));
+                keys.members.extend(
+                    channel
+                        .members
+                        .keys()
+                        .map(|u| (app.clone(), name.clone(), u.clone())),
+                );
+            }
+            keys.users
+                .extend(replica.users.keys().map(|u| (app.clone(), u.clone())));
+        }
+        keys
+    }
+}
+
+impl Keys {
+    pub fn extend(&mut self, other: Self) {
+        self.members.extend(other.members);
+        self.channels.extend(other.channels);
+        self.users.extend(other.users);
+    }
+
+    /// The keys a delta of `app` touches.
+    pub fn of_change(app: &AppId, change: &Change) -> Self {
+        let mut keys = Self::default();
+        match change {
+            Change::Subscribed { channel, member } => {
+                if let Some(m) = member {
+                    keys.members
+                        .push((app.clone(), channel.clone(), m.user.clone()));
+                }
+                keys.channels.push((app.clone(), channel.clone()));
+            }
+            Change::Unsubscribed { channel, user } => {
+                if let Some(u) = user {
+                    keys.members.push((app.clone(), channel.clone(), u.clone()));
+                }
+                keys.channels.push((app.clone(), channel.clone()));
+            }
+            Change::SignedIn { user } | Change::SignedOut { user } => {
+                keys.users.push((app.clone(), user.clone()));
+            }
+        }
+        keys
+    }
+
+    /// The keys a snapshot touches.
+    pub fn of_snapshot(snapshot: &Snapshot) -> Self {
+        let mut keys = Self::default();
+        for (app, s) in &snapshot.apps {
+            for (name, channel) in &s.channels {
+                keys.channels.push((app.clone(), name.clone()));
+                keys.members.extend(
+                    channel
+                        .members
+                        .iter()
+                        .map(|(m, _)| (app.clone(), name.clone(), m.user.clone())),
+                );
+            }
+            keys.users
+                .extend(s.users.keys().map(|u| (app.clone(), u.clone())));
+        }
+        keys
     }
 }

@@ -24,18 +24,18 @@ const REMEMBER: Duration = Duration::from_secs(600);
 
 /// A webhook-visible fact: a member present in a channel, or a channel occupied.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(super) enum Key {
+pub enum Key {
     Member(AppId, ChannelName, UserId),
     Channel(AppId, ChannelName),
 }
 
 /// Facts this node fired a removal webhook for because a node vanished.
 #[derive(Default)]
-pub(super) struct ToldGone(HashMap<Key, Instant>);
+pub struct ToldGone(HashMap<Key, Instant>);
 
 /// What happened to one key in one change.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Flip {
+pub struct Flip {
     /// Its cluster-wide truth changed.
     pub flipped: bool,
     /// Its truth after the change.
@@ -77,7 +77,7 @@ impl ToldGone {
 }
 
 /// The webhook saying `user` is (or is no longer) present in `channel`.
-pub(super) fn member_hook(channel: &ChannelName, user: &UserId, present: bool) -> HookEvent {
+pub fn member_hook(channel: &ChannelName, user: &UserId, present: bool) -> HookEvent {
     let (channel, user_id) = (channel.clone(), user.clone());
     if present {
         HookEvent::MemberAdded { channel, user_id }
@@ -87,7 +87,7 @@ pub(super) fn member_hook(channel: &ChannelName, user: &UserId, present: bool) -
 }
 
 /// The webhook saying `channel` is (or is no longer) occupied.
-pub(super) fn channel_hook(channel: &ChannelName, occupied: bool) -> HookEvent {
+pub fn channel_hook(channel: &ChannelName, occupied: bool) -> HookEvent {
     let channel = channel.clone();
     if occupied {
         HookEvent::ChannelOccupied { channel }
