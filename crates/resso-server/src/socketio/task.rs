@@ -202,7 +202,7 @@ fn on_command(engine: &mut Engine, link: &mut Link, command: Command) -> Result<
     match command {
         Command::Get(tx) => {
             if p.upgrade.as_ref().is_some_and(|u| u.probed) {
-                let _ = tx.send(Ok("6".to_owned()));
+                let _ = tx.send(Ok(noop(engine.version)));
             } else if p.pending.as_ref().is_some_and(|t| !t.is_closed()) {
                 let _ = tx.send(Err(Failure::BadRequest)); // overlapping long polls
             } else {
@@ -255,14 +255,19 @@ async fn on_arrival(engine: &mut Engine, link: &mut Link, arrival: Arrival) -> R
         Arrival::Main(Ok(Incoming::Close(_)) | Err(ReadEnd::Gone)) => Err(End::Gone),
         Arrival::Main(Err(ReadEnd::Violation(v))) => Err(End::Violation(v)),
         Arrival::Probe(arrived) => {
-            on_probe(link, arrived).await;
+            on_probe(link, arrived, engine.version).await;
             Ok(())
         }
     }
 }
 
 /// A frame on the websocket being probed: `2probe`, then `5`; anything else abandons the upgrade.
-async fn on_probe(link: &mut Link, arrived: Result<Incoming, ReadEnd>) {
+/// A polling body holding one noop (EIO 3 needs its length prefix like any payload).
+fn noop(version: EngineVersion) -> String {
+    payload::encode(["6"], version)
+}
+
+async fn on_probe(link: &mut Link, arrived: Result<Incoming, ReadEnd>, version: EngineVersion) {
     let Link::Polling(p) = link else { return };
     let Some(up) = p.upgrade.as_mut() else { return };
     match arrived {
@@ -273,13 +278,13 @@ async fn on_probe(link: &mut Link, arrived: Result<Incoming, ReadEnd>) {
             }
             up.probed = true;
             if let Some(tx) = p.pending.take() {
-                let _ = tx.send(Ok("6".to_owned())); // lets the client pause polling
+                let _ = tx.send(Ok(noop(version))); // lets the client pause polling
             }
         }
         Ok(Incoming::Text(t)) if t == "5" && up.probed => {
             let Some(up) = p.upgrade.take() else { return };
             if let Some(tx) = p.pending.take() {
-                let _ = tx.send(Ok("6".to_owned()));
+                let _ = tx.send(Ok(noop(version)));
             }
             *link = Link::Ws(up.socket);
         }
