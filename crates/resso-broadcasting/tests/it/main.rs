@@ -3,5 +3,6 @@
 
 mod auth;
 mod pusher;
+mod queue;
 mod redis;
 mod support;
