@@ -131,7 +131,7 @@ async fn deliver(message: Message, broadcaster: Data<Broadcaster>) -> Result<(),
 /// If the backoff settings are invalid (`backoff_min > backoff_max` or a zero maximum).
 pub async fn worker(
     name: &str,
-    queue: &BroadcastQueue,
+    queue: BroadcastQueue,
     broadcaster: Broadcaster,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), WorkerError> {
@@ -140,7 +140,7 @@ pub async fn worker(
         ExponentialBackoffMaker::new(o.backoff_min, o.backoff_max, 0.1, HasherRng::default())
             .expect("valid backoff settings")
             .make_backoff();
-    let storage = queue.storage.clone().poll_with_interval(o.poll_interval);
+    let storage = queue.storage.poll_with_interval(o.poll_interval);
     WorkerBuilder::new(name)
         .backend(storage)
         .data(broadcaster)

@@ -54,7 +54,7 @@ async fn a_queued_event_reaches_subscribers_through_the_worker() {
     let stop = CancellationToken::new();
     let run = tokio::spawn({
         let (queue, stop) = (queue.clone(), stop.clone());
-        async move { worker("it-deliver", &queue, broadcaster, stop.cancelled_owned()).await }
+        worker("it-deliver", queue, broadcaster, stop.cancelled_owned())
     });
     let frame = client.next_event().await;
     assert_eq!(frame["event"], "App\\Events\\ExportCompleted");
@@ -105,7 +105,7 @@ async fn a_job_failing_twice_is_retried_until_it_succeeds() {
     let stop = CancellationToken::new();
     let run = tokio::spawn({
         let (queue, stop) = (queue.clone(), stop.clone());
-        async move { worker("it-retry", &queue, broadcaster, stop.cancelled_owned()).await }
+        worker("it-retry", queue, broadcaster, stop.cancelled_owned())
     });
     tokio::time::timeout(std::time::Duration::from_secs(10), flaky.done.notified())
         .await
