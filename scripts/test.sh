@@ -18,6 +18,11 @@ command -v python3 >/dev/null || need_apt+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v nats-server >/dev/null || need_apt+=(nats-server)
+# Laravel's own RedisBroadcaster for tests/compat/test/laravel-redis.test.js.
+command -v php >/dev/null || need_apt+=(php-cli)
+php -r 'exit(stream_resolve_include_path("Illuminate/autoload.php") ? 0 : 1);' 2>/dev/null ||
+  need_apt+=(php-laravel-framework)
+php -m 2>/dev/null | grep -qx redis || need_apt+=(php-redis)
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -1,20 +1,27 @@
 //! Ressò: a real-time broadcasting server speaking the Pusher Channels protocol v7.
 //!
 //! Map of the crate (the protocol itself — names, frames, signatures — is `resso_protocol`):
-//! - [`config`]: typed configuration from defaults, a TOML file, the environment and CLI flags.
+//! - [`config`]: typed configuration from defaults, a TOML file (or a laravel-echo-server.json),
+//!   the environment and CLI flags.
 //! - [`apps`]: the configured apps, by id and by key.
 //! - [`registry`]: the one owner of channels, subscribers, presence members, signed-in users and
 //!   cached events.
-//! - [`broadcast`]: the message the registry fans out, encoded once per transport.
+//! - [`broadcast`]: the message the registry fans out, encoded at most once per protocol (Pusher,
+//!   Socket.IO) and shared by every subscriber.
 //! - [`outbox`]: each connection's byte-bounded outbound queue.
-//! - [`session`]: one connection's protocol logic (subscriptions, signin, client events), free of I/O.
+//! - [`session`]: one Pusher connection's protocol logic (subscriptions, signin, client events), free
+//!   of I/O, answering with typed replies.
+//! - [`pusher`]: the Pusher codec — every Pusher frame is encoded there, from typed replies and
+//!   broadcasts.
 //! - [`rate`]: the one-second rate window behind client-event and HTTP API limits.
 //! - [`webhooks`]: emitting webhook events and the dispatcher that batches, signs and delivers them.
 //! - [`connection`]: the per-connection task that owns the socket.
 //! - [`ws`]: the `/app/{key}` upgrade, admission checks, and our WebSocket framing and socket.
 //! - [`cluster`]: the Redis / NATS link between nodes, heartbeats, dead-node detection.
+//! - [`ingest`]: events from Laravel's `redis` broadcaster, subscribed to on the app's Redis.
 //! - [`http`]: the accept loop (upgrades to [`ws`], the rest to hyper) and the router — signed HTTP
-//!   API, `/up`, refusals for non-upgrade requests to the WebSocket path.
+//!   API, laravel-echo-server's `auth_key` API beside it, `/up`, refusals for non-upgrade requests
+//!   to the WebSocket path.
 //!
 //! [`run`] serves a bound listener until a shutdown token is cancelled; `main` is a thin wrapper, and
 //! the integration tests call the same `run` on port 0.
@@ -25,7 +32,9 @@ pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod http;
+pub mod ingest;
 pub mod outbox;
+pub mod pusher;
 pub mod rate;
 pub mod registry;
 pub mod session;
@@ -89,6 +98,7 @@ pub async fn run(
             &tracker,
         );
     }
+    let _ingest = ingest::start(&apps, &registry, &shutdown, &tracker);
     tracker.spawn(flush_counts(
         registry.clone(),
         apps.clone(),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use resso_server::config::{Config, ProcessEnv};
+use resso_server::config::{Config, EchoServer, ProcessEnv};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -14,8 +14,17 @@ use tracing_subscriber::EnvFilter;
 #[command(version, about)]
 struct Cli {
     /// TOML configuration file (optional: without one, a development app is made).
-    #[arg(long, short, env = "RESSO_CONFIG")]
+    #[arg(
+        long,
+        short,
+        env = "RESSO_CONFIG",
+        conflicts_with = "laravel_echo_server"
+    )]
     config: Option<String>,
+    /// Serve an unchanged laravel-echo-server.json instead (a `.env` beside it is read first, for its
+    /// `LARAVEL_ECHO_SERVER_*` overrides).
+    #[arg(long, value_name = "FILE")]
+    laravel_echo_server: Option<String>,
     /// A `.env` file to read first (a Laravel app's, for its `REVERB_*` settings); variables already
     /// set in the environment win.
     #[arg(long)]
@@ -28,13 +37,31 @@ struct Cli {
     port: Option<u16>,
 }
 
-fn load(cli: &Cli) -> anyhow::Result<Config> {
+/// A loaded configuration and what to log once logging is set up.
+struct Loaded {
+    config: Config,
+    /// laravel-echo-server's `devMode`: debug logs unless `RESSO_LOG` says otherwise.
+    verbose: bool,
+    warnings: Vec<String>,
+}
+
+fn load(cli: &Cli) -> anyhow::Result<Loaded> {
     if let Some(path) = &cli.env_file {
         dotenvy::from_path(path).with_context(|| format!("cannot read env file {path}"))?;
     }
-    let mut config = match &cli.config {
-        Some(path) => Config::from_file(path)?,
-        None => Config::default(),
+    let (mut config, verbose, warnings) = match (&cli.config, &cli.laravel_echo_server) {
+        (_, Some(path)) => {
+            let env_file = std::path::Path::new(path).with_file_name(".env");
+            if env_file.is_file() {
+                dotenvy::from_path(&env_file)
+                    .with_context(|| format!("cannot read {}", env_file.display()))?;
+            }
+            // The Socket.IO settings (`echo.socketio`) take effect with the Socket.IO endpoint.
+            let echo = EchoServer::from_file(path, &ProcessEnv)?;
+            (echo.config, echo.dev_mode, echo.warnings)
+        }
+        (Some(path), None) => (Config::from_file(path)?, false, Vec::new()),
+        (None, None) => (Config::default(), false, Vec::new()),
     };
     config.apply_env(&ProcessEnv)?;
     if let Some(host) = &cli.host {
@@ -51,19 +78,32 @@ fn load(cli: &Cli) -> anyhow::Result<Config> {
         );
     }
     config.validate()?;
-    Ok(config)
+    Ok(Loaded {
+        config,
+        verbose,
+        warnings,
+    })
 }
 
 fn main() -> std::process::ExitCode {
-    let filter = EnvFilter::try_from_env("RESSO_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
-    let outcome = load(&cli).and_then(|config| {
+    let outcome = load(&cli).and_then(|loaded| {
+        let default = if loaded.verbose {
+            "info,resso_server=debug"
+        } else {
+            "info"
+        };
+        let filter =
+            EnvFilter::try_from_env("RESSO_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+        for warning in &loaded.warnings {
+            tracing::warn!("laravel-echo-server.json: {warning}");
+        }
         let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-        runtime.block_on(serve(config))
+        runtime.block_on(serve(loaded.config))
     });
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{invalid, ConfigError};
+use super::{invalid, ConfigError, EchoApiConfig, IngestConfig};
 
 /// One app: credentials and per-app switches.
 #[derive(Debug, Clone, Deserialize)]
@@ -37,6 +37,12 @@ pub struct AppConfig {
     pub limits: AppLimits,
     #[serde(default)]
     pub webhooks: Vec<WebhookConfig>,
+    /// Events published by Laravel's `redis` broadcaster, relayed to this app's clients.
+    #[serde(default)]
+    pub ingest: Option<IngestConfig>,
+    /// laravel-echo-server's HTTP API (`auth_key` clients) for this app.
+    #[serde(default)]
+    pub echo_api: Option<EchoApiConfig>,
 }
 
 const fn yes() -> bool {
@@ -123,6 +129,8 @@ impl AppConfig {
             cache_ttl: default_cache_ttl(),
             limits: AppLimits::default(),
             webhooks: Vec::new(),
+            ingest: None,
+            echo_api: None,
         }
     }
 }
@@ -159,6 +167,12 @@ pub(super) fn validate_app(
             field("authorized_connections_timeout"),
             "must be at least 1 second",
         ));
+    }
+    if let Some(ingest) = &app.ingest {
+        ingest.validate(&field("ingest"))?;
+    }
+    if let Some(api) = &app.echo_api {
+        api.validate(&field("echo_api"), earlier)?;
     }
     validate_webhooks(&app.webhooks, &field)
 }

@@ -9,10 +9,16 @@ use serde::Deserialize;
 
 mod app;
 mod cluster;
+mod echo_api;
+mod echo_server;
+mod ingest;
 
 use app::validate_app;
 pub use app::{AppConfig, AppLimits, WebhookConfig};
 pub use cluster::{Backend, ClusterConfig};
+pub use echo_api::{EchoApiConfig, EchoClient, EchoCors};
+pub use echo_server::{EchoServer, EchoSocketIo, ECHO_APP};
+pub use ingest::IngestConfig;
 
 /// Why a configuration was refused; each names the field at fault.
 #[derive(Debug, thiserror::Error)]

@@ -1,8 +1,10 @@
-//! The HTTP side of the shared port: the WebSocket routes, the signed HTTP API (§5), `GET /up`, and a
-//! JSON 404 for everything else. Handlers are thin: [`signed::Signed`] authenticates, the pure
+//! The HTTP side of the shared port: the WebSocket routes, the signed HTTP API (§5),
+//! laravel-echo-server's `auth_key` API on the same paths (`echo_api` decides per request),
+//! `GET /up`, and a JSON 404 for everything else. Handlers are thin: [`signed::Signed`] authenticates, the pure
 //! `resso_protocol::api` validates, the registry answers.
 
 mod channels;
+mod echo_api;
 mod error;
 mod events;
 mod limiter;
@@ -24,6 +26,7 @@ pub use serve::serve;
 
 /// Every route of the server.
 pub fn router(shared: Shared) -> Router {
+    echo_api::start_clock();
     Router::new()
         .route("/app/{key}", get(ws::not_upgraded))
         .route("/app/{key}/{*rest}", get(ws::not_upgraded))
@@ -50,5 +53,9 @@ pub fn router(shared: Shared) -> Router {
                 Json(json!({"error": "Not found", "code": 404})),
             )
         })
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            echo_api::dispatch,
+        ))
         .with_state(shared)
 }

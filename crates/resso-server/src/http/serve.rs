@@ -110,7 +110,41 @@ async fn http(stream: Rewind, router: Router, shutdown: CancellationToken) {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use tokio::net::{TcpListener, TcpStream};
+
+    use crate::apps::Apps;
+    use crate::config::AppConfig;
+    use crate::Shared;
+
+    fn shared() -> Shared {
+        Shared {
+            apps: Arc::new(Apps::new(&[AppConfig::development()])),
+            registry: crate::registry::Registry::default(),
+            settings: Arc::default(),
+            ids: Arc::default(),
+            api_limiter: Arc::default(),
+            shutdown: tokio_util::sync::CancellationToken::new(),
+            tracker: tokio_util::task::TaskTracker::new(),
+        }
+    }
+
+    /// Every open connection carries its task's state, so its size is pinned: an unboxed future
+    /// or a copied argument added to the serving loop shows up here. (The bound is for the test
+    /// profile; release builds lay the task out smaller.)
+    #[tokio::test]
+    async fn a_connection_task_stays_small() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let _client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (accepted, _) = listener.accept().await.unwrap();
+        let s = shared();
+        let task = super::connection(accepted, crate::http::router(s.clone()), s);
+        let size = std::mem::size_of_val(&task);
+        assert!(size <= 752, "a connection's task takes {size} bytes");
+    }
 
     #[tokio::test]
     async fn accepted_sockets_inherit_no_delay_from_the_listener() {

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use resso_protocol::{AppId, ChannelName, SocketId, UserId};
+use serde_json::value::RawValue;
 
 use super::{Cached, Counts, Registry};
 
@@ -72,6 +73,34 @@ impl Registry {
         }
         users.extend(state.remote.members(app, channel).map(|(id, _)| (id, ())));
         users.into_keys().cloned().collect()
+    }
+
+    /// The distinct users present in `channel` across the cluster, each with its `user_info`.
+    #[must_use]
+    pub fn members(&self, app: &AppId, channel: &str) -> Vec<(UserId, Option<Box<RawValue>>)> {
+        let state = self.lock();
+        let mut members: HashMap<&UserId, Option<&RawValue>> = HashMap::new();
+        if let Some(c) = state.apps.get(app).and_then(|a| a.channels.get(channel)) {
+            members.extend(c.members.iter().map(|(id, p)| (id, p.info.as_deref())));
+        }
+        for (id, info) in state.remote.members(app, channel) {
+            members.entry(id).or_insert(info);
+        }
+        members
+            .into_iter()
+            .map(|(id, info)| (id.clone(), info.map(ToOwned::to_owned)))
+            .collect()
+    }
+
+    /// Open connections of `app` across the cluster.
+    #[must_use]
+    pub fn connection_count(&self, app: &AppId) -> u64 {
+        let state = self.lock();
+        let here = state
+            .apps
+            .get(app)
+            .map_or(0, |a| a.connections.len() as u64);
+        here + state.remote.connections(app)
     }
 
     /// The cached event of a cache channel, with its remaining TTL.

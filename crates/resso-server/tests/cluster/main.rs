@@ -22,6 +22,7 @@ macro_rules! both_brokers {
 
 mod delivery;
 mod failure;
+mod ingest;
 mod limits;
 mod outage;
 mod presence;

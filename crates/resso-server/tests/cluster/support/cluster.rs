@@ -10,7 +10,8 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::{sleep, Instant};
 
-use super::process::{Backend, Broker, Node, Options};
+use super::broker::{Backend, Broker};
+use super::process::{Node, Options};
 use super::{Api, Client, TestApp, MAIN, PROBE};
 
 /// How long the cluster may take to converge after a change.

@@ -2,6 +2,7 @@
 //! WebSocket client ([`Client`]), a signed HTTP API client ([`Api`]) and a webhook [`Sink`].
 
 mod api;
+mod broker;
 mod client;
 mod cluster;
 mod process;
@@ -11,9 +12,10 @@ use std::future::Future;
 use std::time::Duration;
 
 pub use api::Api;
+pub use broker::{Backend, Broker};
 pub use client::{assert_all_silent, presence_hash, Client, QUIET, RECV};
 pub use cluster::{object_keys, user_ids, Cluster};
-pub use process::{Backend, Options};
+pub use process::Options;
 pub use sink::Sink;
 
 /// Credentials of one configured app.

@@ -1,174 +1,14 @@
-//! Real processes: a `redis-server` or `nats-server` broker and Ressò nodes (the `resso` binary with a
-//! temporary TOML config), each SIGKILLed and reaped on drop, so a panicking test leaves no orphan.
-//! Their output goes to log files whose tails are printed when a test fails.
+//! Ressò node processes: the `resso` binary with a temporary TOML config, started on port 0.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
-use tokio::time::{sleep, timeout, Instant};
+use tokio::time::timeout;
 
-/// Which broker links the nodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Redis,
-    Nats,
-}
-
-/// A child process, SIGKILLed and reaped when dropped.
-pub struct Proc {
-    name: String,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Proc {
-    fn spawn(name: &str, mut command: Command, log: &Path, stdout: bool) -> Self {
-        let file = File::create(log).expect("create a log file");
-        let out = if stdout {
-            Stdio::piped()
-        } else {
-            Stdio::from(file.try_clone().expect("clone the log file"))
-        };
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(Stdio::from(file))
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        Self {
-            name: name.to_owned(),
-            child,
-            log: log.to_owned(),
-        }
-    }
-
-    /// `kill -9`, then reap.
-    pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// Whether the process is still running.
-    pub fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    /// Sends `signal` (`STOP`, `CONT`) with kill(1).
-    pub fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("run kill(1)");
-        assert!(status.success(), "kill -{signal} {}", self.name);
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.kill();
-        if std::thread::panicking() {
-            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-            let lines: Vec<&str> = text.lines().collect();
-            let tail = lines[lines.len().saturating_sub(40)..].join("\n");
-            eprintln!(
-                "--- {} ({}), last lines ---\n{tail}",
-                self.name,
-                self.log.display()
-            );
-        }
-    }
-}
-
-/// A loopback port nobody listens on right now.
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    listener.local_addr().expect("local address").port()
-}
-
-/// Waits until something accepts TCP connections on `port`.
-async fn await_listening(port: u16, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "{what} not listening on {port}");
-        sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// A broker on a fixed loopback port; can be killed and started again on the same port.
-pub struct Broker {
-    pub backend: Backend,
-    pub port: u16,
-    dir: PathBuf,
-    starts: usize,
-    proc: Option<Proc>,
-}
-
-impl Broker {
-    pub async fn start(backend: Backend, dir: &Path) -> Self {
-        let mut broker = Self {
-            backend,
-            port: free_port(),
-            dir: dir.to_owned(),
-            starts: 0,
-            proc: None,
-        };
-        broker.restart().await;
-        broker
-    }
-
-    /// The URL nodes are configured with.
-    pub fn url(&self) -> String {
-        match self.backend {
-            Backend::Redis => format!("redis://127.0.0.1:{}", self.port),
-            Backend::Nats => format!("nats://127.0.0.1:{}", self.port),
-        }
-    }
-
-    /// Starts the broker (again) on its port and waits until it listens.
-    pub async fn restart(&mut self) {
-        assert!(self.proc.is_none(), "the broker is already running");
-        let port = self.port.to_string();
-        let (name, command) = match self.backend {
-            Backend::Redis => {
-                let mut c = Command::new("redis-server");
-                c.args(["--port", &port, "--bind", "127.0.0.1", "--save", ""]);
-                c.args(["--appendonly", "no", "--dir"]).arg(&self.dir);
-                ("redis-server", c)
-            }
-            Backend::Nats => {
-                let mut c = Command::new("nats-server");
-                c.args(["-a", "127.0.0.1", "-p", &port]);
-                ("nats-server", c)
-            }
-        };
-        self.starts += 1;
-        let log = self.dir.join(format!("{name}-{}.log", self.starts));
-        self.proc = Some(Proc::spawn(name, command, &log, false));
-        await_listening(self.port, name).await;
-    }
-
-    /// `kill -9` of the broker.
-    pub fn kill(&mut self) {
-        self.proc.take().expect("the broker is running").kill();
-    }
-
-    /// Kills the broker if it runs (printing its log when the test failed).
-    pub fn stop(&mut self) {
-        drop(self.proc.take());
-    }
-
-    pub fn process(&self) -> &Proc {
-        self.proc.as_ref().expect("the broker is running")
-    }
-}
+use super::broker::{Backend, Broker, Proc};
 
 /// App settings of the main test app, the same on every node.
 #[derive(Debug, Clone, Default)]
@@ -178,6 +18,8 @@ pub struct Options {
     pub webhook: Option<String>,
     /// `subscription_count = true`.
     pub subscription_count: bool,
+    /// `ingest = { url, prefix }`: Laravel's redis broadcaster.
+    pub ingest: Option<(String, String)>,
 }
 
 /// One Ressò node process.
@@ -267,6 +109,11 @@ fn config_toml(broker: &Broker, options: &Options) -> String {
     }
     if options.subscription_count {
         main_extra.push_str("subscription_count = true\n");
+    }
+    if let Some((url, prefix)) = &options.ingest {
+        main_extra.push_str(&format!(
+            "ingest = {{ url = \"{url}\", prefix = \"{prefix}\" }}\n"
+        ));
     }
     if let Some(url) = &options.webhook {
         main_extra.push_str(&format!("webhooks = [{{ url = \"{url}\" }}]\n"));

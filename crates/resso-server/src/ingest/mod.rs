@@ -1,0 +1,68 @@
+//! Laravel's `redis` broadcaster as an event source: for every app with `[apps.ingest]`, one task
+//! `PSUBSCRIBE`s `{prefix}*` on the app's Redis and delivers each event to the app's channel, minus
+//! the socket named by `socket` (`->toOthers()`). Every node of a cluster subscribes and delivers to
+//! its own clients only ([`Registry::publish_here`]), so each subscriber gets each event once.
+//! Bad messages are counted and logged (rate-limited) and dropped; a Redis outage is logged and
+//! retried with backoff while the rest of the server carries on.
+//!
+//! - [`message`]: the pure parser of one message.
+//! - [`complaints`]: counters and the log throttle.
+//! - `task`: the actor owning the Redis subscription.
+
+pub mod complaints;
+pub mod message;
+mod task;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use resso_protocol::AppId;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::apps::Apps;
+use crate::registry::Registry;
+use complaints::{Counts, Stats};
+
+/// Handle on the running subscriptions: their counters, by app. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Ingest {
+    stats: Arc<HashMap<AppId, Arc<Stats>>>,
+}
+
+impl Ingest {
+    /// The counters of `app`'s subscription; `None` when it has none.
+    #[must_use]
+    pub fn counts(&self, app: &AppId) -> Option<Counts> {
+        self.stats.get(app).map(|s| s.counts())
+    }
+}
+
+/// Starts one subscription task per app with `[apps.ingest]`, tracked by `tracker` and stopped by
+/// `shutdown`.
+#[must_use]
+pub fn start(
+    apps: &Apps,
+    registry: &Registry,
+    shutdown: &CancellationToken,
+    tracker: &TaskTracker,
+) -> Ingest {
+    let mut stats = HashMap::new();
+    for app in apps.iter() {
+        let Some(config) = app.config.ingest.clone() else {
+            continue;
+        };
+        let app_stats = Arc::new(Stats::default());
+        stats.insert(app.id.clone(), app_stats.clone());
+        let subscriber = task::Subscriber {
+            app: app.clone(),
+            config,
+            registry: registry.clone(),
+            stats: app_stats,
+        };
+        tracker.spawn(subscriber.run(shutdown.clone()));
+    }
+    Ingest {
+        stats: Arc::new(stats),
+    }
+}

@@ -1,0 +1,240 @@
+//! Real processes, SIGKILLed and reaped on drop so a panicking test leaves no orphan, their output
+//! in log files whose tails are printed when a test fails: a `redis-server` or `nats-server` broker
+//! that can be killed and restarted on its port. Shared by the cluster tests and (for Redis) the
+//! single-server integration tests.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::time::{sleep, Instant};
+
+/// Which broker links the nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Redis,
+    Nats,
+}
+
+/// A child process, SIGKILLed and reaped when dropped.
+pub struct Proc {
+    name: String,
+    pub child: Child,
+    log: PathBuf,
+}
+
+impl Proc {
+    /// Starts `command`, its stderr (and stdout unless `stdout`, which pipes it) into `log`.
+    pub fn spawn(name: &str, mut command: Command, log: &Path, stdout: bool) -> Self {
+        let file = File::create(log).expect("create a log file");
+        let out = if stdout {
+            Stdio::piped()
+        } else {
+            Stdio::from(file.try_clone().expect("clone the log file"))
+        };
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(Stdio::from(file))
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Self {
+            name: name.to_owned(),
+            child,
+            log: log.to_owned(),
+        }
+    }
+
+    /// `kill -9`, then reap.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends `signal` (`STOP`, `CONT`) with kill(1).
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill(1)");
+        assert!(status.success(), "kill -{signal} {}", self.name);
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+        if std::thread::panicking() {
+            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+            eprintln!(
+                "--- {} ({}), last lines ---\n{tail}",
+                self.name,
+                self.log.display()
+            );
+        }
+    }
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    listener.local_addr().expect("local address").port()
+}
+
+/// Waits until something accepts TCP connections on `port`.
+pub async fn await_listening(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "{what} not listening on {port}");
+        sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A broker on a fixed loopback port; can be killed and started again on the same port.
+pub struct Broker {
+    pub backend: Backend,
+    pub port: u16,
+    dir: PathBuf,
+    starts: usize,
+    proc: Option<Proc>,
+    /// Whether `dir` is this broker's own, removed on drop.
+    owns_dir: bool,
+}
+
+static SCRATCH: AtomicUsize = AtomicUsize::new(0);
+
+impl Broker {
+    pub async fn start(backend: Backend, dir: &Path) -> Self {
+        let mut broker = Self {
+            backend,
+            port: free_port(),
+            dir: dir.to_owned(),
+            starts: 0,
+            proc: None,
+            owns_dir: false,
+        };
+        broker.restart().await;
+        broker
+    }
+
+    /// A `redis-server` of its own, in a fresh temporary directory removed on drop.
+    pub async fn redis() -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "resso-redis-{}-{}",
+            std::process::id(),
+            SCRATCH.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).expect("create the test directory");
+        let mut broker = Self::start(Backend::Redis, &dir).await;
+        broker.owns_dir = true;
+        broker
+    }
+
+    /// `PUBLISH channel payload` on this Redis, as Laravel's broadcaster does; how many
+    /// subscribers got it.
+    pub async fn publish(
+        &self,
+        channel: &str,
+        payload: impl AsRef<[u8]>,
+    ) -> redis::RedisResult<i64> {
+        assert_eq!(self.backend, Backend::Redis, "only Redis takes PUBLISH");
+        let client = redis::Client::open(self.url())?;
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        redis::cmd("PUBLISH")
+            .arg(channel)
+            .arg(payload.as_ref())
+            .query_async(&mut conn)
+            .await
+    }
+
+    /// Publishes a harmless event on `channel` until at least `n` subscribers get it: proof that
+    /// `n` servers have (re)subscribed.
+    pub async fn await_subscribers(&self, channel: &str, n: i64) {
+        let probe = r#"{"event":"probe","data":{},"socket":null}"#;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let got = self.publish(channel, probe).await.unwrap_or(0);
+            if got >= n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{got} of {n} subscribers on {channel:?} after 15 s"
+            );
+            sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The directory its logs (and a test's files) go to.
+    #[allow(dead_code)] // used by the single-server tests only
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The URL nodes are configured with.
+    pub fn url(&self) -> String {
+        match self.backend {
+            Backend::Redis => format!("redis://127.0.0.1:{}", self.port),
+            Backend::Nats => format!("nats://127.0.0.1:{}", self.port),
+        }
+    }
+
+    /// Starts the broker (again) on its port and waits until it listens.
+    pub async fn restart(&mut self) {
+        assert!(self.proc.is_none(), "the broker is already running");
+        let port = self.port.to_string();
+        let (name, command) = match self.backend {
+            Backend::Redis => {
+                let mut c = Command::new("redis-server");
+                c.args(["--port", &port, "--bind", "127.0.0.1", "--save", ""]);
+                c.args(["--appendonly", "no", "--dir"]).arg(&self.dir);
+                ("redis-server", c)
+            }
+            Backend::Nats => {
+                let mut c = Command::new("nats-server");
+                c.args(["-a", "127.0.0.1", "-p", &port]);
+                ("nats-server", c)
+            }
+        };
+        self.starts += 1;
+        let log = self.dir.join(format!("{name}-{}.log", self.starts));
+        self.proc = Some(Proc::spawn(name, command, &log, false));
+        await_listening(self.port, name).await;
+    }
+
+    /// `kill -9` of the broker.
+    pub fn kill(&mut self) {
+        self.proc.take().expect("the broker is running").kill();
+    }
+
+    /// Kills the broker if it runs (printing its log when the test failed).
+    pub fn stop(&mut self) {
+        drop(self.proc.take());
+    }
+
+    pub fn process(&self) -> &Proc {
+        self.proc.as_ref().expect("the broker is running")
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if self.owns_dir {
+            self.stop();
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}

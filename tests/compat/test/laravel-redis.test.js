@@ -1,0 +1,115 @@
+// Laravel for real: Debian's php-laravel-framework publishes through Laravel's own RedisBroadcaster
+// (broadcast(new Event), ->toOthers() with the page's X-Socket-ID, a broadcast notification) into a
+// real redis-server; resso ingests it and Laravel Echo (pusher connector) receives it — for both
+// key-prefix styles (Laravel <= 10 and >= 11).
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import Echo from 'laravel-echo';
+import Pusher from 'pusher-js';
+
+import { startRedis } from './broker.js';
+import { APP, REPO_ROOT, WAIT, connected, startAuthServer, startServer, until, withTimeout, wsOptions } from './support.js';
+
+const T = { timeout: 30_000 };
+const SCRIPT = path.join(REPO_ROOT, 'tests', 'laravel', 'broadcast.php');
+
+/** Runs the PHP script to completion; rejects with its output unless it exits 0. */
+function php(...args) {
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      const child = spawn('php', [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`php exited ${code}:\n${out}`))));
+    }),
+    WAIT * 2,
+    'the Laravel script',
+  );
+}
+
+/** Waits until resso's subscription receives what is published under `prefix`. */
+async function ingesting(port, prefix) {
+  const probe = JSON.stringify({ event: 'probe', data: {}, socket: null });
+  await until(() => {
+    const r = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'publish', `${prefix}probe`, probe], {
+      encoding: 'utf8',
+    });
+    return r.status === 0 && Number(r.stdout.trim()) >= 1;
+  }, `resso subscribed to ${prefix}*`);
+}
+
+for (const prefix of ['laravel_database_', 'laravel-database-']) {
+  describe(`Laravel's redis broadcaster, prefix ${prefix}`, () => {
+    let redis;
+    let redisPort;
+    let server;
+    let auth;
+    const echos = [];
+
+    before(async () => {
+      redis = await startRedis();
+      redisPort = new URL(redis.url).port;
+      server = await startServer({
+        config: `
+[[apps]]
+id = "${APP.id}"
+key = "${APP.key}"
+secret = "${APP.secret}"
+ingest = { url = "${redis.url}", prefix = "${prefix}" }
+`,
+      });
+      auth = await startAuthServer();
+    });
+    after(async () => {
+      for (const echo of echos) echo.disconnect();
+      await auth?.close();
+      await server?.stop();
+      await redis?.stop();
+    });
+
+    const makeEcho = () => {
+      const echo = new Echo({ broadcaster: 'reverb', Pusher, key: APP.key, ...wsOptions(server), authEndpoint: auth.url });
+      echos.push(echo);
+      return echo;
+    };
+    const subscribed = (channel, what) =>
+      withTimeout(new Promise((resolve) => channel.subscribed(resolve)), WAIT, `${what} subscribed`);
+
+    test('broadcast(), ->toOthers() and a notification reach Echo', T, async () => {
+      const sender = makeEcho();
+      const other = makeEcho();
+      await Promise.all([connected(sender.connector.pusher), connected(other.connector.pusher)]);
+      const senderGot = [];
+      const otherGot = [];
+      const notifications = [];
+      const a = sender.channel('orders').listen('OrderShipped', (e) => senderGot.push(e));
+      const b = other.channel('orders').listen('OrderShipped', (e) => otherGot.push(e));
+      const n = sender.private('App.Models.User.7').notification((e) => notifications.push(e));
+      await Promise.all([subscribed(a, 'orders'), subscribed(b, 'orders'), subscribed(n, 'private-App.Models.User.7')]);
+      await ingesting(redisPort, prefix);
+
+      await php(redisPort, prefix, sender.socketId(), '7');
+
+      const note = 'caf\u00e9 "1" / 2';
+      await until(() => otherGot.length === 2, `two OrderShipped for the other page (got ${JSON.stringify(otherGot)})`);
+      assert.deepEqual(otherGot, [
+        { id: 1, note, socket: null },
+        { id: 2, note, socket: sender.socketId() },
+      ]);
+      // The notification was published after ->toOthers(), on the sender's connection: once it is
+      // here, the excluded event would have been too.
+      await until(() => notifications.length === 1, 'the notification');
+      assert.deepEqual(senderGot, [{ id: 1, note, socket: null }]);
+      const [notification] = notifications;
+      assert.equal(notification.invoice, 3);
+      assert.equal(notification.type, 'App\\Notifications\\InvoicePaid');
+      assert.match(notification.id, /^[0-9a-f-]{36}$/);
+    });
+  });
+}
