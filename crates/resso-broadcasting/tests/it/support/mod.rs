@@ -29,12 +29,19 @@ pub struct Resso {
 
 impl Resso {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// With the test app's settings changed by `edit`.
+    pub async fn start_with(edit: impl FnOnce(&mut AppConfig)) -> Self {
+        let mut app = AppConfig::with_credentials(APP_ID, KEY, SECRET);
+        edit(&mut app);
         let config = Config {
             server: ServerConfig {
                 port: 0,
                 ..ServerConfig::default()
             },
-            apps: vec![AppConfig::with_credentials(APP_ID, KEY, SECRET)],
+            apps: vec![app],
             ..Config::default()
         };
         config.validate().expect("valid test config");
