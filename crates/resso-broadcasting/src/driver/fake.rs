@@ -149,3 +149,56 @@ impl Fake {
         assert!(all.is_empty(), "expected nothing broadcast, got {all:?}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::{Deserialize, Serialize};
+
+    use crate::{Broadcaster, Channel, ShouldBroadcast};
+
+    #[derive(Serialize, Deserialize)]
+    struct Ping {
+        n: u32,
+    }
+
+    impl ShouldBroadcast for Ping {
+        fn broadcast_on(&self) -> Vec<Channel> {
+            vec![Channel::public("pings")]
+        }
+        fn broadcast_when(&self) -> bool {
+            self.n > 0
+        }
+    }
+
+    #[tokio::test]
+    async fn records_typed_events_and_honours_broadcast_when() {
+        let (b, fake) = Broadcaster::fake();
+        fake.assert_nothing_broadcast();
+        b.broadcast(&Ping { n: 0 }).await.unwrap();
+        fake.assert_nothing_broadcast();
+        b.broadcast(&Ping { n: 2 })
+            .to_others(crate::SocketId::new(1, 2))
+            .await
+            .unwrap();
+        fake.assert_broadcast_times::<Ping>(1);
+        fake.assert_broadcast::<Ping>(|p| p.n == 2);
+        fake.assert_broadcast_on::<Ping>(&Channel::public("pings"));
+        assert_eq!(fake.messages()[0].socket, Some(crate::SocketId::new(1, 2)));
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "expected a matching")]
+    async fn a_failed_assertion_panics() {
+        let (b, fake) = Broadcaster::fake();
+        b.broadcast(&Ping { n: 1 }).await.unwrap();
+        fake.assert_broadcast::<Ping>(|p| p.n == 5);
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "expected nothing broadcast")]
+    async fn nothing_broadcast_fails_after_a_broadcast() {
+        let (b, fake) = Broadcaster::fake();
+        b.private("x").send().await.unwrap();
+        fake.assert_nothing_broadcast();
+    }
+}

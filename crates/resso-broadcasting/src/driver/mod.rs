@@ -1,6 +1,7 @@
 //! The drivers a [`Broadcaster`](crate::Broadcaster) sends through, chosen once (from the
 //! environment or in code) as one enum, so nothing else knows which one runs.
 
+pub mod api_types;
 pub mod fake;
 pub mod pusher;
 pub mod redis;

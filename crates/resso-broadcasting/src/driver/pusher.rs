@@ -4,13 +4,15 @@
 //! moved from the payload to `socket_id`, and each encrypted channel in a request of its own since
 //! every one has its own key.
 
-use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use resso_protocol::http_sig::signed_query;
 use resso_protocol::SocketId;
 use serde::{Deserialize, Serialize};
 
+pub use super::api_types::{
+    BatchAnswer, BatchEvent, ChannelAttributes, ChannelInfo, Channels, UserRef, Users,
+};
 use crate::encrypt::MasterKey;
 use crate::{Channel, Message};
 
@@ -72,60 +74,6 @@ pub enum PusherError {
     NoMasterKey(String),
     #[error("a trigger takes 1..=100 channels, got {0}")]
     ChannelCount(usize),
-}
-
-/// One item of a batch trigger.
-#[derive(Debug, Clone, Serialize)]
-pub struct BatchEvent {
-    pub channel: String,
-    pub name: String,
-    /// The event data, a string (usually JSON).
-    pub data: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub socket_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub info: Option<String>,
-}
-
-/// Attributes of one channel, as `info` asks for them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct ChannelAttributes {
-    pub user_count: Option<u64>,
-    pub subscription_count: Option<u64>,
-}
-
-/// Answer of `POST /events` (and of `GET /channels`): attributes per channel when `info` was asked.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct Channels {
-    #[serde(default)]
-    pub channels: HashMap<String, ChannelAttributes>,
-}
-
-/// Answer of `POST /batch_events`: attributes per item when any item asked for `info`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct BatchAnswer {
-    #[serde(default)]
-    pub batch: Vec<ChannelAttributes>,
-}
-
-/// Answer of `GET /channels/{name}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct ChannelInfo {
-    pub occupied: bool,
-    pub user_count: Option<u64>,
-    pub subscription_count: Option<u64>,
-}
-
-/// Answer of `GET /channels/{name}/users`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct Users {
-    pub users: Vec<UserRef>,
-}
-
-/// One presence member.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct UserRef {
-    pub id: String,
 }
 
 #[derive(Serialize)]
