@@ -40,6 +40,8 @@ cargo test --workspace --locked
 step "building the resso binary for the harness smoke and the compat tests"
 cargo build --locked -p resso-server -p resso-bench --bins
 export RESSO_BIN="$root/target/debug/resso"
+# resso-broadcasting's app for tests/compat/test/broadcasting.test.js
+cargo build --locked -p resso-broadcasting --example compat_server
 
 step "benchmark harness smoke (no timing assertions)"
 target/debug/resso-bench smoke
