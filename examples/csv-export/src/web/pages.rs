@@ -35,7 +35,6 @@ pub async fn login() -> Html<String> {
 }
 
 /// The login form, with an error and the e-mail typed so far after a failed attempt.
-#[must_use]
 pub fn login_page(error: Option<&str>, email: &str) -> Html<String> {
     let error = error.map_or(String::new(), |e| {
         format!(r#"<p class="error" role="alert">{}</p>"#, escape(e))
