@@ -1,0 +1,1 @@
+//! Queued broadcasting (work in progress).

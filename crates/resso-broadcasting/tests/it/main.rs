@@ -1,0 +1,7 @@
+//! Integration tests: the library against a real Ressò, a real WebSocket client and a real
+//! `redis-server`.
+
+mod auth;
+mod pusher;
+mod redis;
+mod support;
