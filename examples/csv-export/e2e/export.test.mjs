@@ -159,6 +159,13 @@ test('an export is queued, shown live, e-mailed to its user only; a failed one s
   const firstHeard = await first.evaluate(() => window.exportEvents.map((e) => e.name));
   assert.ok(!firstHeard.includes('ExportFailed'), 'the first user heard the second one\'s failure');
 
+  const channelOfFirst = JSON.parse(await first.locator('#page-config').textContent()).channel;
+  const asSecond = await second.evaluate(async (channel) => {
+    const body = new URLSearchParams({ socket_id: '1234.5678', channel_name: channel });
+    return (await fetch('/broadcasting/auth', { method: 'POST', body })).status;
+  }, channelOfFirst);
+  assert.equal(asSecond, 403, 'the second user may subscribe to the first one\'s channel');
+
   const stats = await run('redis-cli', ['-p', String(redisPort), 'info', 'commandstats']);
   assert.match(stats, /cmdstat_rpush:calls=2,/, 'both jobs went through Redis');
   const after = JSON.parse(await run(PYTHON, [

@@ -1,20 +1,23 @@
 //! Which Pusher-protocol server the app broadcasts through, chosen once at start: an outside one
 //! named by Laravel's settings (`BROADCAST_CONNECTION=reverb` with `REVERB_*`, or `pusher` with
-//! `PUSHER_*`), else a Ressò started in-process on its own port. Either way the result is a
-//! publisher for the worker and the connection settings the page hands to Echo.
+//! `PUSHER_*`, read by `resso-broadcasting`), else a Ressò started in-process on its own port.
+//! Either way the result is a [`Broadcaster`] for the worker, the credentials `/broadcasting/auth`
+//! signs with, and the connection settings the page hands to Echo.
 
+use resso_broadcasting::auth::Credentials;
+use resso_broadcasting::{Broadcaster, Driver, DriverConfig, PusherClient, PusherConfig};
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::pusher::{Credentials, Publisher};
-
 /// Why the broadcasting settings were refused.
 #[derive(Debug, thiserror::Error)]
 pub enum BroadcastingError {
-    #[error("BROADCAST_CONNECTION={0:?} is not supported here (use reverb or pusher)")]
+    #[error("BROADCAST_CONNECTION={0:?} is not supported here: the page needs a Pusher-protocol server (reverb or pusher)")]
     Connection(String),
+    #[error(transparent)]
+    Config(#[from] resso_broadcasting::ConfigError),
     #[error("{0} must be set when BROADCAST_CONNECTION is set")]
     Missing(String),
     #[error("invalid {name}: {value:?}")]
@@ -37,9 +40,10 @@ pub struct EchoOptions {
     pub force_tls: bool,
 }
 
-/// A working broadcaster: who publishes, and how the browser connects.
+/// A working broadcaster: who publishes, what channel auth signs with, and how the browser connects.
 pub struct Broadcasting {
-    pub publisher: Publisher,
+    pub broadcaster: Broadcaster,
+    pub credentials: Credentials,
     pub echo: EchoOptions,
     /// Set when Ressò runs in-process: its address, for the start-up banner.
     pub embedded: Option<std::net::SocketAddr>,
@@ -58,8 +62,8 @@ pub async fn start(
     let connection = var("BROADCAST_CONNECTION").or_else(|| var("BROADCAST_DRIVER"));
     match connection.as_deref() {
         None => embedded(shutdown, tracker).await,
-        Some("reverb") => outside(var, "REVERB"),
-        Some("pusher") => outside(var, "PUSHER"),
+        Some("reverb") => outside(var, "REVERB").await,
+        Some("pusher") => outside(var, "PUSHER").await,
         Some(other) => Err(BroadcastingError::Connection(other.to_owned())),
     }
 }
@@ -80,12 +84,13 @@ async fn embedded(
             tracing::error!("embedded Ressò stopped: {e}");
         }
     });
-    let publisher = Publisher::new(Credentials {
-        base_url: format!("http://{addr}"),
-        app_id: app.id,
+    let pusher = PusherConfig::new(format!("http://{addr}"), app.id, &app.key, &app.secret);
+    let broadcaster = Broadcaster::new(Driver::Pusher(PusherClient::new(pusher)));
+    let credentials = Credentials {
         key: app.key.clone(),
         secret: app.secret,
-    });
+        master_key: None,
+    };
     let echo = EchoOptions {
         broadcaster: "reverb",
         key: app.key,
@@ -95,56 +100,60 @@ async fn embedded(
         force_tls: false,
     };
     Ok(Broadcasting {
-        publisher,
+        broadcaster,
+        credentials,
         echo,
         embedded: Some(addr),
     })
 }
 
-/// An outside server from `{prefix}_APP_ID`, `_APP_KEY`, `_APP_SECRET`, `_HOST`, `_PORT`,
-/// `_SCHEME` (Laravel's names; the page connects to the same host and port).
-fn outside(
+/// An outside server: the library reads the driver from Laravel's settings; the page connects to
+/// the same `{prefix}_HOST`, `_PORT` and `_SCHEME` (Laravel passes them on as `VITE_REVERB_*`).
+async fn outside(
     var: &impl Fn(&str) -> Option<String>,
     prefix: &str,
 ) -> Result<Broadcasting, BroadcastingError> {
-    let get = |field: &str| {
-        let name = format!("{prefix}_{field}");
-        var(&name).ok_or(BroadcastingError::Missing(name))
+    let DriverConfig::Pusher(pusher) = DriverConfig::from_vars(var)? else {
+        return Err(BroadcastingError::Connection(prefix.to_lowercase()));
     };
+    let credentials = Credentials {
+        key: pusher.key.clone(),
+        secret: pusher.secret.clone(),
+        master_key: pusher.master_key.clone(),
+    };
+    let echo = echo_options(var, prefix, &pusher.key)?;
+    let driver = DriverConfig::Pusher(pusher).connect().await?;
+    Ok(Broadcasting {
+        broadcaster: Broadcaster::new(driver),
+        credentials,
+        echo,
+        embedded: None,
+    })
+}
+
+fn echo_options(
+    var: &impl Fn(&str) -> Option<String>,
+    prefix: &str,
+    key: &str,
+) -> Result<EchoOptions, BroadcastingError> {
     let scheme = var(&format!("{prefix}_SCHEME")).unwrap_or_else(|| "https".into());
     let tls = scheme == "https";
-    let host = get("HOST")?;
+    let host = var(&format!("{prefix}_HOST"))
+        .ok_or_else(|| BroadcastingError::Missing(format!("{prefix}_HOST")))?;
     let port = match var(&format!("{prefix}_PORT")) {
-        None => {
-            if tls {
-                443
-            } else {
-                80
-            }
-        }
+        None if tls => 443,
+        None => 80,
         Some(value) => value.parse().map_err(|_| BroadcastingError::Invalid {
             name: format!("{prefix}_PORT"),
             value,
         })?,
     };
-    let key = get("APP_KEY")?;
-    let publisher = Publisher::new(Credentials {
-        base_url: format!("{scheme}://{host}:{port}"),
-        app_id: get("APP_ID")?,
-        key: key.clone(),
-        secret: get("APP_SECRET")?,
-    });
-    let echo = EchoOptions {
+    Ok(EchoOptions {
         broadcaster: "reverb",
-        key,
+        key: key.to_owned(),
         ws_host: host,
         ws_port: port,
         wss_port: port,
         force_tls: tls,
-    };
-    Ok(Broadcasting {
-        publisher,
-        echo,
-        embedded: None,
     })
 }

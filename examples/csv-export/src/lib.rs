@@ -6,7 +6,7 @@
 //! - [`db`]: SQLite (users, their orders, exports) and every query; [`seed`] the demo users;
 //!   [`password`] Argon2 hashing.
 //! - [`broadcasting`]: the Pusher-protocol server, outside or Ressò in-process, and Echo's options;
-//!   [`pusher`] the interim publisher and auth signer; [`live`] the events the page hears.
+//!   [`live`] the events the page hears (sent with `resso-broadcasting`).
 //! - [`export`]: the job, its queue (Redis or in-process), the CSV, the worker.
 //! - [`mail`]: SMTP or `.eml` files.
 //! - [`web`]: the axum routes, sessions and pages.
@@ -20,7 +20,6 @@ pub mod export;
 pub mod live;
 pub mod mail;
 pub mod password;
-pub mod pusher;
 pub mod seed;
 pub mod settings;
 pub mod web;
@@ -56,6 +55,7 @@ pub enum StartError {
 /// A started app: the worker runs; [`App::serve`] adds the web side.
 pub struct App {
     state: AppState,
+    credentials: resso_broadcasting::auth::Credentials,
     /// Where Ressò listens when it runs in-process.
     pub embedded_resso: Option<std::net::SocketAddr>,
     tracker: TaskTracker,
@@ -83,25 +83,26 @@ impl App {
         let (queue, jobs) = queue::connect(settings.redis_url.as_deref()).await?;
         let tracker = TaskTracker::new();
         let Broadcasting {
-            publisher,
+            broadcaster,
+            credentials,
             echo,
             embedded,
         } = broadcasting::start(var, &shutdown, &tracker).await?;
         let worker = Worker {
             db: db.clone(),
             mailer: mailer.clone(),
-            live: live::Live::new(publisher.clone()),
+            live: live::Live::new(broadcaster),
             settings: Arc::new(settings),
         };
         tracker.spawn(worker.run(jobs, shutdown.clone()));
         let state = AppState {
             db,
             queue,
-            publisher,
             echo: Arc::new(echo),
             mail_dir: mailer.folder().map(ToOwned::to_owned),
         };
         Ok(Self {
+            credentials,
             state,
             embedded_resso: embedded,
             tracker,
@@ -122,7 +123,7 @@ impl App {
     /// An I/O error from the listener.
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         let token = self.shutdown.clone();
-        axum::serve(listener, web::router(self.state))
+        axum::serve(listener, web::router(self.state, self.credentials))
             .with_graceful_shutdown(async move { token.cancelled().await })
             .await?;
         self.tracker.close();

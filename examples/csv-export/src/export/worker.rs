@@ -75,10 +75,11 @@ impl Worker {
                     tracing::warn!(?job, "cannot record the failure: {db}");
                 }
                 let event = ExportFailed {
+                    user_id: job.user_id,
                     export_id: job.export_id,
                     message,
                 };
-                self.live.failed(job.user_id, &event).await;
+                self.live.failed(&event).await;
             }
         }
     }
@@ -124,22 +125,24 @@ impl Worker {
             .finish_export(job.export_id, stored_rows, file)
             .await?;
         let event = ExportCompleted {
+            user_id: user.id,
             export_id: job.export_id,
             email: user.email.clone(),
             rows,
             mail_url: file.map(|f| format!("/mail/{f}")),
         };
-        self.live.completed(user.id, &event).await;
+        self.live.completed(&event).await;
         Ok(())
     }
 
     async fn progress(&self, job: ExportJob, csv: &Builder, total: u64) {
         let event = ExportProgress {
+            user_id: job.user_id,
             export_id: job.export_id,
             done: csv.done(),
             total,
             percent: csv.percent(),
         };
-        self.live.progress(job.user_id, &event).await;
+        self.live.progress(&event).await;
     }
 }

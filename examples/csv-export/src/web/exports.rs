@@ -5,14 +5,12 @@
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Form, Json};
-use serde::Deserialize;
+use axum::Json;
 use serde_json::json;
 
 use super::auth::CurrentUser;
 use super::{AppError, AppState};
 use crate::export::ExportJob;
-use crate::live::user_channel;
 
 /// `POST /exports`: answers 202 with the export's id as soon as the job is queued.
 pub async fn create(
@@ -62,29 +60,6 @@ fn is_mail_file_name(name: &str) -> bool {
     name.strip_suffix(".eml").is_some_and(|stem| {
         !stem.is_empty() && stem.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
     })
-}
-
-/// What pusher-js posts to the auth endpoint.
-#[derive(Deserialize)]
-pub struct AuthRequest {
-    socket_id: String,
-    channel_name: String,
-}
-
-/// `POST /broadcasting/auth` (interim until `resso-broadcasting`'s router): a user may subscribe to
-/// `private-App.Models.User.{their id}` and nothing else.
-pub async fn broadcasting_auth(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Form(request): Form<AuthRequest>,
-) -> Response {
-    if request.channel_name != user_channel(user.id) {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    let auth = state
-        .publisher
-        .auth(&request.socket_id, &request.channel_name);
-    Json(json!({ "auth": auth })).into_response()
 }
 
 #[cfg(test)]

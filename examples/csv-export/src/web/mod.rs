@@ -1,6 +1,7 @@
 //! The web side: the shared [`AppState`], the router, and how errors become responses. Handlers
 //! live in [`auth`] (login, logout, the signed-in user), [`exports`] (queueing an export, opening a
-//! mailed `.eml`, channel authorization), [`pages`] (HTML) and [`assets`] (the vendored scripts).
+//! mailed `.eml`), [`pages`] (HTML) and [`assets`] (the vendored scripts); `/broadcasting/auth` is
+//! `resso-broadcasting`'s router with one channel rule.
 
 pub mod assets;
 pub mod auth;
@@ -14,19 +15,20 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use resso_broadcasting::auth::{ChannelAuth, Credentials, Decision};
 use tower_sessions::{MemoryStore, SessionManagerLayer};
 
 use crate::broadcasting::EchoOptions;
 use crate::db::Db;
 use crate::export::queue::{Queue, QueueError};
-use crate::pusher::Publisher;
+use crate::live::USER_CHANNEL_PATTERN;
+use auth::CurrentUser;
 
 /// What every handler shares; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub queue: Queue,
-    pub publisher: Publisher,
     pub echo: Arc<EchoOptions>,
     /// The `.eml` folder, when mail goes to files.
     pub mail_dir: Option<PathBuf>,
@@ -58,8 +60,18 @@ impl IntoResponse for AppError {
     }
 }
 
-/// Every route of the app.
-pub fn router(state: AppState) -> Router {
+/// Laravel's `routes/channels.php` for this app: a user may listen on their own channel only.
+fn channels(credentials: Credentials) -> ChannelAuth<CurrentUser> {
+    ChannelAuth::new(credentials).channel(
+        USER_CHANNEL_PATTERN,
+        |CurrentUser(user), params| async move {
+            Decision::allow_if(params.parse::<i64>("id") == Some(user.id))
+        },
+    )
+}
+
+/// Every route of the app; `credentials` sign channel subscriptions.
+pub fn router(state: AppState, credentials: Credentials) -> Router {
     // Lax cookies are not sent on cross-site POSTs, which is what keeps the forms safe from CSRF.
     let sessions = SessionManagerLayer::new(MemoryStore::default())
         .with_secure(false)
@@ -71,8 +83,8 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(auth::logout))
         .route("/exports", post(exports::create))
         .route("/mail/{file}", get(exports::mail))
-        .route("/broadcasting/auth", post(exports::broadcasting_auth))
         .route("/assets/{name}", get(assets::serve))
+        .merge(channels(credentials).router())
         .layer(sessions)
         .with_state(state)
 }
