@@ -3,7 +3,7 @@
 #   lint (rustfmt, clippy) → Rust unit + integration tests (the cluster tests start their own
 #   redis-server and nats-server processes) → a seconds-long smoke of the benchmark harness →
 #   compat tests with the real npm packages (pusher-js, laravel-echo, pusher) → the Python
-#   `pusher` SDK test.
+#   `pusher` SDK test → the CSV-export demo end to end in headless Chromium.
 # Installs what it needs (Debian packages, npm packages from the lock file, a Python venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,8 @@ command -v php >/dev/null || need_apt+=(php-cli)
 php -r 'exit(stream_resolve_include_path("Illuminate/autoload.php") ? 0 : 1);' 2>/dev/null ||
   need_apt+=(php-laravel-framework)
 php -m 2>/dev/null | grep -qx redis || need_apt+=(php-redis)
+command -v chromium >/dev/null || need_apt+=(chromium)
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || need_apt+=(python3-aiosmtpd)
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -54,5 +56,10 @@ venv="$root/tests/compat/python/.venv"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r tests/compat/python/requirements.txt
 "$venv/bin/python" -m pytest -q tests/compat/python
+
+step "CSV-export demo end to end: headless Chromium, redis-server, aiosmtpd"
+cargo build --locked -p csv-export
+(cd examples/csv-export && npm ci --no-audit --no-fund --loglevel=error \
+  && CSV_EXPORT_BIN="$root/target/debug/csv-export" npm test)
 
 step "all tests passed"

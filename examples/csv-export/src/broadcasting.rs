@@ -1,0 +1,159 @@
+//! Which Pusher-protocol server the app broadcasts through, chosen once at start: an outside one
+//! named by Laravel's settings (`BROADCAST_CONNECTION=reverb` with `REVERB_*`, or `pusher` with
+//! `PUSHER_*`, read by `resso-broadcasting`), else a Ressò started in-process on its own port.
+//! Either way the result is a [`Broadcaster`] for the worker, the credentials `/broadcasting/auth`
+//! signs with, and the connection settings the page hands to Echo.
+
+use resso_broadcasting::auth::Credentials;
+use resso_broadcasting::{Broadcaster, Driver, DriverConfig, PusherClient, PusherConfig};
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Why the broadcasting settings were refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BroadcastingError {
+    #[error("BROADCAST_CONNECTION={0:?} is not supported here: the page needs a Pusher-protocol server (reverb or pusher)")]
+    Connection(String),
+    #[error(transparent)]
+    Config(#[from] resso_broadcasting::ConfigError),
+    #[error("{0} must be set when BROADCAST_CONNECTION is set")]
+    Missing(String),
+    #[error("invalid {name}: {value:?}")]
+    Invalid { name: String, value: String },
+    #[error("cannot start the embedded Ressò: {0}")]
+    Embedded(#[from] std::io::Error),
+}
+
+/// What the page gives `new Echo({...})`, serialized with Echo's option names.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EchoOptions {
+    /// Echo's broadcaster: `reverb` here; a Socket.IO page would pass `socket.io` and its host.
+    pub broadcaster: &'static str,
+    pub key: String,
+    pub ws_host: String,
+    pub ws_port: u16,
+    pub wss_port: u16,
+    #[serde(rename = "forceTLS")]
+    pub force_tls: bool,
+}
+
+/// A working broadcaster: who publishes, what channel auth signs with, and how the browser connects.
+pub struct Broadcasting {
+    pub broadcaster: Broadcaster,
+    pub credentials: Credentials,
+    pub echo: EchoOptions,
+    /// Set when Ressò runs in-process: its address, for the start-up banner.
+    pub embedded: Option<std::net::SocketAddr>,
+}
+
+/// Sets up broadcasting from `var` (the environment), starting Ressò in-process when no outside
+/// server is named.
+///
+/// # Errors
+/// A [`BroadcastingError`] naming the setting at fault.
+pub async fn start(
+    var: &impl Fn(&str) -> Option<String>,
+    shutdown: &CancellationToken,
+    tracker: &TaskTracker,
+) -> Result<Broadcasting, BroadcastingError> {
+    let connection = var("BROADCAST_CONNECTION").or_else(|| var("BROADCAST_DRIVER"));
+    match connection.as_deref() {
+        None => embedded(shutdown, tracker).await,
+        Some("reverb") => outside(var, "REVERB").await,
+        Some("pusher") => outside(var, "PUSHER").await,
+        Some(other) => Err(BroadcastingError::Connection(other.to_owned())),
+    }
+}
+
+async fn embedded(
+    shutdown: &CancellationToken,
+    tracker: &TaskTracker,
+) -> Result<Broadcasting, BroadcastingError> {
+    let mut config = resso_server::config::Config::default();
+    config.ensure_app();
+    let app = config.apps[0].clone();
+    // Port 0: the embedded server never clashes with a Ressò already running on 8080.
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let token = shutdown.clone();
+    tracker.spawn(async move {
+        if let Err(e) = resso_server::run(listener, config, token).await {
+            tracing::error!("embedded Ressò stopped: {e}");
+        }
+    });
+    let pusher = PusherConfig::new(format!("http://{addr}"), app.id, &app.key, &app.secret);
+    let broadcaster = Broadcaster::new(Driver::Pusher(PusherClient::new(pusher)));
+    let credentials = Credentials {
+        key: app.key.clone(),
+        secret: app.secret,
+        master_key: None,
+    };
+    let echo = EchoOptions {
+        broadcaster: "reverb",
+        key: app.key,
+        ws_host: addr.ip().to_string(),
+        ws_port: addr.port(),
+        wss_port: addr.port(),
+        force_tls: false,
+    };
+    Ok(Broadcasting {
+        broadcaster,
+        credentials,
+        echo,
+        embedded: Some(addr),
+    })
+}
+
+/// An outside server: the library reads the driver from Laravel's settings; the page connects to
+/// the same `{prefix}_HOST`, `_PORT` and `_SCHEME` (Laravel passes them on as `VITE_REVERB_*`).
+async fn outside(
+    var: &impl Fn(&str) -> Option<String>,
+    prefix: &str,
+) -> Result<Broadcasting, BroadcastingError> {
+    let DriverConfig::Pusher(pusher) = DriverConfig::from_vars(var)? else {
+        return Err(BroadcastingError::Connection(prefix.to_lowercase()));
+    };
+    let credentials = Credentials {
+        key: pusher.key.clone(),
+        secret: pusher.secret.clone(),
+        master_key: pusher.master_key.clone(),
+    };
+    let echo = echo_options(var, prefix, &pusher.key)?;
+    let driver = DriverConfig::Pusher(pusher).connect().await?;
+    Ok(Broadcasting {
+        broadcaster: Broadcaster::new(driver),
+        credentials,
+        echo,
+        embedded: None,
+    })
+}
+
+fn echo_options(
+    var: &impl Fn(&str) -> Option<String>,
+    prefix: &str,
+    key: &str,
+) -> Result<EchoOptions, BroadcastingError> {
+    let scheme = var(&format!("{prefix}_SCHEME")).unwrap_or_else(|| "https".into());
+    let tls = scheme == "https";
+    let host = var(&format!("{prefix}_HOST"))
+        .ok_or_else(|| BroadcastingError::Missing(format!("{prefix}_HOST")))?;
+    let port = match var(&format!("{prefix}_PORT")) {
+        None if tls => 443,
+        None => 80,
+        Some(value) => value.parse().map_err(|_| BroadcastingError::Invalid {
+            name: format!("{prefix}_PORT"),
+            value,
+        })?,
+    };
+    Ok(EchoOptions {
+        broadcaster: "reverb",
+        key: key.to_owned(),
+        ws_host: host,
+        ws_port: port,
+        wss_port: port,
+        force_tls: tls,
+    })
+}
