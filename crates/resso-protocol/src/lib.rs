@@ -1,4 +1,4 @@
-//! The Pusher Channels protocol v7, as pure data and functions (no I/O, no async).
+//! The Pusher Channels protocol v7 and the Socket.IO codecs, as pure data and functions (no I/O, no async).
 //!
 //! Map of the crate:
 //! - [`names`]: validated identifiers — [`AppId`], [`AppKey`], [`SocketId`], [`ChannelName`] with its
@@ -12,6 +12,8 @@
 //! - [`api`]: HTTP API request bodies and their validation into typed publishes.
 //! - [`user`]: the `user_data` of a signin, with its watchlist.
 //! - [`limits`]: the sizes and counts the protocol bounds, with Pusher's values as defaults.
+//! - [`socketio`]: the Engine.IO 3/4 and Socket.IO 4/5 codecs (packets and polling payloads) behind
+//!   the server's Socket.IO endpoint.
 
 pub mod api;
 pub mod auth;
@@ -22,6 +24,7 @@ pub mod limits;
 pub mod names;
 pub mod presence;
 pub mod server;
+pub mod socketio;
 pub mod user;
 
 pub use client::ClientMessage;

@@ -249,7 +249,9 @@ where
 fn handle(session: &mut Session, message: Incoming, out: &mut Vec<Bytes>) -> Result<(), End> {
     match message {
         Incoming::Text(text) => {
-            out.extend(session.handle_text(&text).iter().map(|r| frame::text(r)));
+            if let Some(reply) = session.handle_text(&text) {
+                crate::pusher::reply(reply, out);
+            }
         }
         Incoming::Ping(payload) => out.push(frame::encode(op::PONG, &payload)),
         Incoming::Close(code) => return Err(End::Answer(code)),
@@ -272,7 +274,7 @@ pub fn close<'a>(
 
 /// `pusher:error` with `code` and `message`, then the close handshake with the same code.
 async fn refuse(ws: &mut Socket, code: ErrorCode, message: &str) {
-    let error = server::error(Some(code.code()), message);
+    let error = resso_protocol::server::error(Some(code.code()), message);
     close_frame(ws, code.code(), message, Some(error)).await;
 }
 

@@ -6,15 +6,21 @@
 //! - [`apps`]: the configured apps, by id and by key.
 //! - [`registry`]: the one owner of channels, subscribers, presence members, signed-in users and
 //!   cached events.
-//! - [`broadcast`]: the message the registry fans out, encoded once per transport.
+//! - [`broadcast`]: the message the registry fans out, encoded at most once per protocol (Pusher,
+//!   Socket.IO) and shared by every subscriber.
 //! - [`outbox`]: each connection's byte-bounded outbound queue.
-//! - [`session`]: one connection's protocol logic (subscriptions, signin, client events), free of I/O.
+//! - [`session`]: one Pusher connection's protocol logic (subscriptions, signin, client events), free
+//!   of I/O, answering with typed replies.
+//! - [`pusher`]: the Pusher codec — every Pusher frame is encoded there, from typed replies and
+//!   broadcasts.
 //! - [`rate`]: the one-second rate window behind client-event and HTTP API limits.
 //! - [`webhooks`]: emitting webhook events and the dispatcher that batches, signs and delivers them.
 //! - [`connection`]: the per-connection task that owns the socket.
 //! - [`ws`]: the `/app/{key}` upgrade, admission checks, and our WebSocket framing and socket.
 //! - [`cluster`]: the Redis / NATS link between nodes, heartbeats, dead-node detection.
 //! - [`ingest`]: events from Laravel's `redis` broadcaster, subscribed to on the app's Redis.
+//! - [`socketio`]: the Socket.IO endpoint (Engine.IO 3/4, polling and websocket) for Laravel Echo's
+//!   `socket.io` connector, on the same registry.
 //! - [`http`]: the accept loop (upgrades to [`ws`], the rest to hyper) and the router — signed HTTP
 //!   API, laravel-echo-server's `auth_key` API beside it, `/up`, refusals for non-upgrade requests
 //!   to the WebSocket path.
@@ -30,9 +36,11 @@ pub mod connection;
 pub mod http;
 pub mod ingest;
 pub mod outbox;
+pub mod pusher;
 pub mod rate;
 pub mod registry;
 pub mod session;
+pub mod socketio;
 pub mod webhooks;
 pub mod ws;
 
@@ -56,6 +64,8 @@ pub struct Shared {
     pub settings: Arc<ServerConfig>,
     pub ids: Arc<SocketIds>,
     pub api_limiter: Arc<http::ApiLimiter>,
+    /// The live Socket.IO engine sessions.
+    pub sessions: Arc<socketio::Sessions>,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
 }
@@ -105,6 +115,7 @@ pub async fn run(
         settings: Arc::new(config.server),
         ids: Arc::new(SocketIds::new()),
         api_limiter: Arc::default(),
+        sessions: Arc::default(),
         shutdown: shutdown.clone(),
         tracker: tracker.clone(),
     };

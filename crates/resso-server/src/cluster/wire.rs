@@ -10,6 +10,10 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use resso_protocol::{AppId, SocketId};
+
+use crate::broadcast::{Broadcast, Kind, Payload};
+
 /// A node's id: random per process.
 pub type NodeId = u64;
 
@@ -61,6 +65,43 @@ pub struct Publish {
     pub user_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub except: Option<String>,
+}
+
+impl Publish {
+    /// A client event for the other nodes, excluding its sender there too; `None` when `msg` is
+    /// not a channel event.
+    #[must_use]
+    pub fn client_event(
+        node: NodeId,
+        app: &AppId,
+        msg: &Broadcast,
+        sender: SocketId,
+    ) -> Option<Self> {
+        let Kind::Event {
+            channel,
+            event,
+            payload,
+            user_id,
+        } = msg.kind()
+        else {
+            return None;
+        };
+        let (text, json) = match payload {
+            Payload::Text(t) => (Some(t.clone()), None),
+            Payload::Json(j) => (None, Some(j.clone())),
+            Payload::Empty => (None, None),
+        };
+        Some(Self {
+            node,
+            app: app.to_string(),
+            channel: channel.to_string(),
+            event: event.clone(),
+            text,
+            json,
+            user_id: user_id.as_ref().map(ToString::to_string),
+            except: Some(sender.to_string()),
+        })
+    }
 }
 
 /// A change of one node's local state.

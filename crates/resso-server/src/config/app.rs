@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{invalid, ConfigError, EchoApiConfig, IngestConfig};
+use super::{invalid, ConfigError, EchoApiConfig, IngestConfig, SocketIoConfig};
 
 /// One app: credentials and per-app switches.
 #[derive(Debug, Clone, Deserialize)]
@@ -43,6 +43,9 @@ pub struct AppConfig {
     /// laravel-echo-server's HTTP API (`auth_key` clients) for this app.
     #[serde(default)]
     pub echo_api: Option<EchoApiConfig>,
+    /// The app's Socket.IO endpoint (`[apps.socketio]`); `None` serves no Socket.IO clients.
+    #[serde(default)]
+    pub socketio: Option<SocketIoConfig>,
 }
 
 const fn yes() -> bool {
@@ -110,7 +113,10 @@ impl AppConfig {
     /// The development app used when none is configured: the credentials Soketi and many tutorials use.
     #[must_use]
     pub fn development() -> Self {
-        Self::with_credentials("app-id", "app-key", "app-secret")
+        Self {
+            socketio: Some(SocketIoConfig::default()),
+            ..Self::with_credentials("app-id", "app-key", "app-secret")
+        }
     }
 
     /// An app with client events on, as Reverb's default app has.
@@ -131,6 +137,7 @@ impl AppConfig {
             webhooks: Vec::new(),
             ingest: None,
             echo_api: None,
+            socketio: None,
         }
     }
 }

@@ -12,13 +12,15 @@ mod cluster;
 mod echo_api;
 mod echo_server;
 mod ingest;
+mod socketio;
 
 use app::validate_app;
 pub use app::{AppConfig, AppLimits, WebhookConfig};
 pub use cluster::{Backend, ClusterConfig};
 pub use echo_api::{EchoApiConfig, EchoClient, EchoCors};
-pub use echo_server::{EchoServer, EchoSocketIo, ECHO_APP};
+pub use echo_server::{EchoServer, ECHO_APP};
 pub use ingest::IngestConfig;
+pub use socketio::SocketIoConfig;
 
 /// Why a configuration was refused; each names the field at fault.
 #[derive(Debug, thiserror::Error)]
@@ -239,6 +241,10 @@ impl Config {
         }
         for (i, app) in self.apps.iter().enumerate() {
             validate_app(app, i, &self.apps[..i])?;
+            if let Some(sio) = &app.socketio {
+                let earlier: Vec<_> = self.apps[..i].iter().map(|a| a.socketio.as_ref()).collect();
+                socketio::validate(sio, i, &earlier)?;
+            }
         }
         self.cluster.validate()
     }

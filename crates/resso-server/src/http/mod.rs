@@ -28,6 +28,7 @@ pub use serve::serve;
 pub fn router(shared: Shared) -> Router {
     echo_api::start_clock();
     Router::new()
+        .merge(crate::socketio::routes(&shared))
         .route("/app/{key}", get(ws::not_upgraded))
         .route("/app/{key}/{*rest}", get(ws::not_upgraded))
         .route("/apps/{app_id}/events", post(events::events))

@@ -63,6 +63,9 @@ fn connection(stream: TcpStream, router: Router, s: Shared) -> impl Future<Outpu
                 Ok(Ok(First::Upgrade(upgrade))) => {
                     Either::Left(ws::serve_upgrade(stream, upgrade, s))
                 }
+                Ok(Ok(First::SocketIo(upgrade))) => Either::Right(Box::pin(
+                    crate::socketio::upgrade::serve(stream, upgrade, s),
+                )),
                 Ok(Ok(First::Http(prefix))) => Either::Right(Box::pin(http(
                     Rewind::new(prefix, stream),
                     router,

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use resso_protocol::presence::Member;
-use resso_protocol::{server, ChannelKind, ChannelName, SocketId, UserId};
+use resso_protocol::{SocketId, UserId};
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 
@@ -45,17 +45,15 @@ impl Channel {
         presence.sockets == 1
     }
 
-    /// Drops one connection of `user`; returns whether it was the user's last here.
-    pub fn remove_member(&mut self, user: &UserId) -> bool {
-        let Some(presence) = self.members.get_mut(user) else {
-            return false;
-        };
+    /// Drops one connection of `user`; when it was the user's last here, returns the info the
+    /// user joined with.
+    pub fn remove_member(&mut self, user: &UserId) -> Option<Option<Box<RawValue>>> {
+        let presence = self.members.get_mut(user)?;
         presence.sockets -= 1;
         if presence.sockets > 0 {
-            return false;
+            return None;
         }
-        self.members.remove(user);
-        true
+        self.members.remove(user).map(|p| p.info)
     }
 
     /// Queues `msg` for every subscriber but `except`; returns how many took it.
@@ -69,19 +67,21 @@ impl Channel {
         sent
     }
 
-    /// The `subscription_succeeded` frame; on presence channels the member list joins these
-    /// members with `others` (members on other nodes), one entry per user.
-    pub fn succeeded_frame<'a>(
+    /// The presence member list: these members joined with `others` (members on other nodes),
+    /// one entry per user.
+    pub fn members<'a>(
         &'a self,
-        channel: &ChannelName,
         others: impl Iterator<Item = (&'a UserId, Option<&'a RawValue>)>,
-    ) -> String {
-        if channel.kind() != ChannelKind::Presence {
-            return server::subscription_succeeded(channel.as_str());
-        }
+    ) -> Vec<Member> {
         let mut seen = HashSet::new();
         let local = self.members.iter().map(|(id, p)| (id, p.info.as_deref()));
-        let members = local.chain(others).filter(|(id, _)| seen.insert(*id));
-        server::presence_succeeded(channel.as_str(), members)
+        local
+            .chain(others)
+            .filter(|(id, _)| seen.insert(*id))
+            .map(|(id, info)| Member {
+                user_id: id.clone(),
+                user_info: info.map(ToOwned::to_owned),
+            })
+            .collect()
     }
 }

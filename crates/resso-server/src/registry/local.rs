@@ -8,13 +8,13 @@ use std::sync::Arc;
 
 use resso_protocol::presence::Member;
 use resso_protocol::user::User;
-use resso_protocol::{server, AppId, ChannelName, SocketId, UserId};
+use resso_protocol::{AppId, ChannelKind, ChannelName, SocketId, UserId};
 
 use super::channel::{Channel, Subscriber};
 use super::counts::{CountHook, Owed};
 use super::remote::Remote;
 use super::told::{Key, ToldGone};
-use super::{cache, AppState, Refusal, Registry};
+use super::{cache, AppState, Refusal, Registry, Replay, Subscribed, Watchlist};
 use crate::apps::App;
 use crate::broadcast::Broadcast;
 use crate::cluster::wire::{Change, MemberWire};
@@ -59,9 +59,9 @@ impl Registry {
         app_state.connections.remove(&socket);
     }
 
-    /// Adds `socket` to `channel` (idempotently) and returns the frames to send it:
-    /// `subscription_succeeded`, then the cached event or `pusher:cache_miss` on cache channels.
-    /// For presence, `member` is who the socket is.
+    /// Adds `socket` to `channel` (idempotently) and returns what to tell it: the member list on
+    /// presence channels, the cached event or a miss on cache channels. For presence, `member` is
+    /// who the socket is.
     ///
     /// # Errors
     /// [`Refusal`] when the channel cannot take this subscriber.
@@ -72,7 +72,7 @@ impl Registry {
         socket: SocketId,
         outbox: &Outbox,
         member: Option<Member>,
-    ) -> Result<Vec<String>, Refusal> {
+    ) -> Result<Subscribed, Refusal> {
         let mut guard = self.lock();
         let state = &mut *guard;
         let remote = &state.remote;
@@ -94,12 +94,12 @@ impl Registry {
             let owed = &mut state.owed_counts;
             self.count_changed(app, (entry, remote), owed, channel, CountHook::Fire);
         }
-        let mut frames =
-            vec![entry.succeeded_frame(channel, remote.members(&app.id, channel.as_str()))];
-        if channel.is_cache() {
-            frames.push(self.replay_cache(app, &mut app_state.cache, channel));
-        }
-        Ok(frames)
+        let members = (channel.kind() == ChannelKind::Presence)
+            .then(|| entry.members(remote.members(&app.id, channel.as_str())));
+        let replay = channel
+            .is_cache()
+            .then(|| self.replay_cache(app, &mut app_state.cache, channel));
+        Ok(Subscribed { members, replay })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -163,9 +163,9 @@ impl Registry {
         );
     }
 
-    fn replay_cache(&self, app: &App, cache: &mut cache::Cache, channel: &ChannelName) -> String {
+    fn replay_cache(&self, app: &App, cache: &mut cache::Cache, channel: &ChannelName) -> Replay {
         if let Some(msg) = cache.get(channel) {
-            return msg.pusher_frame().to_string();
+            return Replay::Event(msg.clone());
         }
         if cache.first_miss(channel) {
             self.emit(
@@ -175,7 +175,7 @@ impl Registry {
                 },
             );
         }
-        server::cache_miss(channel.as_str())
+        Replay::Miss
     }
 
     /// Removes `socket` from `channel`; returns whether it was subscribed.
@@ -213,11 +213,12 @@ impl Registry {
         };
         let user = sub.user.as_ref().map(ToString::to_string);
         if let Some(user) = sub.user {
-            if entry.remove_member(&user) && !remote.has_member(&app.id, channel.as_str(), &user) {
-                entry.send(
-                    &Arc::new(Broadcast::member_removed(channel.clone(), user.clone())),
-                    None,
-                );
+            let last = entry.remove_member(&user);
+            if let Some(info) =
+                last.filter(|_| !remote.has_member(&app.id, channel.as_str(), &user))
+            {
+                let msg = Broadcast::member_removed(channel.clone(), user.clone(), info);
+                entry.send(&Arc::new(msg), None);
                 self.emit_transition(
                     &app.id,
                     remote,
@@ -252,14 +253,14 @@ impl Registry {
         true
     }
 
-    /// Signs `socket` in; returns the watchlist status frame to send it, if it watches anyone.
+    /// Signs `socket` in; returns its watchlist's status, if it watches anyone.
     pub fn sign_in(
         &self,
         app: &App,
         socket: SocketId,
         user: &User,
         outbox: &Outbox,
-    ) -> Option<String> {
+    ) -> Option<Watchlist> {
         let mut guard = self.lock();
         let state = &mut *guard;
         let remote = &state.remote;

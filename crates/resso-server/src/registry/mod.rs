@@ -3,7 +3,8 @@
 //! lives behind one lock, so none of it can disagree. Every method is synchronous and short; a
 //! `std::sync::Mutex` is right here because no caller holds it across an `.await` (clippy's
 //! `await_holding_lock` is denied workspace-wide). Subscribers are transport-neutral [`Outbox`]es:
-//! the registry hands them a shared [`Broadcast`] and never encodes anything per subscriber.
+//! the registry hands them a shared [`Broadcast`] and never encodes anything; what it answers a
+//! subscribe or a signin with is typed ([`Subscribed`], [`Watchlist`]), for each protocol to encode.
 //! Webhook events and cluster deltas are emitted here, where the transitions (first subscriber,
 //! last member, …) are decided against the cluster-wide view.
 
@@ -14,6 +15,7 @@ mod local;
 mod queries;
 mod remote;
 mod replicate;
+mod reply;
 mod told;
 mod users;
 
@@ -32,6 +34,7 @@ use crate::outbox::Outbox;
 use crate::webhooks::{HookEvent, Webhooks};
 pub use cache::Cached;
 use channel::Channel;
+pub use reply::{Replay, Subscribed, Watchlist};
 
 /// Channels above this many subscribers get `subscription_count` at most every [`COUNT_INTERVAL`].
 const COUNT_THROTTLE_ABOVE: usize = 100;
@@ -161,17 +164,19 @@ impl Registry {
         entry.send(msg, except)
     }
 
-    /// Publishes a client event to every node; returns how many local subscribers got it.
+    /// Publishes a client event (`msg`, an event on `channel`) to every node but to `sender`;
+    /// returns how many local subscribers got it.
     pub fn publish_client_event(
         &self,
         app: &App,
         channel: &ChannelName,
         msg: &Arc<Broadcast>,
         sender: SocketId,
-        wire: impl FnOnce(NodeId) -> Publish,
     ) -> usize {
         if self.cluster.is_clustered() {
-            self.cluster.send(Wire::Publish(wire(self.cluster.node())));
+            if let Some(wire) = Publish::client_event(self.cluster.node(), &app.id, msg, sender) {
+                self.cluster.send(Wire::Publish(wire));
+            }
         }
         self.deliver(&app.id, channel, msg, Some(sender))
     }

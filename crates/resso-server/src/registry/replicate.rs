@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use resso_protocol::{AppId, ChannelName, SocketId, UserId};
+use serde_json::value::RawValue;
 
 use super::remote::Remote;
 use super::told::{channel_hook, member_hook, Flip, Key};
@@ -187,6 +188,7 @@ impl Registry {
         let mut guard = self.lock();
         let state = &mut *guard;
         let before = view(state, keys);
+        let leaving = leaving_infos(state, keys, &before);
         change(&mut state.remote);
         let after = view(state, keys);
         if before == after && state.told_gone.is_empty() {
@@ -202,7 +204,8 @@ impl Registry {
         for (i, (app, channel, user)) in keys.members.iter().enumerate() {
             let flip = flip(before.members[i], after.members[i]);
             if flip.flipped {
-                self.member_flipped(state, (app, channel, user), flip.now);
+                let info = leaving[i].clone();
+                self.member_flipped(state, (app, channel, user), flip.now, info);
             }
             let key = Key::Member(app.clone(), channel.clone(), user.clone());
             if state.told_gone.decide(&key, flip) {
@@ -225,12 +228,14 @@ impl Registry {
         }
     }
 
-    /// Tells local subscribers of `channel` that `user` joined or left the cluster-wide presence.
+    /// Tells local subscribers of `channel` that `user` joined or left the cluster-wide presence
+    /// (`left_info`: what it had joined with).
     fn member_flipped(
         &self,
         state: &State,
         (app, channel, user): (&AppId, &ChannelName, &UserId),
         present: bool,
+        left_info: Option<Box<RawValue>>,
     ) {
         let Some(entry) = state.apps.get(app).and_then(|a| a.channels.get(channel)) else {
             return;
@@ -242,7 +247,7 @@ impl Registry {
                 .flatten();
             Broadcast::member_added(channel.clone(), user.clone(), info)
         } else {
-            Broadcast::member_removed(channel.clone(), user.clone())
+            Broadcast::member_removed(channel.clone(), user.clone(), left_info)
         };
         entry.send(&Arc::new(msg), None);
     }
@@ -257,6 +262,21 @@ enum Cause {
     FirstContact,
     /// A node left or died.
     Departed,
+}
+
+/// The info of each member key present on another node before a change, for the removals the
+/// change may cause (the replica forgets it).
+fn leaving_infos(state: &State, keys: &Keys, before: &View) -> Vec<Option<Box<RawValue>>> {
+    let info = |(app, channel, user): &(AppId, ChannelName, UserId), was: bool| {
+        was.then(|| state.remote.member_info(app, channel.as_str(), user))
+            .flatten()
+            .flatten()
+    };
+    keys.members
+        .iter()
+        .zip(&before.members)
+        .map(|(key, was)| info(key, *was))
+        .collect()
 }
 
 fn view(state: &State, keys: &Keys) -> View {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use resso_protocol::user::User;
 use resso_protocol::{ErrorCode, SocketId, UserId};
 
+use super::Watchlist;
 use crate::broadcast::Broadcast;
 use crate::outbox::Outbox;
 
@@ -33,7 +34,7 @@ impl Users {
         user: &User,
         outbox: &Outbox,
         elsewhere: &dyn Fn(&UserId) -> bool,
-    ) -> Option<String> {
+    ) -> Option<Watchlist> {
         match self.signed.get(&socket) {
             // Signing in again as the same user only replaces the watchlist: no offline/online flap.
             Some(same) if same.user == user.id => {
@@ -65,11 +66,12 @@ impl Users {
         if user.watchlist.is_empty() {
             return None;
         }
-        let (online, offline): (Vec<&UserId>, Vec<&UserId>) = user
+        let (online, offline) = user
             .watchlist
             .iter()
-            .partition(|w| self.sockets.contains_key(*w) || elsewhere(w));
-        Some(resso_protocol::server::watchlist_events(&online, &offline))
+            .cloned()
+            .partition(|w| self.sockets.contains_key(w) || elsewhere(w));
+        Some(Watchlist { online, offline })
     }
 
     /// Forgets `socket`'s signin, telling watchers when its user went offline; returns the user it

@@ -5,52 +5,38 @@
 use std::sync::Arc;
 
 use resso_protocol::client::ClientEvent;
-use resso_protocol::{server, ChannelKind, ErrorCode};
+use resso_protocol::ChannelKind;
 use tokio::time::Instant;
 
-use super::Session;
+use super::{ClientEventError, Session};
 use crate::broadcast::{Broadcast, Payload};
-use crate::cluster::wire::Publish;
 use crate::webhooks::HookEvent;
 
 impl Session {
-    /// Relays a `client-*` event; `Err` is the error frame for the sender.
-    pub(super) fn client_event(&mut self, ev: ClientEvent) -> Result<(), String> {
-        let refuse = |msg: &str| server::error(None, msg);
+    /// Relays a `client-*` event, or says why not.
+    pub(super) fn client_event(&mut self, ev: ClientEvent) -> Result<(), ClientEventError> {
         if !self.app.config.client_events {
-            return Err(refuse("To send client events, you must enable this feature in the Settings page of your dashboard."));
+            return Err(ClientEventError::Disabled);
         }
         let Some(channel) = self.channels.get(ev.channel.as_str()).cloned() else {
-            return Err(refuse(&format!(
-                "Cannot broadcast client event (connection not subscribed to channel {})",
-                ev.channel
-            )));
+            return Err(ClientEventError::NotSubscribed(ev.channel));
         };
         if !channel.kind().allows_client_events() {
-            return Err(refuse(
-                "Client events are only allowed on private and presence channels",
-            ));
+            return Err(ClientEventError::WrongChannel);
         }
         let limits = &self.app.limits;
         if ev.event.len() > limits.event_name {
-            return Err(refuse(&format!(
-                "Event name is longer than {} characters",
-                limits.event_name
-            )));
+            return Err(ClientEventError::NameTooLong(limits.event_name));
         }
         if ev
             .data
             .as_ref()
             .is_some_and(|d| d.get().len() > limits.event_data)
         {
-            return Err(refuse(&format!(
-                "Client event data is larger than {} bytes",
-                limits.event_data
-            )));
+            return Err(ClientEventError::DataTooLarge(limits.event_data));
         }
         if !self.rate.allow(Instant::now()) {
-            let code = ErrorCode::ClientEventRateLimit;
-            return Err(server::error(Some(code.code()), code.message()));
+            return Err(ClientEventError::RateLimited);
         }
         let user = if channel.kind() == ChannelKind::Presence {
             self.registry
@@ -58,7 +44,6 @@ impl Session {
         } else {
             None
         };
-        let (data, wire_user) = (ev.data.clone(), user.as_ref().map(ToString::to_string));
         let hook = HookEvent::ClientEvent {
             channel: channel.clone(),
             event: ev.event.clone(),
@@ -66,26 +51,10 @@ impl Session {
             socket_id: self.socket_id,
             user_id: user.clone(),
         };
-        let (app, name, event, sender) = (
-            self.app.id.to_string(),
-            channel.to_string(),
-            ev.event.clone(),
-            self.socket_id,
-        );
-        let wire = move |node| Publish {
-            node,
-            app,
-            channel: name,
-            event,
-            text: None,
-            json: data,
-            user_id: wire_user,
-            except: Some(sender.to_string()),
-        };
         let payload = ev.data.map_or(Payload::Empty, Payload::Json);
         let msg = Arc::new(Broadcast::event(channel.clone(), ev.event, payload, user));
         self.registry
-            .publish_client_event(&self.app, &channel, &msg, self.socket_id, wire);
+            .publish_client_event(&self.app, &channel, &msg, self.socket_id);
         self.registry.webhooks().emit(&self.app.id, hook);
         Ok(())
     }

@@ -1,10 +1,11 @@
 //! What one connection has said and may do: the protocol logic behind a WebSocket, free of I/O.
-//! A [`Session`] turns each client frame into registry calls and the frames to answer with; the
-//! connection task ([`crate::connection`]) only moves bytes. Dropping a session removes its socket
+//! A [`Session`] turns each client frame into registry calls and a typed [`Reply`], which
+//! [`crate::pusher`] encodes; the connection task ([`crate::connection`]) only moves bytes. Dropping a session removes its socket
 //! from every channel and signin, so no exit path can leave a ghost subscriber or presence member.
 
 mod channels;
 mod client_event;
+mod reply;
 mod signin;
 
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use resso_protocol::auth::channel_string;
 use resso_protocol::client::Subscribe;
 use resso_protocol::presence::Member;
-use resso_protocol::{server, ChannelKind, ChannelName, ClientMessage, SocketId, UserId};
+use resso_protocol::{ChannelKind, ChannelName, ClientMessage, SocketId, UserId};
 use tokio::time::Instant;
 
 use crate::apps::App;
@@ -20,6 +21,7 @@ use crate::outbox::Outbox;
 use crate::rate::RateWindow;
 use crate::registry::{Refusal, Registry};
 use channels::Channels;
+pub use reply::{ClientEventError, Refused, Reply, SignedIn, SigninError, SubscribeError};
 
 /// One connection's protocol state.
 pub struct Session {
@@ -51,19 +53,22 @@ impl Session {
         }
     }
 
-    /// Handles one text frame; returns the frames to answer with, in order.
-    pub fn handle_text(&mut self, text: &str) -> Vec<String> {
+    /// Handles one text frame; returns what to answer, if anything.
+    pub fn handle_text(&mut self, text: &str) -> Option<Reply> {
         match ClientMessage::parse(text) {
-            Ok(ClientMessage::Ping) => vec![server::PONG.to_owned()],
-            Ok(ClientMessage::Pong) => Vec::new(),
-            Ok(ClientMessage::Subscribe(sub)) => self.subscribe(sub),
+            Ok(ClientMessage::Ping) => Some(Reply::Pong),
+            Ok(ClientMessage::Pong) => None,
+            Ok(ClientMessage::Subscribe(sub)) => Some(self.subscribe(sub)),
             Ok(ClientMessage::Unsubscribe { channel }) => {
                 self.unsubscribe(&channel);
-                Vec::new()
+                None
             }
-            Ok(ClientMessage::Signin(signin)) => self.signin(&signin),
-            Ok(ClientMessage::ClientEvent(ev)) => self.client_event(ev).err().into_iter().collect(),
-            Err(e) => vec![server::error(None, &e.to_string())],
+            Ok(ClientMessage::Signin(signin)) => Some(self.signin(signin)),
+            Ok(ClientMessage::ClientEvent(ev)) => self
+                .client_event(ev)
+                .err()
+                .map(|e| Reply::Refused(e.into())),
+            Err(e) => Some(Reply::Refused(e.into())),
         }
     }
 
@@ -74,56 +79,49 @@ impl Session {
         (!self.authorized).then(|| opened + std::time::Duration::from_secs(secs))
     }
 
-    fn subscribe(&mut self, sub: Subscribe) -> Vec<String> {
+    fn subscribe(&mut self, sub: Subscribe) -> Reply {
         let channel = match ChannelName::parse(&sub.channel, &self.app.limits) {
             Ok(c) => c,
             Err(e) => {
-                let msg = format!("Invalid channel name: {e}");
-                return vec![server::subscription_error(
-                    &sub.channel,
-                    "InvalidChannel",
-                    &msg,
-                    400,
-                )];
+                let error = SubscribeError::InvalidName(e);
+                return Reply::SubscribeRefused {
+                    channel: sub.channel,
+                    error,
+                };
             }
+        };
+        let refused = |channel: &ChannelName, error| Reply::SubscribeRefused {
+            channel: channel.to_string(),
+            error,
         };
         let member = match self.authorize(&channel, &sub) {
             Ok(member) => member,
-            Err(refusal) => return vec![refusal],
+            Err(error) => return refused(&channel, error),
         };
         match self
             .registry
             .subscribe(&self.app, &channel, self.socket_id, &self.outbox, member)
         {
-            Ok(frames) => {
+            Ok(subscribed) => {
                 self.authorized |= channel.kind().needs_auth();
-                self.channels.insert(channel);
-                frames
+                self.channels.insert(channel.clone());
+                Reply::Subscribed(channel, subscribed)
             }
             Err(Refusal::PresenceFull(limit)) => {
-                let msg = format!("Presence channels can have at most {limit} members");
-                vec![server::subscription_error(
-                    channel.as_str(),
-                    "LimitReached",
-                    &msg,
-                    4100,
-                )]
+                refused(&channel, SubscribeError::PresenceFull(limit))
             }
         }
     }
 
     /// Checks the subscription's signature; for presence, returns who the subscriber is.
-    fn authorize(&self, channel: &ChannelName, sub: &Subscribe) -> Result<Option<Member>, String> {
-        let refuse = |status: u16, msg: &str| {
-            server::subscription_error(channel.as_str(), "AuthError", msg, status)
-        };
+    fn authorize(
+        &self,
+        channel: &ChannelName,
+        sub: &Subscribe,
+    ) -> Result<Option<Member>, SubscribeError> {
         match channel.kind() {
             ChannelKind::Public => return Ok(None),
-            ChannelKind::ServerToUser => {
-                return self
-                    .authorize_server_to_user(channel)
-                    .map_err(|m| refuse(403, m))
-            }
+            ChannelKind::ServerToUser => return self.authorize_server_to_user(channel),
             ChannelKind::Private | ChannelKind::Encrypted | ChannelKind::Presence => {}
         }
         let presence = channel.kind() == ChannelKind::Presence;
@@ -133,27 +131,22 @@ impl Session {
             None
         };
         let signed = channel_string(self.socket_id, channel, data);
-        if let Err(e) = self.app.credentials().verify(sub.auth.as_deref(), &signed) {
-            return Err(refuse(401, &format!("The connection is unauthorized: {e}")));
-        }
+        self.app
+            .credentials()
+            .verify(sub.auth.as_deref(), &signed)
+            .map_err(SubscribeError::Unauthorized)?;
         if !presence {
             return Ok(None);
         }
-        let member = Member::parse(data, &self.app.limits)
-            .map_err(|e| refuse(400, &format!("Invalid channel_data: {e}")))?;
+        let member =
+            Member::parse(data, &self.app.limits).map_err(SubscribeError::BadChannelData)?;
         let max_info = self.app.config.limits.user_info_bytes;
         if member
             .user_info
             .as_ref()
             .is_some_and(|i| i.get().len() > max_info)
         {
-            let msg = format!("user_info is larger than {max_info} bytes");
-            return Err(server::subscription_error(
-                channel.as_str(),
-                "LimitReached",
-                &msg,
-                4301,
-            ));
+            return Err(SubscribeError::UserInfoTooLarge(max_info));
         }
         Ok(Some(member))
     }
@@ -162,11 +155,11 @@ impl Session {
     fn authorize_server_to_user(
         &self,
         channel: &ChannelName,
-    ) -> Result<Option<Member>, &'static str> {
+    ) -> Result<Option<Member>, SubscribeError> {
         match (&self.user, channel.server_to_user_id()) {
             (Some(user), Some(id)) if user.as_str() == id => Ok(None),
-            (None, _) => Err("Server-to-user channels need a signed-in connection"),
-            _ => Err("Server-to-user channels are only for the signed-in user they name"),
+            (None, _) => Err(SubscribeError::NotSignedIn),
+            _ => Err(SubscribeError::OtherUser),
         }
     }
 

@@ -5,40 +5,43 @@
 use resso_protocol::auth::signin_string;
 use resso_protocol::client::Signin;
 use resso_protocol::user::User;
-use resso_protocol::{server, ErrorCode};
 
-use super::Session;
+use super::{Refused, Reply, Session, SignedIn, SigninError};
 
 impl Session {
-    pub(super) fn signin(&mut self, signin: &Signin) -> Vec<String> {
-        let unauthorized =
-            |msg: &str| vec![server::error(Some(ErrorCode::Unauthorized.code()), msg)];
-        let signed = signin_string(self.socket_id, &signin.user_data);
-        if let Err(e) = self.app.credentials().verify(Some(&signin.auth), &signed) {
-            return unauthorized(&format!("Invalid signin: {e}"));
+    pub(super) fn signin(&mut self, signin: Signin) -> Reply {
+        match self.try_signin(&signin) {
+            Ok(user) => {
+                let watchlist =
+                    self.registry
+                        .sign_in(&self.app, self.socket_id, &user, &self.outbox);
+                Reply::SignedIn(SignedIn {
+                    user_data: signin.user_data,
+                    watchlist_truncated: user.watchlist_truncated,
+                    watchlist,
+                })
+            }
+            Err(e) => Reply::Refused(Refused::Signin(e)),
         }
-        let user = match User::parse(&signin.user_data) {
-            Ok(user) => user,
-            Err(e) => return unauthorized(&format!("Invalid signin: {e}")),
-        };
+    }
+
+    /// Checks the signin and records who the connection is.
+    fn try_signin(&mut self, signin: &Signin) -> Result<User, SigninError> {
+        let signed = signin_string(self.socket_id, &signin.user_data);
+        self.app
+            .credentials()
+            .verify(Some(&signin.auth), &signed)
+            .map_err(SigninError::Unauthorized)?;
+        let user = User::parse(&signin.user_data).map_err(SigninError::BadUserData)?;
         if self
             .user
             .as_ref()
             .is_some_and(|current| *current != user.id)
         {
-            return unauthorized("This connection is already signed in as another user");
+            return Err(SigninError::OtherUser);
         }
         self.user = Some(user.id.clone());
         self.authorized = true;
-        let mut frames = vec![server::signin_success(&signin.user_data)];
-        if user.watchlist_truncated {
-            let code = ErrorCode::WatchlistLimit;
-            frames.push(server::error(Some(code.code()), code.message()));
-        }
-        frames.extend(
-            self.registry
-                .sign_in(&self.app, self.socket_id, &user, &self.outbox),
-        );
-        frames
+        Ok(user)
     }
 }

@@ -71,7 +71,7 @@ impl Socket {
     /// Readiness is polled directly (one waker slot in the stream) rather than through a
     /// `readable()` future, which would queue a waiter on every wake-up and add its state to the
     /// connection task.
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Incoming, ReadEnd>> {
+    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Incoming, ReadEnd>> {
         loop {
             match self.decoder.decode(&mut self.unread) {
                 Ok(Some(message)) => {

@@ -1,7 +1,9 @@
 //! WebSocket upgrades taken straight off a new TCP connection. The first request head is read and
 //! parsed here (httparse); a valid upgrade to `/app/...` becomes a [`Socket`] on the same task, its
 //! 101 going out in one write with the first Pusher frame. Anything else goes to hyper and the
-//! router with the bytes already read. (Through hyper, an upgrade cost a second task, hyper's
+//! router with the bytes already read. Socket.IO's websocket transport (`…?EIO=4&transport=websocket`
+//! on any other path) is taken the same way and handed to [`crate::socketio`] with its query and the
+//! headers Socket.IO needs; whether the path is an app's is decided there. (Through hyper, an upgrade cost a second task, hyper's
 //! connection state and buffers, and one more write per connect.)
 
 use std::io;
@@ -21,6 +23,8 @@ const MAX_HEADERS: usize = 64;
 pub enum First {
     /// A valid WebSocket upgrade under `/app/`.
     Upgrade(Upgrade),
+    /// A valid WebSocket upgrade with an `EIO` query parameter, outside `/app/`.
+    SocketIo(SocketIoUpgrade),
     /// Anything else: what was read, for hyper to parse again.
     Http(Vec<u8>),
 }
@@ -35,6 +39,24 @@ pub struct Upgrade {
     /// Bytes the client sent after its request (its first frames, if it did not wait).
     pub early: Vec<u8>,
 }
+
+/// A Socket.IO websocket upgrade, not answered yet (the 101 is sent only if the request holds up).
+#[derive(Debug, PartialEq, Eq)]
+pub struct SocketIoUpgrade {
+    /// The path, percent-decoded.
+    pub path: String,
+    /// The raw query string.
+    pub query: String,
+    /// The request headers Socket.IO uses, names lower-case.
+    pub headers: Vec<(String, String)>,
+    /// The 101 response to send.
+    pub response: Vec<u8>,
+    /// Bytes the client sent after its request.
+    pub early: Vec<u8>,
+}
+
+/// Request headers a Socket.IO handler may read (the auth call forwards the cookie).
+pub const SOCKETIO_HEADERS: [&str; 4] = ["cookie", "origin", "referer", "user-agent"];
 
 /// What an upgrade to `/app/{key}` asks for; admission checks it after the upgrade.
 #[derive(Debug, PartialEq, Eq)]
@@ -82,8 +104,11 @@ fn classify(buf: &[u8]) -> Option<First> {
         Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => return None,
         _ => return Some(First::Http(buf.to_vec())),
     };
-    Some(match upgrade(&request, &buf[len..]) {
-        Some(upgrade) => First::Upgrade(upgrade),
+    if let Some(upgrade) = upgrade(&request, &buf[len..]) {
+        return Some(First::Upgrade(upgrade));
+    }
+    Some(match socketio(&request, &buf[len..]) {
+        Some(upgrade) => First::SocketIo(upgrade),
         None => First::Http(buf.to_vec()),
     })
 }
@@ -113,6 +138,39 @@ fn upgrade(request: &httparse::Request<'_, '_>, early: &[u8]) -> Option<Upgrade>
             protocol: query.get("protocol").map(str::to_owned),
             origin,
         }),
+        response: handshake::switching_protocols(ws_key),
+        early: early.to_vec(),
+    })
+}
+
+fn socketio(request: &httparse::Request<'_, '_>, early: &[u8]) -> Option<SocketIoUpgrade> {
+    if request.method != Some("GET") || request.version != Some(1) {
+        return None;
+    }
+    let (path, query) = request.path?.split_once('?')?;
+    if path.starts_with("/app/")
+        || resso_protocol::http_sig::Query::parse(query)
+            .get("EIO")
+            .is_none()
+    {
+        return None;
+    }
+    let pairs = request.headers.iter().map(|h| (h.name, h.value));
+    let ws_key = handshake::check(pairs.clone()).ok()?;
+    let headers = SOCKETIO_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let value = handshake::value(pairs.clone(), name)?;
+            Some((
+                (*name).to_owned(),
+                String::from_utf8_lossy(value).into_owned(),
+            ))
+        })
+        .collect();
+    Some(SocketIoUpgrade {
+        path: percent_decode_str(path).decode_utf8_lossy().into_owned(),
+        query: query.to_owned(),
+        headers,
         response: handshake::switching_protocols(ws_key),
         early: early.to_vec(),
     })
@@ -153,6 +211,24 @@ mod tests {
         assert!(response.starts_with("HTTP/1.1 101 Switching Protocols\r\n"));
         assert!(response.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
         assert!(response.ends_with("\r\n\r\n"));
+    }
+
+    #[test]
+    fn a_socketio_upgrade_is_taken_with_its_query_and_headers() {
+        let bytes = head(
+            "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1",
+            "Cookie: a=b\r\n",
+        );
+        let Some(First::SocketIo(u)) = classify(&bytes) else {
+            panic!("expected a Socket.IO upgrade");
+        };
+        assert_eq!(
+            (u.path.as_str(), u.query.as_str()),
+            ("/socket.io/", "EIO=4&transport=websocket")
+        );
+        assert_eq!(u.headers, [("cookie".to_owned(), "a=b".to_owned())]);
+        let plain = head("GET /socket.io/?transport=websocket HTTP/1.1", "");
+        assert_eq!(classify(&plain), Some(First::Http(plain.clone())));
     }
 
     #[test]

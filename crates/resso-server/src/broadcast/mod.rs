@@ -1,13 +1,14 @@
 //! What the registry fans out: a typed [`Broadcast`], shared by every subscriber behind one `Arc`.
-//! Each transport encodes it lazily and at most once per publish (the Pusher message, already framed
-//! as a WebSocket text frame, is cached in a `OnceLock`), so a thousand subscribers cost one
-//! serialization and are written from the same bytes, and a later Socket.IO transport can add its
-//! own cached encoding beside it without touching the registry.
+//! Each protocol encodes it lazily and at most once per publish — the Pusher message by
+//! [`crate::pusher`], the Socket.IO packet by [`sio`] — each cached in a `OnceLock` already framed as
+//! a WebSocket text frame, so a thousand subscribers cost one serialization per protocol and are
+//! written from the same bytes. The registry never encodes anything.
+
+mod sio;
 
 use std::sync::OnceLock;
 
 use bytes::Bytes;
-use resso_protocol::server::{self, EventData};
 use resso_protocol::{ChannelName, UserId};
 use serde_json::value::RawValue;
 
@@ -21,6 +22,9 @@ pub struct Broadcast {
     size: usize,
     /// The Pusher message as a whole WebSocket text frame.
     pusher: OnceLock<Bytes>,
+    /// The Socket.IO packet, framed and bare (one buffer); never set for what Socket.IO clients
+    /// never get.
+    sio: OnceLock<sio::Encoded>,
 }
 
 /// The payload of an event.
@@ -44,8 +48,9 @@ impl Payload {
     }
 }
 
+/// What a broadcast says, for the protocol codecs.
 #[derive(Debug)]
-enum Kind {
+pub enum Kind {
     Event {
         channel: ChannelName,
         event: String,
@@ -60,6 +65,9 @@ enum Kind {
     MemberRemoved {
         channel: ChannelName,
         user_id: UserId,
+        /// The info the member joined with, when the registry still knows it (Socket.IO's
+        /// `presence:leaving` carries it; Pusher's `member_removed` does not).
+        user_info: Option<Box<RawValue>>,
     },
     Watchlist {
         online: bool,
@@ -85,13 +93,15 @@ impl Kind {
                 channel,
                 user_id,
                 user_info,
+            }
+            | Self::MemberRemoved {
+                channel,
+                user_id,
+                user_info,
             } => {
                 channel.as_str().len()
                     + user_id.as_str().len()
                     + user_info.as_ref().map_or(0, |i| i.get().len())
-            }
-            Self::MemberRemoved { channel, user_id } => {
-                channel.as_str().len() + user_id.as_str().len()
             }
             Self::Watchlist { user_id, .. } => user_id.as_str().len(),
             Self::SubscriptionCount { channel, .. } => channel.as_str().len(),
@@ -107,6 +117,7 @@ impl Broadcast {
             kind,
             size,
             pusher: OnceLock::new(),
+            sio: OnceLock::new(),
         }
     }
 
@@ -139,9 +150,18 @@ impl Broadcast {
         })
     }
 
+    /// A presence member left; `user_info` is what it joined with, if known.
     #[must_use]
-    pub fn member_removed(channel: ChannelName, user_id: UserId) -> Self {
-        Self::new(Kind::MemberRemoved { channel, user_id })
+    pub fn member_removed(
+        channel: ChannelName,
+        user_id: UserId,
+        user_info: Option<Box<RawValue>>,
+    ) -> Self {
+        Self::new(Kind::MemberRemoved {
+            channel,
+            user_id,
+            user_info,
+        })
     }
 
     /// A watched user came online (first signed-in connection) or went offline (last one closed).
@@ -155,6 +175,12 @@ impl Broadcast {
         Self::new(Kind::SubscriptionCount { channel, count })
     }
 
+    /// What it says.
+    #[must_use]
+    pub const fn kind(&self) -> &Kind {
+        &self.kind
+    }
+
     /// Roughly how many bytes this costs in a connection's queue.
     #[must_use]
     pub const fn queued_size(&self) -> usize {
@@ -165,7 +191,7 @@ impl Broadcast {
     /// shared afterwards.
     pub fn ws_frame(&self) -> &Bytes {
         self.pusher
-            .get_or_init(|| frame::text(&self.encode_pusher()))
+            .get_or_init(|| frame::text(&crate::pusher::broadcast(&self.kind)))
     }
 
     /// The Pusher message's JSON text.
@@ -173,45 +199,23 @@ impl Broadcast {
         std::str::from_utf8(frame::payload(self.ws_frame())).unwrap_or_default()
     }
 
-    fn encode_pusher(&self) -> String {
-        match &self.kind {
-            Kind::Event {
-                channel,
-                event,
-                payload,
-                user_id,
-            } => {
-                let data = match payload {
-                    Payload::Text(t) => EventData::Text(t),
-                    Payload::Json(j) => EventData::Json(j),
-                    Payload::Empty => EventData::None,
-                };
-                server::channel_event(
-                    event,
-                    channel.as_str(),
-                    data,
-                    user_id.as_ref().map(UserId::as_str),
-                )
-            }
-            Kind::MemberAdded {
-                channel,
-                user_id,
-                user_info,
-            } => server::member_added(channel.as_str(), user_id, user_info.as_deref()),
-            Kind::MemberRemoved { channel, user_id } => {
-                server::member_removed(channel.as_str(), user_id)
-            }
-            Kind::Watchlist {
-                online: true,
-                user_id,
-            } => server::watchlist_events(&[user_id], &[]),
-            Kind::Watchlist {
-                online: false,
-                user_id,
-            } => server::watchlist_events(&[], &[user_id]),
-            Kind::SubscriptionCount { channel, count } => {
-                server::subscription_count(channel.as_str(), *count)
-            }
+    /// The Engine.IO message packet (`42["event","channel",data]`, the same for EIO 3 and 4),
+    /// encoded on first use and shared afterwards; `None` for what Socket.IO clients never get
+    /// (subscription counts, watchlist events).
+    pub fn sio_packet(&self) -> Option<&Bytes> {
+        self.sio_encoded().map(|e| &e.packet)
+    }
+
+    /// [`Self::sio_packet`] as a complete WebSocket text frame, from the same buffer.
+    pub fn sio_ws_frame(&self) -> Option<&Bytes> {
+        self.sio_encoded().map(|e| &e.frame)
+    }
+
+    fn sio_encoded(&self) -> Option<&sio::Encoded> {
+        if let Some(encoded) = self.sio.get() {
+            return Some(encoded);
         }
+        let packet = sio::packet(&self.kind)?;
+        Some(self.sio.get_or_init(|| sio::Encoded::new(&packet)))
     }
 }

@@ -1,0 +1,238 @@
+//! A broadcast as Socket.IO clients see it: one Engine.IO message packet carrying a Socket.IO EVENT
+//! on `/`, `42[event, channel, data]`, byte-identical for Engine.IO 3 and 4, so one encoding serves
+//! every Socket.IO subscriber, on either version, over websocket or polling. The mapping is Laravel
+//! Echo's `socket.io` connector's (`(event, channel, data)` listeners) as laravel-echo-server fed it:
+//! a payload string holding JSON is embedded as that JSON, presence changes are
+//! `presence:joining` / `presence:leaving` with the member.
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use super::{Kind, Payload};
+use crate::ws::frame;
+
+/// The packet text and its WebSocket frame, sharing one buffer.
+#[derive(Debug)]
+pub(super) struct Encoded {
+    pub frame: Bytes,
+    pub packet: Bytes,
+}
+
+impl Encoded {
+    pub fn new(packet: &str) -> Self {
+        let frame = frame::text(packet);
+        let packet = frame.slice(frame::header_len(packet.len())..);
+        Self { frame, packet }
+    }
+}
+
+/// The presence member of `presence:joining` / `presence:leaving`.
+#[derive(Serialize)]
+struct Member<'a> {
+    user_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_info: Option<&'a RawValue>,
+}
+
+/// The packet for `kind`, or `None` when Socket.IO clients never get it.
+pub(super) fn packet(kind: &Kind) -> Option<String> {
+    match kind {
+        Kind::Event {
+            channel,
+            event,
+            payload,
+            ..
+        } => Some(match payload {
+            Payload::Text(text) => match serde_json::from_str::<&RawValue>(text) {
+                Ok(json) => event_packet(event, channel.as_str(), Some(json)),
+                Err(_) => event_packet(event, channel.as_str(), Some(&text.as_str())),
+            },
+            Payload::Json(json) => event_packet(event, channel.as_str(), Some(&**json)),
+            Payload::Empty => event_packet::<()>(event, channel.as_str(), None),
+        }),
+        Kind::MemberAdded {
+            channel,
+            user_id,
+            user_info,
+        } => Some(member_packet(
+            "presence:joining",
+            channel.as_str(),
+            user_id.as_str(),
+            user_info,
+        )),
+        Kind::MemberRemoved {
+            channel,
+            user_id,
+            user_info,
+        } => Some(member_packet(
+            "presence:leaving",
+            channel.as_str(),
+            user_id.as_str(),
+            user_info,
+        )),
+        Kind::Watchlist { .. } | Kind::SubscriptionCount { .. } => None,
+    }
+}
+
+fn member_packet(
+    event: &str,
+    channel: &str,
+    user_id: &str,
+    user_info: &Option<Box<RawValue>>,
+) -> String {
+    let member = Member {
+        user_id,
+        user_info: user_info.as_deref(),
+    };
+    event_packet(event, channel, Some(&member))
+}
+
+/// `42["event","channel",data]`, or `42["event","channel"]` without data.
+fn event_packet<D: Serialize + ?Sized>(event: &str, channel: &str, data: Option<&D>) -> String {
+    let mut out = String::with_capacity(16 + event.len() + channel.len());
+    out.push_str("42");
+    let json = match data {
+        Some(data) => serde_json::to_string(&(event, channel, data)),
+        None => serde_json::to_string(&(event, channel)),
+    };
+    out.push_str(&json.expect("event packets serialize"));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use resso_protocol::{ChannelName, Limits, UserId};
+
+    use super::super::{Broadcast, Payload};
+    use crate::ws::frame;
+
+    fn channel(name: &str) -> ChannelName {
+        ChannelName::parse(name, &Limits::default()).unwrap()
+    }
+
+    fn raw(json: &str) -> Box<serde_json::value::RawValue> {
+        serde_json::value::RawValue::from_string(json.into()).unwrap()
+    }
+
+    fn packet(msg: &Broadcast) -> &str {
+        std::str::from_utf8(msg.sio_packet().unwrap()).unwrap()
+    }
+
+    fn event(payload: Payload) -> Broadcast {
+        Broadcast::event(
+            channel("orders.1"),
+            r"App\Events\Shipped".into(),
+            payload,
+            None,
+        )
+    }
+
+    #[test]
+    fn an_api_payload_holding_json_is_embedded_raw() {
+        let msg = event(Payload::Text(r#"{"id":1,"name":"A\/B"}"#.into()));
+        assert_eq!(
+            packet(&msg),
+            r#"42["App\\Events\\Shipped","orders.1",{"id":1,"name":"A\/B"}]"#
+        );
+        let padded = event(Payload::Text(" [1, 2] ".into()));
+        assert_eq!(
+            packet(&padded),
+            r#"42["App\\Events\\Shipped","orders.1",[1, 2]]"#
+        );
+    }
+
+    #[test]
+    fn a_payload_that_is_not_json_becomes_a_json_string() {
+        let msg = event(Payload::Text("hello \"you\"".into()));
+        assert_eq!(
+            packet(&msg),
+            r#"42["App\\Events\\Shipped","orders.1","hello \"you\""]"#
+        );
+        let half = event(Payload::Text(r#"{"a":"#.into()));
+        assert_eq!(
+            packet(&half),
+            r#"42["App\\Events\\Shipped","orders.1","{\"a\":"]"#
+        );
+    }
+
+    #[test]
+    fn client_payloads_stay_json_and_a_missing_one_is_left_out() {
+        let user = Some(UserId::from("7"));
+        let msg = Broadcast::event(
+            channel("presence-room"),
+            "client-typing".into(),
+            Payload::Json(raw(r#"{"typing":true}"#)),
+            user,
+        );
+        assert_eq!(
+            packet(&msg),
+            r#"42["client-typing","presence-room",{"typing":true}]"#
+        );
+        let empty = Broadcast::event(
+            channel("private-x"),
+            "client-ping".into(),
+            Payload::Empty,
+            None,
+        );
+        assert_eq!(packet(&empty), r#"42["client-ping","private-x"]"#);
+    }
+
+    #[test]
+    fn presence_changes_carry_the_member() {
+        let joined = Broadcast::member_added(
+            channel("presence-room"),
+            UserId::from("1"),
+            Some(raw(r#"{"name":"Alice"}"#)),
+        );
+        assert_eq!(
+            packet(&joined),
+            r#"42["presence:joining","presence-room",{"user_id":"1","user_info":{"name":"Alice"}}]"#
+        );
+        let left = Broadcast::member_removed(channel("presence-room"), UserId::from("1"), None);
+        assert_eq!(
+            packet(&left),
+            r#"42["presence:leaving","presence-room",{"user_id":"1"}]"#
+        );
+        let left_known = Broadcast::member_removed(
+            channel("presence-room"),
+            UserId::from("2"),
+            Some(raw(r#"{"name":"Bob"}"#)),
+        );
+        assert_eq!(
+            packet(&left_known),
+            r#"42["presence:leaving","presence-room",{"user_id":"2","user_info":{"name":"Bob"}}]"#
+        );
+        assert!(
+            !left_known.pusher_frame().contains("Bob"),
+            "Pusher's member_removed has no user_info: {}",
+            left_known.pusher_frame()
+        );
+    }
+
+    #[test]
+    fn counts_and_watchlists_are_not_for_socket_io() {
+        let count = Broadcast::subscription_count(channel("news"), 3);
+        assert!(count.sio_packet().is_none() && count.sio_ws_frame().is_none());
+        let watch = Broadcast::watchlist(true, UserId::from("1"));
+        assert!(watch.sio_packet().is_none() && watch.sio_ws_frame().is_none());
+    }
+
+    #[test]
+    fn the_frame_wraps_the_packet_and_both_are_encoded_once() {
+        let msg = event(Payload::Text("x".repeat(300)));
+        let frame = msg.sio_ws_frame().unwrap();
+        assert_eq!(frame[0], 0x81, "a final text frame");
+        assert_eq!(frame::payload(frame), &msg.sio_packet().unwrap()[..]);
+        assert_eq!(
+            msg.sio_ws_frame().unwrap().as_ptr(),
+            frame.as_ptr(),
+            "cached, not re-encoded"
+        );
+        assert_eq!(
+            msg.sio_packet().unwrap().as_ptr(),
+            frame[frame.len() - msg.sio_packet().unwrap().len()..].as_ptr(),
+            "the packet is the frame's own payload bytes"
+        );
+    }
+}

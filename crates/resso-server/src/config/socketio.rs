@@ -1,0 +1,163 @@
+//! An app's Socket.IO endpoint (`[apps.socketio]`): where it listens, its Engine.IO heartbeat and
+//! payload limit, and where channel authorization asks the app. Defaults are the reference
+//! servers' (pingInterval 25 s, pingTimeout 20 s, maxPayload 1 MB) and laravel-echo-server's
+//! (`/broadcasting/auth`); durations are in milliseconds, as Socket.IO's own options are.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{invalid, ConfigError};
+
+/// One app's Socket.IO settings; an app without them serves no Socket.IO clients.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SocketIoConfig {
+    /// The endpoint's path, without the trailing slash clients add (`/socket.io`).
+    pub path: String,
+    /// Milliseconds between heartbeats (EIO 4: the server pings; EIO 3: the client does).
+    pub ping_interval: u64,
+    /// Milliseconds a heartbeat may go unanswered before the socket is closed.
+    pub ping_timeout: u64,
+    /// Largest message or polling body accepted, in bytes.
+    pub max_payload: usize,
+    /// Base URL of the app for channel authorization (`http://localhost:8000`); `None` refuses
+    /// private and presence subscriptions.
+    pub auth_host: Option<String>,
+    /// Path of the app's channel authorization endpoint.
+    pub auth_endpoint: String,
+    /// Milliseconds one authorization call may take.
+    pub auth_timeout: u64,
+}
+
+impl Default for SocketIoConfig {
+    fn default() -> Self {
+        Self {
+            path: "/socket.io".into(),
+            ping_interval: 25_000,
+            ping_timeout: 20_000,
+            max_payload: 1_000_000,
+            auth_host: None,
+            auth_endpoint: "/broadcasting/auth".into(),
+            auth_timeout: 5_000,
+        }
+    }
+}
+
+impl SocketIoConfig {
+    #[must_use]
+    pub const fn ping_interval(&self) -> Duration {
+        Duration::from_millis(self.ping_interval)
+    }
+
+    #[must_use]
+    pub const fn ping_timeout(&self) -> Duration {
+        Duration::from_millis(self.ping_timeout)
+    }
+
+    #[must_use]
+    pub const fn auth_timeout(&self) -> Duration {
+        Duration::from_millis(self.auth_timeout)
+    }
+}
+
+/// Checks app `i`'s settings against the apps before it (at most one app per path).
+pub(super) fn validate(
+    sio: &SocketIoConfig,
+    i: usize,
+    earlier: &[Option<&SocketIoConfig>],
+) -> Result<(), ConfigError> {
+    let field = |name: &str| format!("apps[{i}].socketio.{name}");
+    let p = &sio.path;
+    if !p.starts_with('/') || p.ends_with('/') || p.contains(['?', '#']) || p.starts_with("/app/") {
+        return Err(invalid(
+            field("path"),
+            "must start with '/', not end with one, hold no '?' or '#', and not be under /app/",
+        ));
+    }
+    if ["/apps", "/users", "/up"]
+        .iter()
+        .any(|r| p == r || p.starts_with(&format!("{r}/")))
+    {
+        return Err(invalid(field("path"), "clashes with an HTTP API route"));
+    }
+    if earlier.iter().flatten().any(|e| e.path == sio.path) {
+        return Err(invalid(
+            field("path"),
+            format!("{p:?} is used by another app"),
+        ));
+    }
+    for (name, value) in [
+        ("ping_interval", sio.ping_interval),
+        ("ping_timeout", sio.ping_timeout),
+        ("auth_timeout", sio.auth_timeout),
+    ] {
+        if value == 0 {
+            return Err(invalid(field(name), "must be at least 1 millisecond"));
+        }
+    }
+    if sio.max_payload < 1024 {
+        return Err(invalid(field("max_payload"), "must be at least 1024"));
+    }
+    if !sio.auth_endpoint.starts_with('/') {
+        return Err(invalid(field("auth_endpoint"), "must start with '/'"));
+    }
+    if let Some(host) = &sio.auth_host {
+        if !(host.starts_with("http://") || host.starts_with("https://")) {
+            return Err(invalid(
+                field("auth_host"),
+                "must start with http:// or https://",
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Config;
+
+    fn check(sio: &str) -> Result<Config, String> {
+        let text = format!("[[apps]]\nid='1'\nkey='k'\nsecret='s'\n[apps.socketio]\n{sio}\n");
+        let c = Config::from_toml(&text, "t").map_err(|e| e.to_string())?;
+        c.validate().map_err(|e| e.to_string())?;
+        Ok(c)
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let c = check("ping_interval = 100").unwrap();
+        let sio = c.apps[0].socketio.as_ref().unwrap();
+        assert_eq!(
+            (sio.path.as_str(), sio.ping_interval, sio.ping_timeout),
+            ("/socket.io", 100, 20_000)
+        );
+        assert_eq!(sio.auth_endpoint, "/broadcasting/auth");
+    }
+
+    #[test]
+    fn bad_values_name_the_field() {
+        assert!(check("path = 'socket.io'")
+            .unwrap_err()
+            .contains("socketio.path"));
+        assert!(check("path = '/apps/x'")
+            .unwrap_err()
+            .contains("socketio.path"));
+        assert!(check("ping_timeout = 0")
+            .unwrap_err()
+            .contains("socketio.ping_timeout"));
+        assert!(check("max_payload = 1")
+            .unwrap_err()
+            .contains("max_payload"));
+        assert!(check("auth_host = 'x'").unwrap_err().contains("auth_host"));
+        assert!(check("nope = 1").unwrap_err().contains("nope"));
+        let two = "[[apps]]\nid='1'\nkey='k'\nsecret='s'\n[apps.socketio]\n\
+                   [[apps]]\nid='2'\nkey='k2'\nsecret='s'\n[apps.socketio]\n";
+        let err = Config::from_toml(two, "t")
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("apps[1].socketio.path"), "{err}");
+    }
+}

@@ -1,0 +1,358 @@
+//! What a socket's task does with each packet, free of I/O: Engine.IO heartbeats per version (EIO 3:
+//! the client pings and the server answers; EIO 4: the other way round), Socket.IO CONNECT on `/`
+//! (protocol 4: the server connects unasked; 5: it answers the client's `40{…}` with the socket
+//! id), other namespaces refused with a CONNECT_ERROR, events handed to the [`Handler`], and the
+//! socket's own outgoing packets queued in order with the broadcasts, bounded by bytes.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use resso_protocol::socketio::engine::{self as eio, Packet};
+use resso_protocol::socketio::packet::{self, Kind, PacketError, DEFAULT_NAMESPACE};
+use resso_protocol::socketio::EngineVersion;
+use resso_protocol::{ErrorCode, SocketId};
+use serde_json::value::RawValue;
+use tokio::time::Instant;
+
+use super::handler::{self, Connect, Handler};
+use super::Sessions;
+use crate::apps::App;
+use crate::broadcast::Broadcast;
+use crate::outbox::Outbox;
+use crate::registry::Registry;
+use crate::ws::frame;
+use crate::ws::Violation;
+
+/// Why a socket's task ends.
+#[derive(Debug)]
+pub(super) enum End {
+    /// The transport is gone, or the client said goodbye: nothing more to send.
+    Gone,
+    /// Bad input or a lapsed heartbeat: close the engine.
+    Close,
+    /// The registry asked (overflow 4100, terminate 4009, shutdown 4200).
+    Doomed(ErrorCode),
+    /// The client broke the WebSocket protocol.
+    Violation(Violation),
+}
+
+/// Something waiting to be written, in order.
+pub(super) enum Queued {
+    /// One of this socket's own packets (open, pong, replies).
+    Own(Bytes),
+    /// A broadcast, written from its shared encoding.
+    Broadcast(Arc<Broadcast>),
+    /// A WebSocket control frame (a pong), dropped if the socket is polling.
+    Frame(Bytes),
+}
+
+/// Who the socket is, for the registry and the handler.
+pub(super) struct Identity {
+    pub app: Arc<App>,
+    pub socket_id: SocketId,
+    pub registry: Registry,
+    pub outbox: Outbox,
+    pub headers: Vec<(String, String)>,
+    pub sessions: Arc<Sessions>,
+    pub sid: String,
+}
+
+/// One socket's state between packets.
+pub(super) struct Engine {
+    pub version: EngineVersion,
+    id: Identity,
+    handler: Option<Box<dyn Handler>>,
+    out: VecDeque<Queued>,
+    /// Bytes of the own packets queued (broadcasts are bounded by the outbox).
+    out_bytes: usize,
+    limit: usize,
+    pub beat: Beat,
+}
+
+impl Engine {
+    pub fn new(version: EngineVersion, id: Identity, limit: usize, beat: Beat) -> Self {
+        Self {
+            version,
+            id,
+            handler: None,
+            out: VecDeque::new(),
+            out_bytes: 0,
+            limit,
+            beat,
+        }
+    }
+
+    pub fn sid(&self) -> &str {
+        &self.id.sid
+    }
+
+    pub const fn socket_id(&self) -> SocketId {
+        self.id.socket_id
+    }
+
+    /// How long an upgrade may take to complete: one heartbeat timeout.
+    pub const fn beat_timeout(&self) -> Duration {
+        self.beat.timeout
+    }
+
+    pub fn has_output(&self) -> bool {
+        !self.out.is_empty()
+    }
+
+    /// Queues one of the socket's own packets; a client that lets them pile up is closed as a
+    /// slow consumer.
+    pub fn push(&mut self, packet: impl Into<Bytes>) -> Result<(), End> {
+        let packet = packet.into();
+        self.out_bytes += packet.len();
+        self.out.push_back(Queued::Own(packet));
+        if self.out_bytes > self.limit {
+            return Err(End::Doomed(ErrorCode::OverCapacity));
+        }
+        Ok(())
+    }
+
+    pub fn push_frame(&mut self, frame: Bytes) {
+        self.out.push_back(Queued::Frame(frame));
+    }
+
+    /// Queues a broadcast Socket.IO clients get (`sio_packet` is `None` for the others).
+    pub fn push_broadcast(&mut self, msg: Arc<Broadcast>) {
+        if msg.sio_packet().is_some() {
+            self.out.push_back(Queued::Broadcast(msg));
+        }
+    }
+
+    /// Everything queued as WebSocket frames.
+    pub fn take_frames(&mut self) -> Vec<Bytes> {
+        self.out_bytes = 0;
+        self.out
+            .drain(..)
+            .filter_map(|q| match q {
+                Queued::Own(p) => Some(frame::text(std::str::from_utf8(&p).unwrap_or_default())),
+                Queued::Broadcast(b) => b.sio_ws_frame().cloned(),
+                Queued::Frame(f) => Some(f),
+            })
+            .collect()
+    }
+
+    /// Everything queued as packet texts, for a polling response.
+    pub fn take_packets(&mut self) -> Vec<Bytes> {
+        self.out_bytes = 0;
+        self.out
+            .drain(..)
+            .filter_map(|q| match q {
+                Queued::Own(p) => Some(p),
+                Queued::Broadcast(b) => b.sio_packet().cloned(),
+                Queued::Frame(_) => None,
+            })
+            .collect()
+    }
+
+    /// Puts back packets a vanished long poll never delivered, ahead of anything newer.
+    pub fn requeue(&mut self, packets: Vec<Bytes>) {
+        for p in packets.into_iter().rev() {
+            self.out_bytes += p.len();
+            self.out.push_front(Queued::Own(p));
+        }
+    }
+
+    /// One Engine.IO text packet from the client.
+    pub fn on_text(&mut self, text: &str) -> Result<(), End> {
+        let now = Instant::now();
+        self.beat.activity(now);
+        let packet = eio::decode(text, self.version).map_err(|e| {
+            tracing::debug!(sid = self.sid(), "bad Engine.IO packet: {e}");
+            End::Close
+        })?;
+        match packet {
+            Packet::Ping(data) if self.version == EngineVersion::V3 => {
+                self.push(eio::encode(&Packet::Pong(data), self.version))
+            }
+            Packet::Pong(_) => {
+                self.beat.pong(now);
+                Ok(())
+            }
+            Packet::Message(message) => self.on_message(message),
+            Packet::Close => Err(End::Gone),
+            Packet::Ping(_) | Packet::Open(_) | Packet::Upgrade | Packet::Noop => Ok(()),
+            Packet::Binary(_) => {
+                tracing::debug!(sid = self.sid(), "binary message ignored");
+                Ok(())
+            }
+        }
+    }
+
+    /// One Socket.IO packet.
+    fn on_message(&mut self, text: &str) -> Result<(), End> {
+        let p = match packet::decode(text) {
+            Ok(p) => p,
+            Err(PacketError::Binary) => {
+                tracing::debug!(sid = self.sid(), "binary Socket.IO packet refused");
+                return Ok(());
+            }
+            Err(e) => {
+                tracing::debug!(sid = self.sid(), "bad Socket.IO packet: {e}");
+                return Err(End::Close);
+            }
+        };
+        let default = p.namespace == DEFAULT_NAMESPACE;
+        match p.kind {
+            Kind::Connect if !default => {
+                let refusal = packet::connect_error(self.version, p.namespace, "Invalid namespace");
+                self.push(refusal)
+            }
+            Kind::Connect if self.handler.is_none() && self.version == EngineVersion::V4 => {
+                self.connect(p.data.map(ToOwned::to_owned))
+            }
+            Kind::Event if default => self.on_event(p.data),
+            Kind::Disconnect if default => Err(End::Gone),
+            // A repeated CONNECT, acks (we never ask for one), anything on other namespaces.
+            Kind::Connect | Kind::Event | Kind::Disconnect | Kind::Ack | Kind::ConnectError => {
+                Ok(())
+            }
+        }
+    }
+
+    fn on_event(&mut self, args: Option<&RawValue>) -> Result<(), End> {
+        let (Some(handler), Some(args)) = (self.handler.as_mut(), args) else {
+            return Ok(()); // not connected (yet): ignored, as socket.io does
+        };
+        let mut replies = Vec::new();
+        handler.on_event(args, &mut replies);
+        replies.into_iter().try_for_each(|r| self.push(r))
+    }
+
+    /// Connects the socket on `/` through the application and queues the answer.
+    pub fn connect(&mut self, auth: Option<Box<RawValue>>) -> Result<(), End> {
+        let c = Connect {
+            app: self.id.app.clone(),
+            socket_id: self.id.socket_id,
+            registry: self.id.registry.clone(),
+            outbox: self.id.outbox.clone(),
+            headers: std::mem::take(&mut self.id.headers),
+            auth,
+        };
+        match handler::connect(c) {
+            Ok(h) => {
+                self.handler = Some(h);
+                match self.version {
+                    EngineVersion::V3 => self.push(packet::CONNECT_V4),
+                    EngineVersion::V4 => {
+                        self.push(packet::connected(&self.id.socket_id.to_string()))
+                    }
+                }
+            }
+            Err(refused) => self.push(packet::connect_error(
+                self.version,
+                "/",
+                &refused.to_string(),
+            )),
+        }
+    }
+
+    /// Collects the handler's finished background work.
+    pub fn poll_work(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), End>> {
+        let Some(handler) = self.handler.as_mut() else {
+            return Poll::Pending;
+        };
+        let mut replies = Vec::new();
+        match handler.poll_work(cx, &mut replies) {
+            Poll::Ready(()) => Poll::Ready(replies.into_iter().try_for_each(|r| self.push(r))),
+            Poll::Pending if replies.is_empty() => Poll::Pending,
+            Poll::Pending => Poll::Ready(replies.into_iter().try_for_each(|r| self.push(r))),
+        }
+    }
+
+    /// The timer fired: a ping to send, or a dead peer.
+    pub fn on_timer(&mut self, now: Instant) -> Result<(), End> {
+        if now < self.beat.deadline {
+            return Ok(());
+        }
+        match self.beat.fire(now) {
+            Fire::Ping => self.push(eio::encode(&Packet::Ping(""), self.version)),
+            Fire::Dead => {
+                tracing::debug!(sid = self.sid(), "heartbeat lapsed");
+                Err(End::Close)
+            }
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.id.sessions.remove(&self.id.sid);
+        drop(self.handler.take()); // leaves its channels first
+        let id = &self.id;
+        id.registry
+            .disconnect(&id.app, id.socket_id, std::iter::empty());
+    }
+}
+
+/// The heartbeat: when the next ping is due (EIO 4) or the client's must have come (EIO 3).
+pub(super) struct Beat {
+    version: EngineVersion,
+    interval: Duration,
+    timeout: Duration,
+    pub deadline: Instant,
+    awaiting_pong: bool,
+}
+
+/// What a due heartbeat asks for.
+pub(super) enum Fire {
+    Ping,
+    Dead,
+}
+
+impl Beat {
+    pub fn new(
+        version: EngineVersion,
+        interval: Duration,
+        timeout: Duration,
+        now: Instant,
+    ) -> Self {
+        let mut beat = Self {
+            version,
+            interval,
+            timeout,
+            deadline: now,
+            awaiting_pong: false,
+        };
+        beat.deadline = now + beat.quiet();
+        beat
+    }
+
+    /// How long the peer may stay silent.
+    fn quiet(&self) -> Duration {
+        match self.version {
+            EngineVersion::V3 => self.interval + self.timeout,
+            EngineVersion::V4 => self.interval,
+        }
+    }
+
+    /// EIO 3: any packet shows the client alive.
+    fn activity(&mut self, now: Instant) {
+        if self.version == EngineVersion::V3 {
+            self.deadline = now + self.quiet();
+        }
+    }
+
+    /// EIO 4: the pong to our ping.
+    fn pong(&mut self, now: Instant) {
+        if self.version == EngineVersion::V4 && self.awaiting_pong {
+            self.awaiting_pong = false;
+            self.deadline = now + self.interval;
+        }
+    }
+
+    fn fire(&mut self, now: Instant) -> Fire {
+        if self.version == EngineVersion::V3 || self.awaiting_pong {
+            return Fire::Dead;
+        }
+        self.awaiting_pong = true;
+        self.deadline = now + self.timeout;
+        Fire::Ping
+    }
+}

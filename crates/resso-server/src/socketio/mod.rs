@@ -1,0 +1,103 @@
+//! The Socket.IO endpoint (`/socket.io/` by default, per app), for Laravel Echo's `socket.io`
+//! connector with socket.io-client 2.x (Engine.IO 3, Socket.IO 4) and 3.x/4.x (Engine.IO 4,
+//! Socket.IO 5), on the same port as everything else. The wire formats are
+//! `resso_protocol::socketio`'s; here is the transport:
+//! - [`request`]: a request's `EIO`/`transport`/`sid` and the refusals (400 + `{"code","message"}`);
+//! - [`polling`]: long-polling GET/POST and CORS, talking to the socket's task by [`Command`]s;
+//! - [`upgrade`]: the websocket transport, straight (`transports: ['websocket']`) or as an upgrade
+//!   from polling, taken off the connection by `ws::upgrade` like Pusher's;
+//! - [`open`]: admission (origin, app limits, `Registry::connect`) and the session's birth;
+//! - [`task`]: one task per socket owning its inbox, transport, heartbeat and handler;
+//! - [`engine`]: what the task does with each Engine.IO and Socket.IO packet;
+//! - [`handler`]: the seam to the application logic (Echo's connector).
+//!
+//! A Socket.IO socket is one registry socket, its `SocketId` the `socket.id` clients see, so the
+//! registry, the HTTP API, limits and the cluster treat both protocols alike.
+
+mod engine;
+pub mod handler;
+mod minimal;
+mod open;
+mod polling;
+pub mod request;
+mod task;
+pub mod upgrade;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::routing::any;
+use axum::Router;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::apps::{App, Apps};
+use crate::ws::Socket;
+use crate::Shared;
+use request::Failure;
+
+/// What an HTTP request or an upgrading websocket asks of a socket's task.
+pub(crate) enum Command {
+    /// A long-poll GET, answered with a polling body when there is something to send.
+    Get(oneshot::Sender<Result<String, Failure>>),
+    /// A POST's body, answered once its packets are handled.
+    Post(String, oneshot::Sender<Result<(), Failure>>),
+    /// A websocket opened with this session's sid, to probe and switch to.
+    Upgrade(Socket),
+}
+
+/// The live Engine.IO sessions by sid: how polling requests and upgrades find their socket's
+/// task. A `std` mutex: every critical section is one map operation.
+#[derive(Default)]
+pub struct Sessions(Mutex<HashMap<String, mpsc::Sender<Command>>>);
+
+impl Sessions {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, mpsc::Sender<Command>>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn insert(&self, sid: String, tx: mpsc::Sender<Command>) {
+        self.lock().insert(sid, tx);
+    }
+
+    fn get(&self, sid: &str) -> Option<mpsc::Sender<Command>> {
+        self.lock().get(sid).cloned()
+    }
+
+    fn remove(&self, sid: &str) {
+        self.lock().remove(sid);
+    }
+
+    /// How many sessions are live (for tests of expiry).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The polling routes of every app with a Socket.IO endpoint (`{path}/`).
+pub fn routes(shared: &Shared) -> Router<Shared> {
+    let mut router = Router::new();
+    for app in shared.apps.iter() {
+        let Some(sio) = &app.config.socketio else {
+            continue;
+        };
+        let app = app.clone();
+        router = router.route(
+            &format!("{}/", sio.path),
+            any(move |state, request| polling::handle(state, app.clone(), request)),
+        );
+    }
+    router
+}
+
+/// The app whose Socket.IO endpoint is at `path` (with the clients' trailing slash).
+fn app_for_path<'a>(apps: &'a Apps, path: &str) -> Option<&'a Arc<App>> {
+    let path = path.strip_suffix('/')?;
+    apps.iter()
+        .find(|a| a.config.socketio.as_ref().is_some_and(|s| s.path == path))
+}

@@ -1,0 +1,338 @@
+//! One task per Socket.IO socket, owning its transport, its registry inbox, its heartbeat and its
+//! handler, `select!`ing over them like the Pusher connection task. Polling requests reach it as
+//! [`Command`]s; a long poll is answered when there is something to send. Broadcasts leave the
+//! inbox only when a transport can take them at once — a waiting GET or the websocket — so the
+//! outbox's byte bound covers polling sockets too, and a packet is never in two places: the
+//! upgrade (`2probe` → `3probe`, the pending GET ended with `6`, then `5`) switches transports
+//! between two turns of the loop, and a long poll that vanished gives its packets back.
+
+use std::future::poll_fn;
+use std::pin::pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use resso_protocol::socketio::{payload, EngineVersion};
+use resso_protocol::ErrorCode;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{sleep_until, timeout, Instant};
+
+use super::engine::{End, Engine};
+use super::request::Failure;
+use super::Command;
+use crate::outbox::Inbox;
+use crate::ws::frame::{self, op};
+use crate::ws::{Incoming, ReadEnd, Socket};
+
+/// Most broadcasts taken from the inbox in one turn.
+const BATCH: usize = 64;
+/// How long a goodbye may take.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// The socket's transport.
+pub(super) enum Link {
+    Polling(Polling),
+    Ws(Socket),
+}
+
+/// A polling transport: the GET waiting for packets, and a websocket being probed.
+#[derive(Default)]
+pub(super) struct Polling {
+    pending: Option<oneshot::Sender<Result<String, Failure>>>,
+    upgrade: Option<Upgrading>,
+}
+
+struct Upgrading {
+    socket: Socket,
+    probed: bool,
+    deadline: Instant,
+}
+
+impl Link {
+    pub fn polling() -> Self {
+        Self::Polling(Polling::default())
+    }
+
+    /// Whether broadcasts can be written now.
+    fn takes_broadcasts(&self) -> bool {
+        match self {
+            Self::Ws(_) => true,
+            Self::Polling(p) => {
+                p.pending.is_some() && !p.upgrade.as_ref().is_some_and(|u| u.probed)
+            }
+        }
+    }
+
+    fn upgrade_deadline(&self) -> Option<Instant> {
+        match self {
+            Self::Polling(Polling {
+                upgrade: Some(u), ..
+            }) => Some(u.deadline),
+            _ => None,
+        }
+    }
+}
+
+/// What arrived on a transport.
+enum Arrival {
+    /// On the websocket transport.
+    Main(Result<Incoming, ReadEnd>),
+    /// On a websocket being probed.
+    Probe(Result<Incoming, ReadEnd>),
+}
+
+fn poll_link(link: &mut Link, cx: &mut Context<'_>) -> Poll<Arrival> {
+    match link {
+        Link::Ws(socket) => socket.poll_recv(cx).map(Arrival::Main),
+        Link::Polling(Polling {
+            upgrade: Some(u), ..
+        }) => u.socket.poll_recv(cx).map(Arrival::Probe),
+        Link::Polling(_) => Poll::Pending,
+    }
+}
+
+/// Serves the socket until it ends, then says goodbye; dropping the engine disconnects it.
+pub(super) async fn run(
+    mut engine: Engine,
+    mut link: Link,
+    mut inbox: Inbox,
+    mut commands: mpsc::Receiver<Command>,
+) {
+    let end = serve(&mut engine, &mut link, &mut inbox, &mut commands).await;
+    tracing::debug!(sid = engine.sid(), socket_id = %engine.socket_id(), ?end, "socket.io socket ended");
+    goodbye(&mut engine, link, end).await;
+}
+
+async fn serve(
+    engine: &mut Engine,
+    link: &mut Link,
+    inbox: &mut Inbox,
+    commands: &mut mpsc::Receiver<Command>,
+) -> End {
+    let doom = inbox.doom_signal();
+    let mut doomed = pin!(doom.doomed());
+    let mut timer = pin!(sleep_until(engine.beat.deadline));
+    loop {
+        if let Err(end) = flush(engine, link, &mut doomed).await {
+            return end;
+        }
+        let deadline = link
+            .upgrade_deadline()
+            .map_or(engine.beat.deadline, |u| u.min(engine.beat.deadline));
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
+        }
+        let turn = tokio::select! {
+            biased;
+            code = doomed.as_mut() => Err(End::Doomed(code)),
+            command = commands.recv() => match command {
+                Some(command) => on_command(engine, link, command),
+                None => Err(End::Gone),
+            },
+            arrival = poll_fn(|cx| poll_link(link, cx)) => on_arrival(engine, link, arrival).await,
+            Some(first) = inbox.recv(), if link.takes_broadcasts() => {
+                engine.push_broadcast(first);
+                for msg in std::iter::from_fn(|| inbox.try_recv()).take(BATCH - 1) {
+                    engine.push_broadcast(msg);
+                }
+                Ok(())
+            }
+            result = poll_fn(|cx| engine.poll_work(cx)) => result,
+            () = timer.as_mut() => on_timer(engine, link),
+        };
+        if let Err(end) = turn {
+            return end;
+        }
+    }
+}
+
+/// Writes what is queued, if the transport can take it.
+async fn flush<D>(
+    engine: &mut Engine,
+    link: &mut Link,
+    doomed: &mut std::pin::Pin<&mut D>,
+) -> Result<(), End>
+where
+    D: std::future::Future<Output = ErrorCode>,
+{
+    if !engine.has_output() {
+        return Ok(());
+    }
+    match link {
+        Link::Ws(socket) => {
+            let frames = engine.take_frames();
+            tokio::select! {
+                r = socket.send(&frames) => r.map_err(|_| End::Gone),
+                code = doomed.as_mut() => Err(End::Doomed(code)),
+            }
+        }
+        Link::Polling(p) => {
+            if p.upgrade.as_ref().is_some_and(|u| u.probed) {
+                return Ok(()); // kept for the websocket
+            }
+            if let Some(tx) = p.pending.take() {
+                let packets = engine.take_packets();
+                let body = encode(&packets, engine.version);
+                if tx.send(Ok(body)).is_err() {
+                    engine.requeue(packets); // the long poll went away: the next one gets them
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn encode(packets: &[Bytes], version: EngineVersion) -> String {
+    let texts = packets
+        .iter()
+        .map(|p| std::str::from_utf8(p).unwrap_or_default());
+    payload::encode(texts, version)
+}
+
+fn on_command(engine: &mut Engine, link: &mut Link, command: Command) -> Result<(), End> {
+    let Link::Polling(p) = link else {
+        // Polling after the upgrade, or a second websocket: refused; the socket lives on.
+        match command {
+            Command::Get(tx) => drop(tx.send(Err(Failure::BadRequest))),
+            Command::Post(_, tx) => drop(tx.send(Err(Failure::BadRequest))),
+            Command::Upgrade(socket) => drop(socket),
+        }
+        return Ok(());
+    };
+    match command {
+        Command::Get(tx) => {
+            if p.upgrade.as_ref().is_some_and(|u| u.probed) {
+                let _ = tx.send(Ok("6".to_owned()));
+            } else if p.pending.as_ref().is_some_and(|t| !t.is_closed()) {
+                let _ = tx.send(Err(Failure::BadRequest)); // overlapping long polls
+            } else {
+                p.pending = Some(tx);
+            }
+            Ok(())
+        }
+        Command::Post(body, tx) => on_post(engine, &body, tx),
+        Command::Upgrade(socket) => {
+            if p.upgrade.is_none() {
+                let deadline = Instant::now() + engine.beat_timeout();
+                p.upgrade = Some(Upgrading {
+                    socket,
+                    probed: false,
+                    deadline,
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
+fn on_post(
+    engine: &mut Engine,
+    body: &str,
+    tx: oneshot::Sender<Result<(), Failure>>,
+) -> Result<(), End> {
+    let Ok(packets) = payload::decode(body, engine.version) else {
+        let _ = tx.send(Err(Failure::BadRequest));
+        return Err(End::Close);
+    };
+    let handled = packets
+        .into_iter()
+        .try_for_each(|text| engine.on_text(text));
+    let _ = tx.send(match &handled {
+        Err(End::Close) => Err(Failure::BadRequest),
+        _ => Ok(()),
+    });
+    handled
+}
+
+async fn on_arrival(engine: &mut Engine, link: &mut Link, arrival: Arrival) -> Result<(), End> {
+    match arrival {
+        Arrival::Main(Ok(Incoming::Text(text))) => engine.on_text(&text),
+        Arrival::Main(Ok(Incoming::Ping(payload))) => {
+            engine.push_frame(frame::encode(op::PONG, &payload));
+            Ok(())
+        }
+        Arrival::Main(Ok(Incoming::Pong | Incoming::Binary)) => Ok(()),
+        Arrival::Main(Ok(Incoming::Close(_)) | Err(ReadEnd::Gone)) => Err(End::Gone),
+        Arrival::Main(Err(ReadEnd::Violation(v))) => Err(End::Violation(v)),
+        Arrival::Probe(arrived) => {
+            on_probe(link, arrived).await;
+            Ok(())
+        }
+    }
+}
+
+/// A frame on the websocket being probed: `2probe`, then `5`; anything else abandons the upgrade.
+async fn on_probe(link: &mut Link, arrived: Result<Incoming, ReadEnd>) {
+    let Link::Polling(p) = link else { return };
+    let Some(up) = p.upgrade.as_mut() else { return };
+    match arrived {
+        Ok(Incoming::Text(t)) if t == "2probe" && !up.probed => {
+            if up.socket.send(&[frame::text("3probe")]).await.is_err() {
+                p.upgrade = None;
+                return;
+            }
+            up.probed = true;
+            if let Some(tx) = p.pending.take() {
+                let _ = tx.send(Ok("6".to_owned())); // lets the client pause polling
+            }
+        }
+        Ok(Incoming::Text(t)) if t == "5" && up.probed => {
+            let Some(up) = p.upgrade.take() else { return };
+            if let Some(tx) = p.pending.take() {
+                let _ = tx.send(Ok("6".to_owned()));
+            }
+            *link = Link::Ws(up.socket);
+        }
+        Ok(Incoming::Ping(_) | Incoming::Pong | Incoming::Binary) => {}
+        _ => p.upgrade = None,
+    }
+}
+
+fn on_timer(engine: &mut Engine, link: &mut Link) -> Result<(), End> {
+    let now = Instant::now();
+    if let Link::Polling(p) = link {
+        if p.upgrade.as_ref().is_some_and(|u| u.deadline <= now) {
+            tracing::debug!(sid = engine.sid(), "upgrade abandoned");
+            p.upgrade = None;
+        }
+    }
+    engine.on_timer(now)
+}
+
+/// The goodbye `end` asks for: an engine close (with a Socket.IO DISCONNECT first when the client
+/// must not come back), on whichever transport is left.
+async fn goodbye(engine: &mut Engine, link: Link, end: End) {
+    let packets: &[&str] = match &end {
+        End::Gone | End::Violation(_) => &[],
+        End::Doomed(code) if (4000..4100).contains(&code.code()) => &["41", "1"],
+        End::Close | End::Doomed(_) => &["1"],
+    };
+    match link {
+        Link::Ws(mut socket) => {
+            let mut frames: Vec<Bytes> = packets.iter().map(|p| frame::text(p)).collect();
+            let (code, reason) = match &end {
+                End::Violation(v) => v.close(),
+                _ => (1000, ""),
+            };
+            if !matches!(end, End::Gone) {
+                frames.push(frame::close(code, reason));
+            }
+            let _ = timeout(CLOSE_GRACE, socket.send(&frames)).await;
+        }
+        Link::Polling(p) => {
+            if let Some(tx) = p.pending {
+                let body = payload::encode(
+                    if packets.is_empty() {
+                        &["1"][..]
+                    } else {
+                        packets
+                    }
+                    .iter()
+                    .copied(),
+                    engine.version,
+                );
+                let _ = tx.send(Ok(body));
+            }
+        }
+    }
+}

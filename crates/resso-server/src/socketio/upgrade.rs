@@ -1,0 +1,76 @@
+//! The websocket transport, from an upgrade `ws::upgrade` took off a new connection: without a
+//! sid it is a new socket served on this very task (`transports: ['websocket']`); with one it is
+//! handed to that polling session's task to probe and switch to. A refused request gets its 400
+//! before any 101.
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+use super::open::{open, Opened};
+use super::request::{EngineQuery, Failure, Transport};
+use super::{app_for_path, task, Command};
+use crate::ws::upgrade::SocketIoUpgrade;
+use crate::ws::Socket;
+use crate::Shared;
+
+/// What an acceptable upgrade becomes.
+enum Plan {
+    /// The websocket of an existing polling session.
+    Join(mpsc::Sender<Command>),
+    /// A new socket, admitted.
+    New(Box<Opened>),
+}
+
+/// Serves a Socket.IO websocket upgrade until its socket ends (or it joined a polling session).
+pub async fn serve(mut stream: TcpStream, upgrade: SocketIoUpgrade, s: Shared) {
+    let (plan, max_payload) = match plan(&upgrade, &s) {
+        Ok(plan) => plan,
+        Err(failure) => {
+            let _ = stream.write_all(&failure.raw_response()).await;
+            let _ = stream.shutdown().await;
+            return;
+        }
+    };
+    let mut socket = Socket::new(stream, &upgrade.early, max_payload).with_unsent(upgrade.response);
+    match plan {
+        Plan::Join(tx) => {
+            if socket.send(&[]).await.is_ok() {
+                let _ = tx.send(Command::Upgrade(socket)).await;
+            }
+        }
+        Plan::New(opened) => {
+            let Opened {
+                engine,
+                inbox,
+                commands,
+                tx,
+            } = *opened;
+            drop(tx);
+            task::run(engine, task::Link::Ws(socket), inbox, commands).await;
+        }
+    }
+}
+
+fn plan(upgrade: &SocketIoUpgrade, s: &Shared) -> Result<(Plan, usize), Failure> {
+    let app = app_for_path(&s.apps, &upgrade.path).ok_or(Failure::BadRequest)?;
+    let query = EngineQuery::parse(&upgrade.query)?;
+    if query.transport != Transport::Websocket {
+        return Err(Failure::BadRequest);
+    }
+    let max_payload = app.config.socketio.as_ref().map_or(0, |c| c.max_payload);
+    let plan = match &query.sid {
+        Some(sid) => Plan::Join(s.sessions.get(sid).ok_or(Failure::UnknownSid)?),
+        None => {
+            let headers = upgrade.headers.clone();
+            Plan::New(Box::new(open(
+                s,
+                app,
+                query.version,
+                Transport::Websocket,
+                headers,
+            )?))
+        }
+    };
+    Ok((plan, max_payload))
+}
