@@ -56,7 +56,6 @@ fn load(cli: &Cli) -> anyhow::Result<Loaded> {
                 dotenvy::from_path(&env_file)
                     .with_context(|| format!("cannot read {}", env_file.display()))?;
             }
-            // The Socket.IO settings (`echo.socketio`) take effect with the Socket.IO endpoint.
             let echo = EchoServer::from_file(path, &ProcessEnv)?;
             (echo.config, echo.dev_mode, echo.warnings)
         }

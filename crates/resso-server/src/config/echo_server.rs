@@ -1,8 +1,8 @@
 //! `resso --laravel-echo-server laravel-echo-server.json`: an unchanged laravel-echo-server 1.6
 //! config, mapped onto Ressò's [`Config`]. One app serves it (laravel-echo-server had no apps): its
 //! Redis subscriber becomes `[apps.ingest]`, its `clients`, `subscribers.http` and `apiOriginAllow`
-//! become `[apps.echo_api]`, and its auth and `socketio` settings are returned beside the config in
-//! [`EchoSocketIo`] for the Socket.IO endpoint. The `LARAVEL_ECHO_SERVER_*` variables its README
+//! become `[apps.echo_api]`, and its `authHost`, `authEndpoint` and `socketio` settings become
+//! `[apps.socketio]`. The `LARAVEL_ECHO_SERVER_*` variables its README
 //! lists override the file as they did there (`${OTHER}` values included). What Ressò cannot honour
 //! is named in [`EchoServer::warnings`]; `protocol: https` is refused until Ressò terminates TLS.
 
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{invalid, AppConfig, Config, ConfigError, EchoApiConfig, EchoClient, EchoCors, Env};
-use super::{IngestConfig, ServerConfig};
+use super::{IngestConfig, ServerConfig, SocketIoConfig};
 
 /// The id and key of the app an echo-server config becomes.
 pub const ECHO_APP: &str = "laravel-echo-server";
@@ -32,28 +32,10 @@ const SOCKETIO_KEYS: [&str; 4] = ["path", "pingInterval", "pingTimeout", "maxHtt
 #[derive(Debug, Clone)]
 pub struct EchoServer {
     pub config: Config,
-    pub socketio: EchoSocketIo,
     /// `devMode`: laravel-echo-server's verbose logging.
     pub dev_mode: bool,
     /// Options that were given but are not honoured, each with why.
     pub warnings: Vec<String>,
-}
-
-/// The Socket.IO settings of the echo-server app; `None` leaves Ressò's default.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EchoSocketIo {
-    /// `authHost`: one or more, the one matching the page's `Referer` chosen per connection.
-    pub auth_host: Vec<String>,
-    /// `authEndpoint` (default `/broadcasting/auth`).
-    pub auth_endpoint: String,
-    /// `socketio.path`.
-    pub path: Option<String>,
-    /// `socketio.pingInterval`, milliseconds.
-    pub ping_interval_ms: Option<u64>,
-    /// `socketio.pingTimeout`, milliseconds.
-    pub ping_timeout_ms: Option<u64>,
-    /// `socketio.maxHttpBufferSize`, bytes.
-    pub max_payload: Option<u64>,
 }
 
 /// The file's known options; everything else lands in `rest` and is warned about.
@@ -203,7 +185,7 @@ impl File {
             app.ingest = Some(self.ingest(&mut warnings)?);
         }
         app.echo_api = Some(self.echo_api());
-        let socketio = self.socketio(&mut warnings)?;
+        app.socketio = Some(self.socketio(&mut warnings)?);
         self.warn_unused(&mut warnings);
         Ok(EchoServer {
             config: Config {
@@ -211,7 +193,6 @@ impl File {
                 apps: vec![app],
                 ..Config::default()
             },
-            socketio,
             dev_mode: flag(self.dev_mode.as_ref()),
             warnings,
         })
@@ -311,37 +292,42 @@ impl File {
         }
     }
 
-    fn socketio(&self, warnings: &mut Vec<String>) -> Result<EchoSocketIo, ConfigError> {
+    fn socketio(&self, warnings: &mut Vec<String>) -> Result<SocketIoConfig, ConfigError> {
         let opt = &self.socketio;
         let field = |name: &str| format!("socketio.{name}");
         let num = |name: &str| opt.get(name).map(|v| number(v, &field(name))).transpose();
-        let path = match opt.get("path") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(p)) => Some(p.clone()),
+        let mut sio = SocketIoConfig::default();
+        match opt.get("path") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(p)) => p.trim_end_matches('/').clone_into(&mut sio.path),
             Some(other) => return Err(invalid(field("path"), format!("{other} is not a string"))),
-        };
+        }
         for key in opt.keys().filter(|k| !SOCKETIO_KEYS.contains(&k.as_str())) {
             warnings.push(format!("{} is not supported and ignored", field(key)));
         }
-        let auth_host = match &self.auth_host {
+        sio.ping_interval = num("pingInterval")?.unwrap_or(sio.ping_interval);
+        sio.ping_timeout = num("pingTimeout")?.unwrap_or(sio.ping_timeout);
+        if let Some(max) = num("maxHttpBufferSize")? {
+            sio.max_payload = usize::try_from(max).unwrap_or(usize::MAX);
+        }
+        let hosts = match &self.auth_host {
             Some(AuthHost::One(h)) => vec![h.clone()],
             Some(AuthHost::Many(hosts)) => hosts.clone(),
-            None => vec![self
-                .host
-                .clone()
-                .unwrap_or_else(|| "http://localhost".into())],
+            None => Vec::new(),
         };
-        Ok(EchoSocketIo {
-            auth_host,
-            auth_endpoint: self
-                .auth_endpoint
-                .clone()
-                .unwrap_or_else(|| "/broadcasting/auth".into()),
-            path,
-            ping_interval_ms: num("pingInterval")?,
-            ping_timeout_ms: num("pingTimeout")?,
-            max_payload: num("maxHttpBufferSize")?,
-        })
+        if hosts.len() > 1 {
+            warnings.push(format!(
+                "authHost: choosing among several hosts by the page's Referer is not supported; \
+                 {:?} is used for every page",
+                hosts[0]
+            ));
+        }
+        let host = hosts.into_iter().find(|h| !h.is_empty());
+        sio.auth_host = Some(host.unwrap_or_else(|| "http://localhost".into()));
+        if let Some(endpoint) = &self.auth_endpoint {
+            endpoint.clone_into(&mut sio.auth_endpoint);
+        }
+        Ok(sio)
     }
 
     fn warn_unused(&self, warnings: &mut Vec<String>) {

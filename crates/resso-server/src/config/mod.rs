@@ -18,7 +18,7 @@ use app::validate_app;
 pub use app::{AppConfig, AppLimits, WebhookConfig};
 pub use cluster::{Backend, ClusterConfig};
 pub use echo_api::{EchoApiConfig, EchoClient, EchoCors};
-pub use echo_server::{EchoServer, EchoSocketIo, ECHO_APP};
+pub use echo_server::{EchoServer, ECHO_APP};
 pub use ingest::IngestConfig;
 pub use socketio::SocketIoConfig;
 

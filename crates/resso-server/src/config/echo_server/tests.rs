@@ -77,12 +77,11 @@ fn init_output_maps_without_warnings() {
         ("http://localhost:80", "GET, POST")
     );
     assert!(cors.allow_headers.ends_with("X-Socket-Id"));
-    let want = EchoSocketIo {
-        auth_host: vec!["http://localhost".into()],
-        auth_endpoint: "/broadcasting/auth".into(),
-        ..EchoSocketIo::default()
+    let want = SocketIoConfig {
+        auth_host: Some("http://localhost".into()),
+        ..SocketIoConfig::default()
     };
-    assert_eq!(echo.socketio, want);
+    assert_eq!(app.socketio.as_ref(), Some(&want));
     assert!(!echo.dev_mode);
 }
 
@@ -109,21 +108,25 @@ fn redis_socketio_and_auth_options_map() {
         ("127.0.0.1", 7001)
     );
     assert!(echo.dev_mode);
-    let s = &echo.socketio;
-    assert_eq!(s.auth_host, ["http://a.test", "http://b.test"]);
+    let s = app.socketio.as_ref().unwrap();
+    assert_eq!(s.auth_host.as_deref(), Some("http://a.test"));
     assert_eq!(
-        (s.auth_endpoint.as_str(), s.path.as_deref()),
-        ("/auth", Some("/ws/socket.io"))
+        (s.auth_endpoint.as_str(), s.path.as_str()),
+        ("/auth", "/ws/socket.io")
     );
-    assert_eq!(
-        (s.ping_interval_ms, s.ping_timeout_ms, s.max_payload),
-        (Some(10000), Some(4000), Some(2048))
+    let timings = (
+        s.ping_interval,
+        s.ping_timeout,
+        s.max_payload,
+        s.auth_timeout,
     );
+    assert_eq!(timings, (10000, 4000, 2048, 5000));
     let warned = echo.warnings.join("\n");
     for name in [
         "databaseConfig.redis.family",
         "socketio.transports",
         "headers",
+        "authHost",
     ] {
         assert!(warned.contains(name), "{name} not in {warned}");
     }
@@ -147,7 +150,8 @@ fn env_overrides_as_its_readme_lists() {
         (echo.config.server.host.as_str(), echo.config.server.port),
         ("127.0.0.1", 6002)
     );
-    assert_eq!(echo.socketio.auth_host, ["http://shop.test"]);
+    let sio = echo.config.apps[0].socketio.as_ref().unwrap();
+    assert_eq!(sio.auth_host.as_deref(), Some("http://shop.test"));
     assert!(echo.dev_mode);
     let ingest = echo.config.apps[0].ingest.as_ref().unwrap();
     assert_eq!(ingest.url, "redis://:secret@10.0.0.5:6390/0");
