@@ -6,11 +6,11 @@ use base64::Engine as _;
 use crypto_secretbox::aead::{Aead, KeyInit};
 use crypto_secretbox::XSalsa20Poly1305;
 use resso_broadcasting::driver::pusher::BatchEvent;
-use resso_broadcasting::{Channel, MasterKey, Notifiable, ShouldBroadcast};
+use resso_broadcasting::{Channel, Notifiable, ShouldBroadcast};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::support::{Resso, MASTER_KEY};
+use crate::support::Resso;
 
 #[derive(Serialize)]
 struct OrderShipped {
@@ -85,15 +85,7 @@ async fn more_than_100_channels_are_sent_in_chunks() {
 async fn encrypted_channels_carry_only_ciphertext_that_the_channel_key_opens() {
     let resso = Resso::start().await;
     let mut client = resso.client().await;
-    let channel = "private-encrypted-doc.1";
-    let auth = resso_broadcasting::auth::answer::channel_answer(
-        &creds(),
-        Some(&client.socket_id.to_string()),
-        channel,
-        resso_broadcasting::auth::Decision::Allow,
-    )
-    .unwrap();
-    client.subscribe(channel, Some(&auth)).await;
+    let auth = client.subscribe_allowed("private-encrypted-doc.1").await;
     let b = resso.broadcaster();
     b.on([Channel::encrypted("doc.1")])
         .event("DocSaved")
@@ -114,14 +106,6 @@ async fn encrypted_channels_carry_only_ciphertext_that_the_channel_key_opens() {
         .decrypt(nonce.as_slice().into(), ciphertext.as_slice())
         .expect("the channel's shared secret opens it");
     assert_eq!(String::from_utf8(plain).unwrap(), r#"{"secret":"plans"}"#);
-}
-
-fn creds() -> resso_broadcasting::auth::Credentials {
-    resso_broadcasting::auth::Credentials {
-        key: crate::support::KEY.into(),
-        secret: crate::support::SECRET.into(),
-        master_key: Some(MasterKey::from_base64(MASTER_KEY).unwrap()),
-    }
 }
 
 #[tokio::test]
@@ -167,15 +151,7 @@ impl resso_broadcasting::BroadcastNotification for ExportReady {}
 async fn notifications_arrive_as_echo_expects_them() {
     let resso = Resso::start().await;
     let mut client = resso.client().await;
-    let channel = "private-App.Models.User.7";
-    let auth = resso_broadcasting::auth::answer::channel_answer(
-        &creds(),
-        Some(&client.socket_id.to_string()),
-        channel,
-        resso_broadcasting::auth::Decision::Allow,
-    )
-    .unwrap();
-    client.subscribe(channel, Some(&auth)).await;
+    client.subscribe_allowed("private-App.Models.User.7").await;
     let id = resso
         .broadcaster()
         .notify(&Notifiable::user(7), &ExportReady { rows: 3 })

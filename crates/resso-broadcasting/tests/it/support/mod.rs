@@ -146,6 +146,20 @@ impl Client {
         );
     }
 
+    /// Subscribes to a private channel with the library's own signed answer for this socket, and
+    /// returns that answer (an encrypted channel's `shared_secret` is in it).
+    pub async fn subscribe_allowed(&mut self, channel: &str) -> Value {
+        let answer = resso_broadcasting::auth::answer::channel_answer(
+            &creds(),
+            Some(&self.socket_id.to_string()),
+            channel,
+            resso_broadcasting::auth::Decision::Allow,
+        )
+        .expect("a signed answer");
+        self.subscribe(channel, Some(&answer)).await;
+        answer
+    }
+
     /// The next frame that is not a presence/internal event.
     pub async fn next_event(&mut self) -> Value {
         loop {
@@ -166,6 +180,15 @@ impl Client {
             frame["event"], "pusher:pong",
             "expected nothing before the pong, got {frame}"
         );
+    }
+}
+
+/// The test app's credentials, with the reference master key for encrypted channels.
+pub fn creds() -> resso_broadcasting::auth::Credentials {
+    resso_broadcasting::auth::Credentials {
+        key: KEY.into(),
+        secret: SECRET.into(),
+        master_key: Some(resso_broadcasting::MasterKey::from_base64(MASTER_KEY).unwrap()),
     }
 }
 
