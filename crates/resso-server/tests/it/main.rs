@@ -14,6 +14,7 @@ mod http_channels;
 mod http_events;
 mod ingest;
 mod limits;
+mod ordering;
 mod presence;
 mod shutdown;
 mod signin;
