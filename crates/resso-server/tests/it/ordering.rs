@@ -79,7 +79,13 @@ async fn batch_items_arrive_in_array_order() {
     let mut both = subscribers(&server, &["a", "private-b"], SUBSCRIBERS / 2).await;
     let mut only_a = subscribers(&server, &["a"], SUBSCRIBERS / 2).await;
     let api = server.api();
-    let channel_of = |i: usize| if i % 3 == 0 { "private-b" } else { "a" };
+    let channel_of = |i: usize| {
+        if i.is_multiple_of(3) {
+            "private-b"
+        } else {
+            "a"
+        }
+    };
     for b in 0..BATCHES {
         let batch: Vec<Value> = (b * PER_BATCH..(b + 1) * PER_BATCH)
             .map(|i| json!({"name": "item", "channel": channel_of(i), "data": i.to_string()}))
