@@ -62,8 +62,7 @@ impl Resso {
 
     /// A broadcaster on this server's HTTP API, with the reference master key.
     pub fn broadcaster(&self) -> Broadcaster {
-        let key = resso_broadcasting::MasterKey::from_base64(MASTER_KEY).expect("valid key");
-        let config = self.pusher_config().with_master_key(key);
+        let config = self.pusher_config().with_master_key(master_key());
         Broadcaster::new(Driver::Pusher(PusherClient::new(config)))
     }
 
@@ -188,8 +187,12 @@ pub fn creds() -> resso_broadcasting::auth::Credentials {
     resso_broadcasting::auth::Credentials {
         key: KEY.into(),
         secret: SECRET.into(),
-        master_key: Some(resso_broadcasting::MasterKey::from_base64(MASTER_KEY).unwrap()),
+        master_key: Some(master_key()),
     }
+}
+
+fn master_key() -> resso_broadcasting::MasterKey {
+    resso_broadcasting::MasterKey::from_base64(MASTER_KEY).expect("valid key")
 }
 
 /// Serves `router` on 127.0.0.1:0; returns its base URL.
