@@ -13,7 +13,7 @@ import Pusher from 'pusher-js';
 import { io as io4 } from 'socket.io-client';
 import io2 from 'socket.io-client-2';
 
-import { APP, HOST, WAIT, connected, serverSdk, startServer, until, withTimeout, wsOptions } from './support.js';
+import { APP, HOST, WAIT, connected, serverSdk, startServer, until, withBody, withTimeout, wsOptions } from './support.js';
 
 const T = { timeout: 20_000 };
 const USERS = { 1: 'Ann', 2: 'Bo' };
@@ -25,13 +25,8 @@ const USERS = { 1: 'Ann', 2: 'Bo' };
  */
 async function startLaravelAuth() {
   const requests = [];
-  const srv = http.createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (d) => {
-      body += d;
-    });
-    req.on('end', () => {
+  const srv = http.createServer(
+    withBody((req, res, body) => {
       const channel = new URLSearchParams(body).get('channel_name') ?? '';
       requests.push({ channel, body, headers: req.headers });
       const user = /laravel_session=(\d+)/.exec(req.headers.cookie ?? '')?.[1];
@@ -45,8 +40,8 @@ async function startLaravelAuth() {
         return answer(200, { channel_data: { user_id: Number(user), user_info: { id: Number(user), name: USERS[user] } } });
       }
       return answer(200, true);
-    });
-  });
+    }),
+  );
   await new Promise((resolve) => srv.listen(0, HOST, resolve));
   return {
     host: `http://${HOST}:${srv.address().port}`,

@@ -219,6 +219,18 @@ function userData(params) {
   return user;
 }
 
+/** An HTTP request listener that hands `handler(req, res, body)` the whole body as text. */
+export function withBody(handler) {
+  return (req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d) => {
+      body += d;
+    });
+    req.on('end', () => handler(req, res, body));
+  };
+}
+
 export async function startAuthServer(app = APP) {
   const signer = new PusherSDK({
     appId: app.id,
@@ -229,13 +241,8 @@ export async function startAuthServer(app = APP) {
   const forger = new PusherSDK({ appId: app.id, key: app.key, secret: `${app.secret}-WRONG` });
   const requests = [];
 
-  const srv = http.createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (d) => {
-      body += d;
-    });
-    req.on('end', () => {
+  const srv = http.createServer(
+    withBody((req, res, body) => {
       const params = Object.fromEntries(new URLSearchParams(body));
       const record = {
         method: req.method,
@@ -270,8 +277,8 @@ export async function startAuthServer(app = APP) {
       } catch (e) {
         return reply(500, String(e?.stack ?? e));
       }
-    });
-  });
+    }),
+  );
   await new Promise((resolve, reject) => {
     srv.once('error', reject);
     srv.listen(0, HOST, resolve);
