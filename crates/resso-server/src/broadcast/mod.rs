@@ -6,6 +6,8 @@
 
 mod sio;
 
+pub(crate) use sio::SioUserId;
+
 use std::sync::OnceLock;
 
 use bytes::Bytes;

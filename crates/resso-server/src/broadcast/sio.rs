@@ -27,10 +27,30 @@ impl Encoded {
     }
 }
 
+/// A presence `user_id` as Socket.IO clients get it: a canonical decimal integer (no sign, no
+/// leading zero, at most 2^53 − 1, so JavaScript holds it exactly) is written as a number, as
+/// laravel-echo-server passed on Laravel's integer keys; any other id stays a string. Pusher
+/// clients always get strings, as Pusher sends them.
+pub(crate) struct SioUserId<'a>(pub &'a str);
+
+impl Serialize for SioUserId<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        const MAX_SAFE: u64 = (1 << 53) - 1;
+        let id = self.0;
+        let canonical = !id.is_empty()
+            && id.bytes().all(|b| b.is_ascii_digit())
+            && (id == "0" || !id.starts_with('0'));
+        match id.parse::<u64>() {
+            Ok(n) if canonical && n <= MAX_SAFE => s.serialize_u64(n),
+            _ => s.serialize_str(id),
+        }
+    }
+}
+
 /// The presence member of `presence:joining` / `presence:leaving`.
 #[derive(Serialize)]
 struct Member<'a> {
-    user_id: &'a str,
+    user_id: SioUserId<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     user_info: Option<&'a RawValue>,
 }
@@ -82,7 +102,7 @@ fn member_packet(
     user_info: &Option<Box<RawValue>>,
 ) -> String {
     let member = Member {
-        user_id,
+        user_id: SioUserId(user_id),
         user_info: user_info.as_deref(),
     };
     event_packet(event, channel, Some(&member))
@@ -105,6 +125,7 @@ mod tests {
     use resso_protocol::{ChannelName, Limits, UserId};
 
     use super::super::{Broadcast, Payload};
+    use super::SioUserId;
     use crate::ws::frame;
 
     fn channel(name: &str) -> ChannelName {
@@ -187,12 +208,12 @@ mod tests {
         );
         assert_eq!(
             packet(&joined),
-            r#"42["presence:joining","presence-room",{"user_id":"1","user_info":{"name":"Alice"}}]"#
+            r#"42["presence:joining","presence-room",{"user_id":1,"user_info":{"name":"Alice"}}]"#
         );
         let left = Broadcast::member_removed(channel("presence-room"), UserId::from("1"), None);
         assert_eq!(
             packet(&left),
-            r#"42["presence:leaving","presence-room",{"user_id":"1"}]"#
+            r#"42["presence:leaving","presence-room",{"user_id":1}]"#
         );
         let left_known = Broadcast::member_removed(
             channel("presence-room"),
@@ -201,13 +222,33 @@ mod tests {
         );
         assert_eq!(
             packet(&left_known),
-            r#"42["presence:leaving","presence-room",{"user_id":"2","user_info":{"name":"Bob"}}]"#
+            r#"42["presence:leaving","presence-room",{"user_id":2,"user_info":{"name":"Bob"}}]"#
         );
         assert!(
             !left_known.pusher_frame().contains("Bob"),
             "Pusher's member_removed has no user_info: {}",
             left_known.pusher_frame()
         );
+    }
+
+    #[test]
+    fn only_canonical_safe_integers_become_numbers() {
+        let id = |text: &str| serde_json::to_string(&SioUserId(text)).unwrap();
+        assert_eq!(id("0"), "0");
+        assert_eq!(id("42"), "42");
+        assert_eq!(id("9007199254740991"), "9007199254740991");
+        for text in [
+            "9007199254740992",
+            "007",
+            "-1",
+            "1.5",
+            "1e3",
+            "",
+            "abc",
+            "12a",
+        ] {
+            assert_eq!(id(text), serde_json::to_string(text).unwrap(), "{text:?}");
+        }
     }
 
     #[test]

@@ -315,15 +315,9 @@ impl File {
             Some(AuthHost::Many(hosts)) => hosts.clone(),
             None => Vec::new(),
         };
-        if hosts.len() > 1 {
-            warnings.push(format!(
-                "authHost: choosing among several hosts by the page's Referer is not supported; \
-                 {:?} is used for every page",
-                hosts[0]
-            ));
-        }
-        let host = hosts.into_iter().find(|h| !h.is_empty());
-        sio.auth_host = Some(host.unwrap_or_else(|| "http://localhost".into()));
+        let mut hosts = hosts.into_iter().filter(|h| !h.is_empty());
+        sio.auth_host = Some(hosts.next().unwrap_or_else(|| "http://localhost".into()));
+        sio.auth_hosts = hosts.collect();
         if let Some(endpoint) = &self.auth_endpoint {
             endpoint.clone_into(&mut sio.auth_endpoint);
         }

@@ -1,6 +1,6 @@
 //! An app's Socket.IO endpoint (`[apps.socketio]`): where it listens, its Engine.IO heartbeat and
 //! payload limit, and where channel authorization asks the app. Defaults are the reference
-//! servers' (pingInterval 25 s, pingTimeout 20 s, maxPayload 1 MB) and laravel-echo-server's
+//! servers' (pingInterval 25 s, pingTimeout 20 s, connectTimeout 45 s, maxPayload 1 MB) and laravel-echo-server's
 //! (`/broadcasting/auth`); durations are in milliseconds, as Socket.IO's own options are.
 
 use std::time::Duration;
@@ -19,11 +19,16 @@ pub struct SocketIoConfig {
     pub ping_interval: u64,
     /// Milliseconds a heartbeat may go unanswered before the socket is closed.
     pub ping_timeout: u64,
+    /// Milliseconds a protocol 5 client (socket.io-client 3/4) has to send its CONNECT.
+    pub connect_timeout: u64,
     /// Largest message or polling body accepted, in bytes.
     pub max_payload: usize,
     /// Base URL of the app for channel authorization (`http://localhost:8000`); `None` refuses
     /// private and presence subscriptions.
     pub auth_host: Option<String>,
+    /// More hosts the app answers on, chosen by the page's `Referer` (laravel-echo-server's
+    /// `authHost` list): an origin (`https://shop.test`), a `host:port`, or a `.domain`.
+    pub auth_hosts: Vec<String>,
     /// Path of the app's channel authorization endpoint.
     pub auth_endpoint: String,
     /// Milliseconds one authorization call may take.
@@ -36,8 +41,10 @@ impl Default for SocketIoConfig {
             path: "/socket.io".into(),
             ping_interval: 25_000,
             ping_timeout: 20_000,
+            connect_timeout: 45_000,
             max_payload: 1_000_000,
             auth_host: None,
+            auth_hosts: Vec::new(),
             auth_endpoint: "/broadcasting/auth".into(),
             auth_timeout: 5_000,
         }
@@ -53,6 +60,11 @@ impl SocketIoConfig {
     #[must_use]
     pub const fn ping_timeout(&self) -> Duration {
         Duration::from_millis(self.ping_timeout)
+    }
+
+    #[must_use]
+    pub const fn connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.connect_timeout)
     }
 
     #[must_use]
@@ -90,6 +102,7 @@ pub(super) fn validate(
     for (name, value) in [
         ("ping_interval", sio.ping_interval),
         ("ping_timeout", sio.ping_timeout),
+        ("connect_timeout", sio.connect_timeout),
         ("auth_timeout", sio.auth_timeout),
     ] {
         if value == 0 {
@@ -101,6 +114,19 @@ pub(super) fn validate(
     }
     if !sio.auth_endpoint.starts_with('/') {
         return Err(invalid(field("auth_endpoint"), "must start with '/'"));
+    }
+    if !sio.auth_hosts.is_empty() && sio.auth_host.is_none() {
+        return Err(invalid(field("auth_hosts"), "needs an auth_host beside it"));
+    }
+    if sio
+        .auth_hosts
+        .iter()
+        .any(|h| h.is_empty() || h.contains(char::is_whitespace))
+    {
+        return Err(invalid(
+            field("auth_hosts"),
+            "entries must be non-empty host names",
+        ));
     }
     if let Some(host) = &sio.auth_host {
         if !(host.starts_with("http://") || host.starts_with("https://")) {

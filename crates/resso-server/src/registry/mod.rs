@@ -159,11 +159,16 @@ impl Registry {
         msg: &Arc<Broadcast>,
         except: Option<SocketId>,
     ) -> usize {
-        let state = self.lock();
-        let Some(entry) = state.apps.get(app).and_then(|a| a.channels.get(channel)) else {
-            return 0;
-        };
-        entry.send(msg, except)
+        fan_out(&self.lock(), app, channel, msg, except)
+    }
+
+    /// Sends `wire` to the other nodes while `_state` is locked. Relaying under the lock that local
+    /// delivery takes makes every node see one node's concurrent publishes in the same order: two
+    /// publishes can no longer be relayed in one order and delivered here in the other.
+    fn relay(&self, _state: &State, wire: Option<Publish>) {
+        if let Some(wire) = wire {
+            self.cluster.send(Wire::Publish(wire));
+        }
     }
 
     /// Publishes a client event (`msg`, an event on `channel`) to every node but to `sender`;
@@ -175,12 +180,14 @@ impl Registry {
         msg: &Arc<Broadcast>,
         sender: SocketId,
     ) -> usize {
-        if self.cluster.is_clustered() {
-            if let Some(wire) = Publish::client_event(self.cluster.node(), &app.id, msg, sender) {
-                self.cluster.send(Wire::Publish(wire));
-            }
-        }
-        self.deliver(&app.id, channel, msg, Some(sender))
+        let wire = self
+            .cluster
+            .is_clustered()
+            .then(|| Publish::client_event(self.cluster.node(), &app.id, msg, sender))
+            .flatten();
+        let state = self.lock();
+        self.relay(&state, wire);
+        fan_out(&state, &app.id, channel, msg, Some(sender))
     }
 
     /// Publishes an HTTP API event on every node, keeping it as the channel's cached event on cache
@@ -193,20 +200,18 @@ impl Registry {
         data: &str,
         except: Option<SocketId>,
     ) -> usize {
-        if self.cluster.is_clustered() {
-            let wire = Publish {
-                node: self.cluster.node(),
-                app: app.id.clone(),
-                channel: channel.clone(),
-                event: event.to_owned(),
-                text: Some(data.to_owned()),
-                json: None,
-                user_id: None,
-                except,
-            };
-            self.cluster.send(Wire::Publish(wire));
-        }
-        self.publish_local(app, channel, event, Payload::Text(data.to_owned()), except)
+        let wire = self.cluster.is_clustered().then(|| Publish {
+            node: self.cluster.node(),
+            app: app.id.clone(),
+            channel: channel.clone(),
+            event: event.to_owned(),
+            text: Some(data.to_owned()),
+            json: None,
+            user_id: None,
+            except,
+        });
+        let payload = Payload::Text(data.to_owned());
+        self.publish_local(app, channel, event, payload, except, wire)
     }
 
     /// Publishes an event to this node's subscribers only, keeping it as the cached event on cache
@@ -220,9 +225,10 @@ impl Registry {
         data: String,
         except: Option<SocketId>,
     ) -> usize {
-        self.publish_local(app, channel, event, Payload::Text(data), except)
+        self.publish_local(app, channel, event, Payload::Text(data), except, None)
     }
 
+    /// Delivers here, caching on cache channels, and relays `relay` — all under one lock.
     fn publish_local(
         &self,
         app: &App,
@@ -230,6 +236,7 @@ impl Registry {
         event: &str,
         payload: Payload,
         except: Option<SocketId>,
+        relay: Option<Publish>,
     ) -> usize {
         let data = match &payload {
             Payload::Text(text) => Some(Arc::<str>::from(text.as_str())),
@@ -241,17 +248,14 @@ impl Registry {
             payload,
             None,
         ));
+        let mut state = self.lock();
+        self.relay(&state, relay);
         if let (true, Some(data)) = (channel.is_cache(), data) {
-            let mut state = self.lock();
             let app_state = state.apps.entry(app.id.clone()).or_default();
-            app_state.cache.store(
-                channel,
-                msg.clone(),
-                data,
-                Duration::from_secs(app.config.cache_ttl),
-            );
+            let ttl = Duration::from_secs(app.config.cache_ttl);
+            app_state.cache.store(channel, msg.clone(), data, ttl);
         }
-        self.deliver(&app.id, channel, &msg, except)
+        fan_out(&state, &app.id, channel, &msg, except)
     }
 
     /// Closes every connection signed in as `user`, on every node; returns how many were here.
@@ -309,6 +313,20 @@ impl Registry {
             self.emit(app, event);
         }
     }
+}
+
+/// Queues `msg` for every subscriber of `channel` in `state` but `except`; returns how many got it.
+fn fan_out(
+    state: &State,
+    app: &AppId,
+    channel: &ChannelName,
+    msg: &Arc<Broadcast>,
+    except: Option<SocketId>,
+) -> usize {
+    let Some(entry) = state.apps.get(app).and_then(|a| a.channels.get(channel)) else {
+        return 0;
+    };
+    entry.send(msg, except)
 }
 
 #[cfg(test)]

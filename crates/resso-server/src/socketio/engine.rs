@@ -241,6 +241,7 @@ impl Engine {
         match self.id.echo.connect(c) {
             Ok(h) => {
                 self.handler = Some(Box::new(h));
+                self.beat.connect_by = None;
                 match self.version {
                     EngineVersion::V3 => self.push(packet::CONNECT_V4),
                     EngineVersion::V4 => {
@@ -271,6 +272,10 @@ impl Engine {
 
     /// The timer fired: a ping to send, or a dead peer.
     pub fn on_timer(&mut self, now: Instant) -> Result<(), End> {
+        if self.beat.connect_by.is_some_and(|by| by <= now) {
+            tracing::debug!(sid = self.sid(), "no CONNECT in time");
+            return Err(End::Close);
+        }
         if now < self.beat.deadline {
             return Ok(());
         }
@@ -294,13 +299,16 @@ impl Drop for Engine {
     }
 }
 
-/// The heartbeat: when the next ping is due (EIO 4) or the client's must have come (EIO 3).
+/// The heartbeat: when the next ping is due (EIO 4) or the client's must have come (EIO 3); and,
+/// until a protocol 5 client has sent its CONNECT, by when it must (Socket.IO's `connectTimeout`),
+/// so that a client answering heartbeats without ever connecting does not hold a socket forever.
 pub(super) struct Beat {
     version: EngineVersion,
     interval: Duration,
     timeout: Duration,
     pub deadline: Instant,
     awaiting_pong: bool,
+    pub connect_by: Option<Instant>,
 }
 
 /// What a due heartbeat asks for.
@@ -314,6 +322,7 @@ impl Beat {
         version: EngineVersion,
         interval: Duration,
         timeout: Duration,
+        connect_timeout: Duration,
         now: Instant,
     ) -> Self {
         let mut beat = Self {
@@ -322,9 +331,16 @@ impl Beat {
             timeout,
             deadline: now,
             awaiting_pong: false,
+            connect_by: (version == EngineVersion::V4).then(|| now + connect_timeout),
         };
         beat.deadline = now + beat.quiet();
         beat
+    }
+
+    /// When the timer must next fire.
+    pub fn next(&self) -> Instant {
+        self.connect_by
+            .map_or(self.deadline, |by| by.min(self.deadline))
     }
 
     /// How long the peer may stay silent.

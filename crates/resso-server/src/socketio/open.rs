@@ -87,6 +87,7 @@ pub(super) fn open(
         version,
         sio.ping_interval(),
         sio.ping_timeout(),
+        sio.connect_timeout(),
         Instant::now(),
     );
     let id = Identity {

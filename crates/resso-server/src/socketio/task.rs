@@ -111,14 +111,14 @@ async fn serve(
 ) -> End {
     let doom = inbox.doom_signal();
     let mut doomed = pin!(doom.doomed());
-    let mut timer = pin!(sleep_until(engine.beat.deadline));
+    let mut timer = pin!(sleep_until(engine.beat.next()));
     loop {
         if let Err(end) = flush(engine, link, &mut doomed).await {
             return end;
         }
         let deadline = link
             .upgrade_deadline()
-            .map_or(engine.beat.deadline, |u| u.min(engine.beat.deadline));
+            .map_or(engine.beat.next(), |u| u.min(engine.beat.next()));
         if timer.deadline() != deadline {
             timer.as_mut().reset(deadline);
         }

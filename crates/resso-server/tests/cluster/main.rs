@@ -24,6 +24,7 @@ mod delivery;
 mod failure;
 mod ingest;
 mod limits;
+mod ordering;
 mod outage;
 mod presence;
 mod state;

@@ -111,6 +111,11 @@ fn redis_socketio_and_auth_options_map() {
     let s = app.socketio.as_ref().unwrap();
     assert_eq!(s.auth_host.as_deref(), Some("http://a.test"));
     assert_eq!(
+        s.auth_hosts,
+        ["http://b.test"],
+        "the rest are chosen by Referer"
+    );
+    assert_eq!(
         (s.auth_endpoint.as_str(), s.path.as_str()),
         ("/auth", "/ws/socket.io")
     );
@@ -126,10 +131,10 @@ fn redis_socketio_and_auth_options_map() {
         "databaseConfig.redis.family",
         "socketio.transports",
         "headers",
-        "authHost",
     ] {
         assert!(warned.contains(name), "{name} not in {warned}");
     }
+    assert!(!warned.contains("authHost"), "{warned}");
     echo.config.validate().unwrap();
 }
 

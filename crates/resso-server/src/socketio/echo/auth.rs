@@ -14,33 +14,13 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 
-use crate::config::SocketIoConfig;
+use super::target::AuthTarget;
 use crate::rate::RateWindow;
 
 /// Largest auth answer read; Laravel's are a few hundred bytes.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 /// Refusal logs per second, so that a page reloading in a loop cannot flood the log.
 const LOGS_PER_SECOND: u32 = 20;
-
-/// Where and how long to ask (per app).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthTarget {
-    /// `auth_host` + `auth_endpoint`.
-    pub url: String,
-    pub timeout: Duration,
-}
-
-impl AuthTarget {
-    /// `auth_host` + `auth_endpoint` and `auth_timeout`; `None` without an `auth_host`.
-    #[must_use]
-    pub fn from_config(c: &SocketIoConfig) -> Option<Self> {
-        let host = c.auth_host.as_deref()?.trim_end_matches('/');
-        Some(Self {
-            url: format!("{host}{}", c.auth_endpoint),
-            timeout: c.auth_timeout(),
-        })
-    }
-}
 
 /// One subscription to authorize.
 #[derive(Debug, Clone)]
@@ -241,17 +221,6 @@ fn member(body: &[u8], limits: &Limits) -> Result<Member, Malformed> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn target_from_config() {
-        let mut c = SocketIoConfig::default();
-        assert_eq!(AuthTarget::from_config(&c), None);
-        c.auth_host = Some("http://127.0.0.1:8000/".into());
-        c.auth_timeout = 1500;
-        let t = AuthTarget::from_config(&c).unwrap();
-        assert_eq!(t.url, "http://127.0.0.1:8000/broadcasting/auth");
-        assert_eq!(t.timeout, Duration::from_millis(1500));
-    }
 
     #[test]
     fn reads_object_and_string_channel_data() {

@@ -9,6 +9,7 @@ pub mod auth;
 mod parse;
 mod reply;
 mod subscribe;
+mod target;
 mod whisper;
 
 use std::sync::Arc;
@@ -25,9 +26,10 @@ use crate::outbox::Outbox;
 use crate::rate::RateWindow;
 use crate::registry::Registry;
 use crate::socketio::handler::{Connect, Handler, Refused};
-use auth::{AuthClient, AuthTarget};
+use auth::AuthClient;
 use parse::Inbound;
 pub use subscribe::Done;
+use target::AuthTarget;
 
 /// Most auth calls one socket may have running; more subscriptions are refused with 429.
 const MAX_PENDING_AUTH: usize = 64;
@@ -47,12 +49,17 @@ impl Echo {
     /// None at present: every Echo client is welcome once the engine admitted it (the `Result`
     /// is the seam's, for refusals such as a CONNECT payload check).
     pub fn connect(&self, c: Connect) -> Result<EchoSocket, Refused> {
+        let referer = c
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("referer"))
+            .map(|(_, value)| value.as_str());
         let target = c
             .app
             .config
             .socketio
             .as_ref()
-            .and_then(AuthTarget::from_config);
+            .and_then(|sio| AuthTarget::for_page(sio, referer));
         Ok(self.connect_to(c, target))
     }
 

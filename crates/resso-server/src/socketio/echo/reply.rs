@@ -6,9 +6,11 @@ use resso_protocol::presence::Member;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use crate::broadcast::SioUserId;
+
 #[derive(Serialize)]
 struct Entry<'a> {
-    user_id: &'a str,
+    user_id: SioUserId<'a>,
     user_info: Option<&'a RawValue>,
 }
 
@@ -27,7 +29,7 @@ pub fn presence_subscribed(channel: &str, members: &[Member]) -> Bytes {
     let members: Vec<Entry<'_>> = members
         .iter()
         .map(|m| Entry {
-            user_id: m.user_id.as_str(),
+            user_id: SioUserId(m.user_id.as_str()),
             user_info: m.user_info.as_deref(),
         })
         .collect();
@@ -51,7 +53,7 @@ mod tests {
         };
         assert_eq!(
             &presence_subscribed("presence-r", &[m])[..],
-            br#"42["presence:subscribed","presence-r",[{"user_id":"1","user_info":{"n":"A\/"}}]]"#
+            br#"42["presence:subscribed","presence-r",[{"user_id":1,"user_info":{"n":"A\/"}}]]"#
         );
     }
 }

@@ -20,6 +20,8 @@ pub struct Options {
     pub subscription_count: bool,
     /// `ingest = { url, prefix }`: Laravel's redis broadcaster.
     pub ingest: Option<(String, String)>,
+    /// `limits.client_events_per_second` (Pusher's 10 when `None`).
+    pub client_events_per_second: Option<u32>,
 }
 
 /// One Ressò node process.
@@ -113,6 +115,11 @@ fn config_toml(broker: &Broker, options: &Options) -> String {
     if let Some((url, prefix)) = &options.ingest {
         main_extra.push_str(&format!(
             "ingest = {{ url = \"{url}\", prefix = \"{prefix}\" }}\n"
+        ));
+    }
+    if let Some(rate) = options.client_events_per_second {
+        main_extra.push_str(&format!(
+            "limits = {{ client_events_per_second = {rate} }}\n"
         ));
     }
     if let Some(url) = &options.webhook {

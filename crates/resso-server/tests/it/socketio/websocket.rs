@@ -37,3 +37,69 @@ async fn a_client_disconnect_ends_the_socket() {
     send(&mut ws, "41").await;
     assert_eq!(closed(&mut ws).await, Vec::<String>::new());
 }
+
+/// A server pinging every 100 ms whose protocol 5 clients must send CONNECT within 500 ms.
+async fn connect_timeout_server() -> crate::support::TestServer {
+    let mut config = super::sio_config(100);
+    for app in &mut config.apps {
+        if let Some(sio) = app.socketio.as_mut() {
+            sio.connect_timeout = 500;
+        }
+    }
+    crate::support::TestServer::spawn(config).await
+}
+
+/// Answers the server's pings until it closes the engine (packet `1`) and the socket; returns how
+/// many pings were answered.
+async fn answer_pings_until_closed(ws: &mut super::Ws) -> usize {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let mut answered = 0;
+    let mut engine_closed = false;
+    loop {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+            .await
+            .expect("closed within 10 s");
+        match next {
+            Some(Ok(Message::Text(t))) if t.as_str() == "2" => {
+                send(ws, "3").await;
+                answered += 1;
+            }
+            Some(Ok(Message::Text(t))) if t.as_str() == "1" => engine_closed = true,
+            Some(Ok(Message::Text(t))) => panic!("only pings before the close, got {t}"),
+            Some(Ok(Message::Close(_)) | Err(_)) | None => {
+                assert!(engine_closed, "an Engine.IO close before the socket's");
+                return answered;
+            }
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_v5_client_that_never_connects_is_closed_after_connect_timeout() {
+    let server = connect_timeout_server().await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(super::ws_url(&server, V4, None))
+        .await
+        .unwrap();
+    assert!(super::next_text(&mut ws).await.starts_with("0{"));
+    // Its heartbeat is alive (pings answered), so only the missing CONNECT can close it.
+    let answered = answer_pings_until_closed(&mut ws).await;
+    assert!(
+        answered >= 2,
+        "closed after {answered} pings, before the connect timeout"
+    );
+}
+
+#[tokio::test]
+async fn a_connected_v5_client_outlives_connect_timeout() {
+    let server = connect_timeout_server().await;
+    let (mut ws, _) = ws_connect(&server, V4).await;
+    // Ten pings at 100 ms apart: twice the 500 ms connect timeout.
+    for _ in 0..10 {
+        assert_eq!(super::next_text(&mut ws).await, "2");
+        send(&mut ws, "3").await;
+    }
+    send(&mut ws, &probe("alive")).await;
+    assert_refused(&next_packet(&mut ws).await, "alive");
+}

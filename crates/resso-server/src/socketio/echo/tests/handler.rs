@@ -172,7 +172,7 @@ async fn presence_lists_members_once_per_user_and_tells_the_others() {
     let mut b = client(&echo, &app, &registry, &target);
     a.send(r#"["subscribe",{"channel":"presence-room"}]"#);
     let first = a.work().await;
-    let ann = r#"{"user_id":"1","user_info":{"name":"U1"}}"#;
+    let ann = r#"{"user_id":1,"user_info":{"name":"U1"}}"#;
     assert_eq!(
         first,
         [format!(
@@ -189,11 +189,11 @@ async fn presence_lists_members_once_per_user_and_tells_the_others() {
     let listed = b.work().await;
     assert_eq!(listed.len(), 1);
     assert!(
-        listed[0].contains(ann) && listed[0].contains(r#""user_id":"2""#),
+        listed[0].contains(ann) && listed[0].contains(r#""user_id":2,"#),
         "{listed:?}"
     );
     let joining =
-        r#"42["presence:joining","presence-room",{"user_id":"2","user_info":{"name":"U2"}}]"#;
+        r#"42["presence:joining","presence-room",{"user_id":2,"user_info":{"name":"U2"}}]"#;
     assert_eq!(a.received(), [joining]);
     assert_eq!(a2.received(), [joining]);
     drop(a2);
@@ -202,7 +202,7 @@ async fn presence_lists_members_once_per_user_and_tells_the_others() {
     let leaving = b.received();
     assert_eq!(leaving.len(), 1);
     assert!(
-        leaving[0].starts_with(r#"42["presence:leaving","presence-room",{"user_id":"1""#),
+        leaving[0].starts_with(r#"42["presence:leaving","presence-room",{"user_id":1,"#),
         "{leaving:?}"
     );
 }

@@ -16,7 +16,8 @@ use bytes::Bytes;
 use resso_protocol::{Limits, SocketId};
 use serde_json::value::RawValue;
 
-use super::auth::{Allowed, AuthClient, AuthError, AuthRequest, AuthTarget, Malformed};
+use super::auth::{Allowed, AuthClient, AuthError, AuthRequest, Malformed};
+use super::target::AuthTarget;
 use super::{Echo, EchoSocket};
 use crate::apps::App;
 use crate::config::AppConfig;
