@@ -5,7 +5,6 @@
 // the server calls (Laravel's RedisBroadcaster answers: `true`, `{"channel_data":{…}}`).
 
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, afterEach, before, describe, test } from 'node:test';
 
 import Echo from 'laravel-echo';
@@ -13,43 +12,10 @@ import Pusher from 'pusher-js';
 import { io as io4 } from 'socket.io-client';
 import io2 from 'socket.io-client-2';
 
-import { APP, HOST, WAIT, connected, serverSdk, startServer, until, withBody, withTimeout, wsOptions } from './support.js';
+import { startLaravelAuth } from './laravel-auth.js';
+import { APP, WAIT, connected, serverSdk, startServer, until, withTimeout, wsOptions } from './support.js';
 
 const T = { timeout: 20_000 };
-const USERS = { 1: 'Ann', 2: 'Bo' };
-
-/**
- * Laravel's /broadcasting/auth as the RedisBroadcaster answers it. The user is whoever the
- * `laravel_session` cookie names; a request without the CSRF header Echo sends is refused (419),
- * as Laravel's middleware would; channels named `*denied*` are refused with 403.
- */
-async function startLaravelAuth() {
-  const requests = [];
-  const srv = http.createServer(
-    withBody((req, res, body) => {
-      const channel = new URLSearchParams(body).get('channel_name') ?? '';
-      requests.push({ channel, body, headers: req.headers });
-      const user = /laravel_session=(\d+)/.exec(req.headers.cookie ?? '')?.[1];
-      const answer = (status, json) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(json));
-      };
-      if (!req.headers['x-csrf-token']) return answer(419, { message: 'CSRF token mismatch.' });
-      if (!user || channel.includes('denied')) return answer(403, { message: 'Forbidden' });
-      if (channel.startsWith('presence-')) {
-        return answer(200, { channel_data: { user_id: Number(user), user_info: { id: Number(user), name: USERS[user] } } });
-      }
-      return answer(200, true);
-    }),
-  );
-  await new Promise((resolve) => srv.listen(0, HOST, resolve));
-  return {
-    host: `http://${HOST}:${srv.address().port}`,
-    requests,
-    forChannel: (channel) => requests.filter((r) => r.channel === channel),
-    close: () => new Promise((resolve) => (srv.closeAllConnections(), srv.close(resolve))),
-  };
-}
 
 const config = (authHost) => `
 [[apps]]

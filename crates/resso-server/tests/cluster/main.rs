@@ -27,6 +27,7 @@ mod limits;
 mod ordering;
 mod outage;
 mod presence;
+mod socketio;
 mod state;
 mod support;
 mod webhooks;

@@ -1,5 +1,6 @@
 //! What the cluster tests stand on: real broker and node processes ([`Cluster`]), a typed Pusher
-//! WebSocket client ([`Client`]), a signed HTTP API client ([`Api`]) and a webhook [`Sink`].
+//! WebSocket client ([`Client`]), a Socket.IO client ([`SioClient`]), a signed HTTP API client
+//! ([`Api`]) and a webhook [`Sink`].
 
 mod api;
 mod broker;
@@ -7,6 +8,7 @@ mod client;
 mod cluster;
 mod process;
 mod sink;
+mod sio;
 
 use std::future::Future;
 use std::time::Duration;
@@ -17,6 +19,7 @@ pub use client::{assert_all_silent, presence_hash, Client, QUIET, RECV};
 pub use cluster::{object_keys, user_ids, Cluster};
 pub use process::Options;
 pub use sink::Sink;
+pub use sio::SioClient;
 
 /// Credentials of one configured app.
 #[derive(Debug, Clone, Copy)]

@@ -141,6 +141,7 @@ id = "{}"
 key = "{}"
 secret = "{}"
 client_events = true
+socketio = {{}}
 {main_extra}
 [[apps]]
 id = "{}"
