@@ -1,7 +1,8 @@
 // The export page: connects Laravel Echo to the broadcaster, listens on the signed-in user's
 // private channel, and turns the export's events into a progress bar and a message, with no reload.
-// Every event received is also kept in window.exportEvents (handy in the console, and for the
-// browser test).
+// The same script serves both connectors (Echo's options come from the page): only how the page
+// learns that it is live differs. Every event received is also kept in window.exportEvents, and the
+// connector in <body data-connector> (handy in the console, and for the browser test).
 (() => {
   const config = JSON.parse(document.getElementById('page-config').textContent);
   const $ = (id) => document.getElementById(id);
@@ -9,9 +10,10 @@
   const status = $('status');
   window.exportEvents = [];
 
-  // The one place that knows the connector: a Socket.IO page would build its Echo here from
-  // { broadcaster: 'socket.io', host } and listen exactly as below.
-  window.Echo = new Echo.default({
+  const socketIo = config.echo.broadcaster === 'socket.io';
+  document.body.dataset.connector = config.echo.broadcaster;
+  // Pusher: Echo's own auth request to /broadcasting/auth. Socket.IO: Ressò makes that request.
+  window.Echo = new Echo.default(socketIo ? config.echo : {
     ...config.echo,
     enabledTransports: ['ws', 'wss'],
     authEndpoint: '/broadcasting/auth',
@@ -32,14 +34,30 @@
     $('percent').textContent = `${percent}%`;
   };
 
+  const live = (state) => {
+    document.body.dataset.live = state;
+    button.disabled = false;
+  };
+  const unavailable = (why) => show(`Live updates are unavailable (${why}).`, 'error');
+
   // Echo's private() adds the "private-" prefix itself.
   const channel = window.Echo.private(config.channel.replace(/^private-/, ''));
+  if (socketIo) {
+    // A Socket.IO server confirms no subscription (Echo's subscribed() and error() do nothing
+    // there); it only reports a refusal, as subscription_error (channel, status).
+    const { socket } = window.Echo.connector;
+    if (socket.connected) live('connected');
+    socket.on('connect', () => live('connected'));
+    socket.on('connect_error', (error) => unavailable(error.message || 'cannot connect'));
+    socket.on('subscription_error', (name, code) => {
+      if (name === config.channel) unavailable(code);
+    });
+  } else {
+    channel
+      .subscribed(() => live('subscribed'))
+      .error((error) => unavailable(error.status || error.type || 'error'));
+  }
   channel
-    .subscribed(() => {
-      document.body.dataset.live = 'subscribed';
-      button.disabled = false;
-    })
-    .error((error) => show(`Live updates are unavailable (${error.status || error.type || 'error'}).`, 'error'))
     .listen('ExportProgress', (e) => {
       record('ExportProgress')(e);
       setProgress(e.percent);

@@ -1,8 +1,10 @@
 // End to end in headless Chromium: the app (its built binary) with a real redis-server queue and a
-// real SMTP server (aiosmtpd → Maildir), two users signed in in separate browser contexts.
-// The first exports: the progress bar moves, "e-mailed" appears with no navigation, exactly one
-// mail with their rows arrives; the second hears nothing of it. Then the second's export fails
-// (EXPORT_FAIL_USERS) and their page says so. Screenshots go to target/csv-export-e2e/.
+// real SMTP server (aiosmtpd → Maildir), two users signed in in separate browser contexts, once on
+// the page with Echo's Pusher connector and once on the page with its socket.io connector (each
+// against a fresh app). The first exports: the progress bar moves, "e-mailed" appears with no
+// navigation, exactly one mail with their rows arrives; the second hears nothing of it. Then the
+// second's export fails (EXPORT_FAIL_USERS) and their page says so. Screenshots go to
+// target/csv-export-e2e/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { freePort, run, start, stopAll, waitForOutput, waitForPort } from './support.mjs';
+import { DEV_APP, untilOccupied } from './resso.mjs';
 import { VENDORED } from './vendor.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -27,37 +30,34 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
+/**
+ * The two export pages. `broadcaster` is Echo's option (the page shows it in <body
+ * data-connector>); `live` the <body data-live> a page sets once it can follow an export; `ready`
+ * what the test waits for beyond it (a Socket.IO page hears no subscription answer, so the test
+ * asks Ressò); `transport` matches the client library's request and WebSocket URLs.
+ */
+const PUSHER = {
+  name: 'pusher',
+  broadcaster: 'reverb',
+  path: '/',
+  live: 'subscribed',
+  transport: /\/app\/app-key\b/,
+};
+const SOCKET_IO = {
+  name: 'socket.io',
+  broadcaster: 'socket.io',
+  path: '/?connector=socket.io',
+  live: 'connected',
+  transport: /\/socket\.io\/\?EIO=4&transport=(polling|websocket)/,
+  ready: (app, page) => untilOccupied(app.resso, page.channel),
+};
+
 let tmp;
-let baseUrl;
-let redisPort;
 let browser;
 
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'csv-export-e2e-'));
   mkdirSync(shots, { recursive: true });
-  redisPort = await freePort();
-  const redis = start('redis-server', 'redis-server', [
-    '--port', String(redisPort), '--bind', '127.0.0.1', '--dir', tmp, '--save', '', '--appendonly', 'no',
-  ]);
-  await waitForOutput(redis, /Ready to accept connections/);
-  const smtpPort = await freePort();
-  const smtp = start('aiosmtpd', PYTHON, [
-    '-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${smtpPort}`, '-c', 'aiosmtpd.handlers.Mailbox', join(tmp, 'maildir'),
-  ]);
-  await waitForPort(smtpPort, smtp);
-  const app = start('csv-export', bin, [], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      DATA_DIR: join(tmp, 'data'),
-      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-      MAIL_FROM: 'Exports <exports@example.com>',
-      EXPORT_ROW_DELAY_MS: '15',
-      EXPORT_FAIL_USERS: SECOND,
-    },
-  });
-  [, baseUrl] = await waitForOutput(app, /open (http:\/\/127\.0\.0\.1:\d+)\//);
   // The wrapper script of Debian's chromium is given playwright's fresh profile (--user-data-dir).
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 });
@@ -68,17 +68,66 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-/** A signed-in page in its own browser context (own cookies), subscribed to its private channel. */
-async function signIn(email) {
+/** The app on a free port with `env`, its data in `dir`; resolves with its URL and its Ressò's. */
+async function startApp(name, dir, env) {
+  const app = start(name, bin, [], {
+    env: { ...process.env, PORT: '0', DATA_DIR: join(dir, 'data'), ...env },
+  });
+  const [, url] = await waitForOutput(app, /open (http:\/\/127\.0\.0\.1:\d+)\//);
+  if (env.BROADCAST_CONNECTION) return { url, dir };
+  const [, resso] = await waitForOutput(app, /embedded Ressò on (127\.0\.0\.1:\d+)/);
+  return { url, resso: `http://${resso}`, dir };
+}
+
+/** A fresh app with its own redis-server and SMTP server, in its own folder. */
+async function startStack(name) {
+  const dir = mkdtempSync(join(tmp, `${name}-`));
+  const redisPort = await freePort();
+  const redis = start(`redis-server (${name})`, 'redis-server', [
+    '--port', String(redisPort), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
+  ]);
+  await waitForOutput(redis, /Ready to accept connections/);
+  const smtpPort = await freePort();
+  const smtp = start(`aiosmtpd (${name})`, PYTHON, [
+    '-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${smtpPort}`, '-c', 'aiosmtpd.handlers.Mailbox', join(dir, 'maildir'),
+  ]);
+  await waitForPort(smtpPort, smtp);
+  const app = await startApp(`csv-export (${name})`, dir, {
+    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    MAIL_FROM: 'Exports <exports@example.com>',
+    EXPORT_ROW_DELAY_MS: '15',
+    EXPORT_FAIL_USERS: SECOND,
+  });
+  return { ...app, redisPort };
+}
+
+/**
+ * A page of `app` signed in as `email` in its own browser context (own cookies). Every request and
+ * WebSocket URL it opens is kept in `page.urls`; page errors in `page.errors`.
+ */
+async function signIn(app, email) {
   const context = await browser.newContext({ viewport: { width: 900, height: 640 } });
   const page = await context.newPage();
-  page.on('pageerror', (error) => { page.errors = [...(page.errors || []), String(error)]; });
-  await page.goto(`${baseUrl}/login`);
+  page.errors = [];
+  page.urls = [];
+  page.on('pageerror', (error) => page.errors.push(String(error)));
+  page.on('request', (request) => page.urls.push(request.url()));
+  page.on('websocket', (socket) => page.urls.push(socket.url()));
+  await page.goto(`${app.url}/login`);
   await page.fill('input[name=email]', email);
   await page.fill('input[name=password]', 'password');
-  await Promise.all([page.waitForURL(`${baseUrl}/`), page.click('button[type=submit]')]);
-  await page.waitForSelector('body[data-live=subscribed]', { timeout: 20_000 });
+  await Promise.all([page.waitForURL(`${app.url}/`), page.click('button[type=submit]')]);
   return page;
+}
+
+/** Opens `connector`'s export page and waits until it follows its user's channel. */
+async function openLive(app, page, connector) {
+  await page.goto(`${app.url}${connector.path}`);
+  await page.waitForSelector(`body[data-live=${connector.live}]`, { timeout: 20_000 });
+  page.channel = JSON.parse(await page.locator('#page-config').textContent()).channel;
+  await connector.ready?.(app, page);
+  assert.equal(await page.evaluate(() => document.body.dataset.connector), connector.broadcaster);
 }
 
 /** Counts main-frame navigations from now on, and plants a marker a reload would wipe. */
@@ -96,34 +145,28 @@ async function watchNavigation(page) {
 }
 
 const statusText = (page) => page.locator('#status').textContent();
+const checkMail = (app, email) => run(PYTHON, [
+  join(here, 'check_mail.py'), join(app.dir, 'maildir'), join(app.dir, 'data/app.db'), email,
+]).then(JSON.parse);
 
-test('the vendored Echo and pusher-js are the installed npm packages', () => {
-  for (const [from, to] of VENDORED) {
-    const installed = readFileSync(join(pkg, 'node_modules', from));
-    const vendored = readFileSync(join(pkg, 'assets/vendor', to));
-    assert.ok(installed.equals(vendored), `assets/vendor/${to} differs from ${from}: run npm run vendor`);
-  }
-});
-
-test('an export is queued, shown live, e-mailed to its user only; a failed one says so', async () => {
-  const first = await signIn(FIRST);
-  const second = await signIn(SECOND);
-  await first.screenshot({ path: join(shots, '1-signed-in.png') });
+/** The first user's export, followed live on `connector`'s page. */
+async function exportAndWatch(app, first, connector) {
+  const shot = (n, what) => first.screenshot({ path: join(shots, `${connector.name}-${n}-${what}.png`) });
+  await shot(1, 'signed-in');
   const watch = await watchNavigation(first);
-
   await first.getByRole('button', { name: /Export/ }).click();
   await first.waitForFunction(() => {
     const value = Number(document.getElementById('progress').value);
     return value > 10 && value < 90;
   }, null, { timeout: 30_000 });
-  await first.screenshot({ path: join(shots, '2-progress.png') });
+  await shot(2, 'progress');
   await first.waitForFunction(
     () => document.getElementById('status').textContent.includes('e-mailed'),
     null,
     { timeout: 60_000 },
   );
   await first.locator('#notifications li').first().waitFor();
-  await first.screenshot({ path: join(shots, '3-e-mailed.png') });
+  await shot(3, 'e-mailed');
 
   assert.match(await statusText(first), new RegExp(`Your CSV export has been e-mailed to ${FIRST}`));
   assert.equal(watch.navigations, 0, 'the page navigated');
@@ -133,17 +176,18 @@ test('an export is queued, shown live, e-mailed to its user only; a failed one s
   assert.ok(new Set(between).size >= 5, `the bar barely moved: ${seen}`);
   assert.deepEqual(between, [...between].sort((a, b) => a - b), `the bar went backwards: ${seen}`);
   assert.equal(seen.at(-1), 100);
-  assert.deepEqual(first.errors || [], []);
+  assert.deepEqual(first.errors, []);
 
-  const mail = JSON.parse(await run(PYTHON, [
-    join(here, 'check_mail.py'), join(tmp, 'maildir'), join(tmp, 'data/app.db'), FIRST,
-  ]));
+  const mail = await checkMail(app, FIRST);
   assert.equal(mail.total_mails, 1, JSON.stringify(mail));
   assert.equal(mail.mails_to_user, 1);
   assert.deepEqual(mail.csv_attachments, ['my-data.csv']);
   assert.equal(mail.rows, mail.expected_rows);
   assert.ok(mail.rows_match && mail.header_ok && mail.multiline_fields > 0, JSON.stringify(mail));
+}
 
+/** The second user, who heard nothing of the first's export, exports and sees it fail. */
+async function failAndWatch(app, first, second, connector) {
   assert.deepEqual(await second.evaluate(() => window.exportEvents), [], 'the second user heard the first one\'s export');
   assert.equal(await statusText(second), '');
 
@@ -153,23 +197,76 @@ test('an export is queued, shown live, e-mailed to its user only; a failed one s
     null,
     { timeout: 60_000 },
   );
-  await second.screenshot({ path: join(shots, '4-failed.png') });
+  await second.screenshot({ path: join(shots, `${connector.name}-4-failed.png`) });
   assert.match(await statusText(second), /The export failed: .*EXPORT_FAIL_USERS/);
   assert.equal(await second.locator('#status').getAttribute('class'), 'error');
   const firstHeard = await first.evaluate(() => window.exportEvents.map((e) => e.name));
   assert.ok(!firstHeard.includes('ExportFailed'), 'the first user heard the second one\'s failure');
 
-  const channelOfFirst = JSON.parse(await first.locator('#page-config').textContent()).channel;
-  const asSecond = await second.evaluate(async (channel) => {
-    const body = new URLSearchParams({ socket_id: '1234.5678', channel_name: channel });
-    return (await fetch('/broadcasting/auth', { method: 'POST', body })).status;
-  }, channelOfFirst);
-  assert.equal(asSecond, 403, 'the second user may subscribe to the first one\'s channel');
-
-  const stats = await run('redis-cli', ['-p', String(redisPort), 'info', 'commandstats']);
+  const stats = await run('redis-cli', ['-p', String(app.redisPort), 'info', 'commandstats']);
   assert.match(stats, /cmdstat_rpush:calls=2,/, 'both jobs went through Redis');
-  const after = JSON.parse(await run(PYTHON, [
-    join(here, 'check_mail.py'), join(tmp, 'maildir'), join(tmp, 'data/app.db'), FIRST,
-  ]));
-  assert.equal(after.total_mails, 1, 'a failed export sent mail');
+  assert.equal((await checkMail(app, FIRST)).total_mails, 1, 'a failed export sent mail');
+}
+
+/** The whole story on `connector`'s pages of a fresh app; resolves with the two pages. */
+async function exportStory(connector) {
+  const app = await startStack(connector.name);
+  const first = await signIn(app, FIRST);
+  const second = await signIn(app, SECOND);
+  await openLive(app, first, connector);
+  await openLive(app, second, connector);
+  await exportAndWatch(app, first, connector);
+  await failAndWatch(app, first, second, connector);
+  return { app, first, second };
+}
+
+/** Answers `/broadcasting/auth` gives the signed-in `page` for `fields` (form-encoded). */
+const askAuth = (page, fields) => page.evaluate(async (body) => {
+  const response = await fetch('/broadcasting/auth', { method: 'POST', body: new URLSearchParams(body) });
+  return { status: response.status, body: await response.text() };
+}, fields);
+
+test('the vendored Echo, pusher-js and socket.io-client are the installed npm packages', () => {
+  for (const [from, to] of VENDORED) {
+    const installed = readFileSync(join(pkg, 'node_modules', from));
+    const vendored = readFileSync(join(pkg, 'assets/vendor', to));
+    assert.ok(installed.equals(vendored), `assets/vendor/${to} differs from ${from}: run npm run vendor`);
+  }
+});
+
+test('Pusher connector: an export is queued, shown live, e-mailed to its user only; a failed one says so', async () => {
+  const { first, second } = await exportStory(PUSHER);
+  assert.ok(first.urls.some((url) => PUSHER.transport.test(url)), `no Pusher WebSocket: ${first.urls}`);
+  const signed = await askAuth(second, { socket_id: '1234.5678', channel_name: first.channel });
+  assert.equal(signed.status, 403, 'the second user may subscribe to the first one\'s channel');
+});
+
+test('socket.io connector: the same story through Socket.IO, authorized by the app for Ressò', async () => {
+  const { app, first, second } = await exportStory(SOCKET_IO);
+  const ressoHost = new URL(app.resso).host;
+  for (const page of [first, second]) {
+    const toResso = page.urls.filter((url) => SOCKET_IO.transport.test(url) && new URL(url).host === ressoHost);
+    assert.ok(toResso.length > 0, `no Socket.IO request to ${ressoHost}: ${page.urls}`);
+  }
+  // What Ressò's Socket.IO endpoint sends: `channel_name` only, answered unsigned.
+  assert.deepEqual(await askAuth(second, { channel_name: second.channel }), { status: 200, body: 'true' });
+  assert.equal((await askAuth(second, { channel_name: first.channel })).status, 403);
+
+  // Pointed at an outside server (here this app's Ressò, as Reverb), the page says it cannot.
+  const outside = await startApp('csv-export (outside server)', mkdtempSync(join(tmp, 'outside-')), {
+    BROADCAST_CONNECTION: 'reverb',
+    REVERB_APP_ID: DEV_APP.id,
+    REVERB_APP_KEY: DEV_APP.key,
+    REVERB_APP_SECRET: DEV_APP.secret,
+    REVERB_HOST: '127.0.0.1',
+    REVERB_PORT: new URL(app.resso).port,
+    REVERB_SCHEME: 'http',
+  });
+  const page = await signIn(outside, FIRST);
+  await page.goto(`${outside.url}${SOCKET_IO.path}`);
+  await page.screenshot({ path: join(shots, 'socket.io-5-unavailable.png') });
+  assert.match(await statusText(page), /Socket\.IO .* are unavailable/);
+  assert.ok(await page.getByRole('button', { name: /Export/ }).isDisabled());
+  assert.ok(!page.urls.some((url) => SOCKET_IO.transport.test(url)), `a Socket.IO request: ${page.urls}`);
+  assert.deepEqual(page.errors, []);
 });

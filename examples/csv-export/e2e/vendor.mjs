@@ -1,4 +1,4 @@
-// Copies the browser builds of laravel-echo and pusher-js (and their licences) from node_modules
+// Copies the browser builds of laravel-echo, pusher-js and socket.io-client (and their licences) from node_modules
 // into assets/vendor/, which the app embeds; run after changing their versions in package.json.
 // The e2e test checks the copies still match the installed packages.
 import { copyFileSync, mkdirSync } from 'node:fs';
@@ -12,6 +12,8 @@ export const VENDORED = [
   ['pusher-js/dist/web/pusher.min.js', 'pusher.min.js'],
   ['pusher-js/dist/web/pusher.min.js.LICENSE.txt', 'pusher.min.js.LICENSE.txt'],
   ['pusher-js/LICENCE', 'pusher-js.LICENCE'],
+  ['socket.io-client/dist/socket.io.min.js', 'socket.io.min.js'],
+  ['socket.io-client/LICENSE', 'socket.io-client.LICENSE'],
 ];
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

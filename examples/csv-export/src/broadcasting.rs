@@ -2,10 +2,13 @@
 //! named by Laravel's settings (`BROADCAST_CONNECTION=reverb` with `REVERB_*`, or `pusher` with
 //! `PUSHER_*`, read by `resso-broadcasting`), else a Ressò started in-process on its own port.
 //! Either way the result is a [`Broadcaster`] for the worker, the credentials `/broadcasting/auth`
-//! signs with, and the connection settings the page hands to Echo.
+//! signs with, and the connection settings the pages hand to Echo ([`EchoOptions`]). Only the
+//! in-process Ressò also serves Echo's `socket.io` connector: it is told to authorize private
+//! channels by asking this app's `/broadcasting/auth`, which answers it unsigned.
 
 use resso_broadcasting::auth::Credentials;
 use resso_broadcasting::{Broadcaster, Driver, DriverConfig, PusherClient, PusherConfig};
+use resso_server::config::SocketIoConfig;
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -26,11 +29,19 @@ pub enum BroadcastingError {
     Embedded(#[from] std::io::Error),
 }
 
-/// What the page gives `new Echo({...})`, serialized with Echo's option names.
+/// What the pages give `new Echo({...})`, one set of options per connector.
+#[derive(Debug, Clone)]
+pub struct EchoOptions {
+    pub pusher: PusherEcho,
+    /// `None` when the server is an outside one, whose Socket.IO endpoint (if any) is not known.
+    pub socket_io: Option<SocketIoEcho>,
+}
+
+/// Echo's `reverb` connector (pusher-js), serialized with Echo's option names.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EchoOptions {
-    /// Echo's broadcaster: `reverb` here; a Socket.IO page would pass `socket.io` and its host.
+pub struct PusherEcho {
+    /// Always `reverb`: Echo's Pusher connector with Reverb's host and port options.
     pub broadcaster: &'static str,
     pub key: String,
     pub ws_host: String,
@@ -38,6 +49,20 @@ pub struct EchoOptions {
     pub wss_port: u16,
     #[serde(rename = "forceTLS")]
     pub force_tls: bool,
+}
+
+/// Echo's `socket.io` connector (socket.io-client), serialized with Echo's option names.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SocketIoEcho {
+    /// Always `socket.io`.
+    pub broadcaster: &'static str,
+    /// Ressò's base URL (another port than the page's, so another origin).
+    pub host: String,
+    pub path: String,
+    /// Long-polling is cross-origin: without credentials the browser would not send the session
+    /// cookie Ressò forwards to `/broadcasting/auth`.
+    pub with_credentials: bool,
 }
 
 /// A working broadcaster: who publishes, what channel auth signs with, and how the browser connects.
@@ -50,18 +75,19 @@ pub struct Broadcasting {
 }
 
 /// Sets up broadcasting from `var` (the environment), starting Ressò in-process when no outside
-/// server is named.
+/// server is named; `app_url` is this app's own base URL, where that Ressò asks about channels.
 ///
 /// # Errors
 /// A [`BroadcastingError`] naming the setting at fault.
 pub async fn start(
     var: &impl Fn(&str) -> Option<String>,
+    app_url: &str,
     shutdown: &CancellationToken,
     tracker: &TaskTracker,
 ) -> Result<Broadcasting, BroadcastingError> {
     let connection = var("BROADCAST_CONNECTION").or_else(|| var("BROADCAST_DRIVER"));
     match connection.as_deref() {
-        None => embedded(shutdown, tracker).await,
+        None => embedded(app_url, shutdown, tracker).await,
         Some("reverb") => outside(var, "REVERB").await,
         Some("pusher") => outside(var, "PUSHER").await,
         Some(other) => Err(BroadcastingError::Connection(other.to_owned())),
@@ -69,11 +95,21 @@ pub async fn start(
 }
 
 async fn embedded(
+    app_url: &str,
     shutdown: &CancellationToken,
     tracker: &TaskTracker,
 ) -> Result<Broadcasting, BroadcastingError> {
     let mut config = resso_server::config::Config::default();
     config.ensure_app();
+    // Socket.IO clients carry no signature: Ressò POSTs `channel_name` (no `socket_id`) with the
+    // browser's cookie to our `/broadcasting/auth`, which answers `true` for the user's channel.
+    let socketio = SocketIoConfig {
+        path: "/socket.io".into(),
+        auth_host: Some(app_url.to_owned()),
+        auth_endpoint: "/broadcasting/auth".into(),
+        ..SocketIoConfig::default()
+    };
+    config.apps[0].socketio = Some(socketio.clone());
     let app = config.apps[0].clone();
     // Port 0: the embedded server never clashes with a Ressò already running on 8080.
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
@@ -91,13 +127,23 @@ async fn embedded(
         secret: app.secret,
         master_key: None,
     };
-    let echo = EchoOptions {
+    let pusher = PusherEcho {
         broadcaster: "reverb",
         key: app.key,
         ws_host: addr.ip().to_string(),
         ws_port: addr.port(),
         wss_port: addr.port(),
         force_tls: false,
+    };
+    let socket_io = SocketIoEcho {
+        broadcaster: "socket.io",
+        host: format!("http://{addr}"),
+        path: socketio.path,
+        with_credentials: true,
+    };
+    let echo = EchoOptions {
+        pusher,
+        socket_io: Some(socket_io),
     };
     Ok(Broadcasting {
         broadcaster,
@@ -121,7 +167,10 @@ async fn outside(
         secret: pusher.secret.clone(),
         master_key: pusher.master_key.clone(),
     };
-    let echo = echo_options(var, prefix, &pusher.key)?;
+    let echo = EchoOptions {
+        pusher: echo_options(var, prefix, &pusher.key)?,
+        socket_io: None,
+    };
     let driver = DriverConfig::Pusher(pusher).connect().await?;
     Ok(Broadcasting {
         broadcaster: Broadcaster::new(driver),
@@ -135,7 +184,7 @@ fn echo_options(
     var: &impl Fn(&str) -> Option<String>,
     prefix: &str,
     key: &str,
-) -> Result<EchoOptions, BroadcastingError> {
+) -> Result<PusherEcho, BroadcastingError> {
     let scheme = var(&format!("{prefix}_SCHEME")).unwrap_or_else(|| "https".into());
     let tls = scheme == "https";
     let host = var(&format!("{prefix}_HOST"))
@@ -148,7 +197,7 @@ fn echo_options(
             value,
         })?,
     };
-    Ok(EchoOptions {
+    Ok(PusherEcho {
         broadcaster: "reverb",
         key: key.to_owned(),
         ws_host: host,

@@ -5,7 +5,8 @@
 //! - [`settings`]: the environment, read and checked once.
 //! - [`db`]: SQLite (users, their orders, exports) and every query; [`seed`] the demo users;
 //!   [`password`] Argon2 hashing.
-//! - [`broadcasting`]: the Pusher-protocol server, outside or Ressò in-process, and Echo's options;
+//! - [`broadcasting`]: the Pusher-protocol server, outside or Ressò in-process (which also serves
+//!   Echo's `socket.io` connector), and Echo's options for each connector;
 //!   [`live`] the events the page hears (sent with `resso-broadcasting`).
 //! - [`export`]: the job, its queue (Redis or in-process), the CSV, the worker.
 //! - [`mail`]: SMTP or `.eml` files.
@@ -64,13 +65,15 @@ pub struct App {
 
 impl App {
     /// Opens the database (seeding it on first start), the mailer, the queue and the broadcaster
-    /// named by `settings` and `var`, and starts the export worker.
+    /// named by `settings` and `var`, and starts the export worker. `web_addr` is where the web
+    /// side will listen ([`App::serve`]): an in-process Ressò asks it about channels.
     ///
     /// # Errors
     /// A [`StartError`] naming the part that failed.
     pub async fn start(
         settings: Settings,
         var: &impl Fn(&str) -> Option<String>,
+        web_addr: std::net::SocketAddr,
         shutdown: CancellationToken,
     ) -> Result<Self, StartError> {
         std::fs::create_dir_all(&settings.data_dir).map_err(StartError::DataDir)?;
@@ -87,7 +90,7 @@ impl App {
             credentials,
             echo,
             embedded,
-        } = broadcasting::start(var, &shutdown, &tracker).await?;
+        } = broadcasting::start(var, &format!("http://{web_addr}"), &shutdown, &tracker).await?;
         let worker = Worker {
             db: db.clone(),
             mailer: mailer.clone(),

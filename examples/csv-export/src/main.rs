@@ -23,11 +23,13 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings::from_env(env)?;
     let port = settings.port;
     let shutdown = CancellationToken::new();
-    let app = App::start(settings, &env, shutdown.clone()).await?;
+    // Bound first: the in-process Ressò needs the app's address to ask it about channels.
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
         .with_context(|| format!("cannot listen on 127.0.0.1:{port} (set PORT)"))?;
-    banner(&app, listener.local_addr()?);
+    let addr = listener.local_addr()?;
+    let app = App::start(settings, &env, addr, shutdown.clone()).await?;
+    banner(&app, addr);
     tokio::spawn(async move {
         // If the signal handler cannot be installed, Ctrl-C still ends the process the default way.
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -45,6 +47,7 @@ fn banner(app: &App, addr: std::net::SocketAddr) {
     }
     if let Some(resso) = app.embedded_resso {
         println!("  broadcasting through the embedded Ressò on {resso}");
+        println!("  the page with Echo's socket.io connector: http://{addr}/?connector=socket.io");
     }
     if let Some(dir) = app.mail_dir() {
         println!("  mails are written to {}", dir.display());

@@ -1,6 +1,7 @@
-//! The page's scripts and styles, embedded in the binary so `cargo run` needs no npm: Laravel Echo
-//! and pusher-js are vendored copies of the npm packages (MIT; licences beside them in
-//! `assets/vendor/`, refreshed with `npm run vendor`), the rest is the app's own.
+//! The pages' scripts and styles, embedded in the binary so `cargo run` needs no npm: Laravel Echo,
+//! pusher-js and socket.io-client are vendored copies of the npm packages' browser builds (MIT;
+//! licences beside them in `assets/vendor/`, refreshed with `npm run vendor`), the rest is the
+//! app's own.
 
 use axum::extract::Path;
 use axum::http::{header, StatusCode};
@@ -9,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 const JS: &str = "text/javascript; charset=utf-8";
 
 /// `(name, content type, bytes)` of every asset.
-const ASSETS: [(&str, &str, &[u8]); 4] = [
+const ASSETS: [(&str, &str, &[u8]); 5] = [
     (
         "echo.iife.js",
         JS,
@@ -19,6 +20,11 @@ const ASSETS: [(&str, &str, &[u8]); 4] = [
         "pusher.min.js",
         JS,
         include_bytes!("../../assets/vendor/pusher.min.js"),
+    ),
+    (
+        "socket.io.min.js",
+        JS,
+        include_bytes!("../../assets/vendor/socket.io.min.js"),
     ),
     ("app.js", JS, include_bytes!("../../assets/app.js")),
     (
