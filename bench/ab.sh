@@ -4,15 +4,22 @@
 #   bench/ab.sh soketi  [RUNS] [SCENARIOS…]
 #   bench/ab.sh sockudo [RUNS] [SCENARIOS…]
 #   BASE_BIN=/path/to/older/resso bench/ab.sh base [RUNS] [SCENARIOS…]   (Ressò against an older build)
+#   bench/ab.sh les [RUNS] [SCENARIOS…]         (Ressò vs laravel-echo-server, both Socket.IO EIO 3)
+#   bench/ab.sh self-sio3|self-sio4 [RUNS] [SCENARIOS…]   (Ressò Pusher vs Ressò Socket.IO, same run)
 # Scenarios: fanout100 fanout200 latency idle knee (default: all). Raw JSON lines go to $OUT.
-# Peers are found as `sockudo` on PATH and Soketi under $SOKETI_DIR (see docs/benchmarks.md).
+# Peers are found as `sockudo` on PATH, Soketi under $SOKETI_DIR and laravel-echo-server under
+# $LES_DIR, which also gets its config, lock file and a redis-server on port 6391 (it needs one
+# for presence even when unused) for the length of the run (see docs/benchmarks.md).
 set -eu
 PEER=$1; RUNS=${2:-3}; shift; [ $# -gt 0 ] && shift
 SCENARIOS=${*:-fanout100 fanout200 latency idle knee}
 OUT=${OUT:-bench/results/$(date -u +%F).jsonl}
 SOKETI_DIR=${SOKETI_DIR:-/tmp/soketi}
+LES_DIR=${LES_DIR:-/tmp/les}
 BENCH=target/release/resso-bench
 OURS="target/release/resso --config bench/resso.toml --port 6201"
+# Harness options of each side (the subscribers' protocol, the publisher's API).
+OURS_OPTS=""; PEER_OPTS=""
 case $PEER in
   soketi)      PEER_CMD="node $SOKETI_DIR/node_modules/@soketi/soketi/bin/server.js start --config=bench/peers/soketi.json"; PEER_PORT=6001 ;;
   sockudo)     PEER_CMD="env RUST_LOG=warn sockudo --config bench/peers/sockudo.toml"; PEER_PORT=6101 ;;
@@ -20,6 +27,16 @@ case $PEER in
   sockudo-q100) PEER_CMD="env RUST_LOG=warn WEBSOCKET_MAX_MESSAGES=100 PORT=6102 sockudo --config bench/peers/sockudo.toml"; PEER_PORT=6102 ;;
   # An older Ressò build (e.g. from `git worktree add`), to measure a change of ours.
   base)        PEER_CMD="${BASE_BIN:?set BASE_BIN} --config bench/resso.toml --port 6202"; PEER_PORT=6202 ;;
+  # laravel-echo-server 1.6.3 (Socket.IO 2 server: EIO 3 only), published through its HTTP API.
+  les)         cp bench/peers/laravel-echo-server.json "$LES_DIR/laravel-echo-server.json"
+               redis-server --port 6391 --bind 127.0.0.1 --save '' --appendonly no >/dev/null &
+               REDIS_PID=$!; trap 'kill $REDIS_PID' EXIT
+               PEER_CMD="node $LES_DIR/node_modules/laravel-echo-server/bin/server.js start --dir $LES_DIR --force"
+               PEER_PORT=6301; OURS_OPTS="--protocol sio3"; PEER_OPTS="--protocol sio3 --publish-api echo" ;;
+  # The same Ressò build and config on another port, its subscribers on Socket.IO.
+  self-sio3|self-sio4)
+               PEER_CMD="target/release/resso --config bench/resso.toml --port 6203"; PEER_PORT=6203
+               PEER_OPTS="--protocol ${PEER#self-}" ;;
   *) echo "unknown peer $PEER" >&2; exit 2 ;;
 esac
 args_for() {
@@ -34,10 +51,11 @@ args_for() {
 for s in $SCENARIOS; do
   for i in $(seq "$RUNS"); do
     for who in ours peer; do
-      if [ $who = ours ]; then cmd=$OURS; port=6201; else cmd=$PEER_CMD; port=$PEER_PORT; fi
+      if [ $who = ours ]; then cmd=$OURS; port=6201; opts=$OURS_OPTS
+      else cmd=$PEER_CMD; port=$PEER_PORT; opts=$PEER_OPTS; fi
       echo "== $s run $i $who ($PEER)" >&2
-      # shellcheck disable=SC2046
-      timeout 300 $BENCH $(args_for "$s") --server-cmd "$cmd" --port $port --json "$OUT" -q || echo "!! failed: $s $i $who" >&2
+      # shellcheck disable=SC2046,SC2086
+      timeout 300 $BENCH $(args_for "$s") $opts --server-cmd "$cmd" --port $port --json "$OUT" -q || echo "!! failed: $s $i $who" >&2
       sleep 1
     done
   done

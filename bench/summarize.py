@@ -2,17 +2,24 @@
 """Medians of A/B runs in a resso-bench JSON Lines file written by bench/ab.sh.
 
 Servers are told apart by port: 6201 Ressò, 6101 Sockudo, 6102 Sockudo with
-WEBSOCKET_MAX_MESSAGES=100, 6001 Soketi, 6202 an older Ressò build (`bench/ab.sh base`).  Each Ressò run is paired with the peer run that follows it
+WEBSOCKET_MAX_MESSAGES=100, 6001 Soketi, 6202 an older Ressò build (`bench/ab.sh base`),
+6301 laravel-echo-server, 6203 Ressò again with Socket.IO subscribers (`bench/ab.sh self-sio4`,
+named `self-sio4`).  Each Ressò run is paired with the peer run that follows it
 (bench/ab.sh runs ours, peer, ours, peer, …), so every ratio compares runs of the same session.
 Usage: bench/summarize.py bench/results/FILE.jsonl
 """
 import json, re, statistics as st, sys
 from collections import defaultdict
 
-NAMES = {"6201": "resso", "6101": "sockudo", "6102": "sockudo-q100", "6001": "soketi", "6202": "base"}
+NAMES = {"6201": "resso", "6101": "sockudo", "6102": "sockudo-q100", "6001": "soketi", "6202": "base",
+         "6301": "les"}
+
+def proto(r):
+    return r.get("protocol", "pusher")
 
 def server(r):
-    return NAMES.get(re.search(r":(\d+)/", r["server_url"]).group(1), "?")
+    port = re.search(r":(\d+)/", r["server_url"]).group(1)
+    return f"self-{proto(r)}" if port == "6203" else NAMES.get(port, "?")
 
 # Group lines into runs (a knee run is several lines with one server pid).
 runs = []
@@ -21,7 +28,7 @@ for line in open(sys.argv[1]):
     if runs and runs[-1]["pid"] == r["server_pid"] and r["scenario"] == "knee":
         runs[-1]["steps"].append(r)
     else:
-        runs.append({"pid": r["server_pid"], "server": server(r), "steps": [r]})
+        runs.append({"pid": r["server_pid"], "server": server(r), "proto": proto(r), "steps": [r]})
 for i, run in enumerate(runs):
     nxt = runs[i + 1]["server"] if i + 1 < len(runs) else None
     run["peer"] = nxt if run["server"] == "resso" else run["server"]
@@ -59,13 +66,14 @@ groups = defaultdict(list)  # (peer, scenario) -> runs
 for run in runs:
     groups[(run["peer"], key(run))].append(run)
 
-print("| peer | scenario | metric | Ressò | peer | ours/peer | runs (ours/peer) | harness-bound runs (ours/peer) |")
-print("|---|---|---|---|---|---|---|---|")
+print("| peer | scenario | metric | Ressò | peer | ours/peer | runs (ours/peer) | harness-bound runs (ours/peer) | protocols (ours/peer) |")
+print("|---|---|---|---|---|---|---|---|---|")
 for (peer, sc) in sorted({(p, s) for (p, s) in groups if p != "resso"}):
     rs = groups[(peer, sc)]
     ours = [r for r in rs if r["server"] == "resso"]
     theirs = [r for r in rs if r["server"] != "resso"]
     hb = lambda xs: sum(any(s["harness_bound"] for s in x["steps"]) for x in xs)
+    protos = lambda xs: ",".join(sorted({x["proto"] for x in xs})) or "-"
     if sc == "knee":
         rows = [("knee deliveries/s (p99 ≤ 50 ms, 0 drops)", knee)]
     else:
@@ -73,4 +81,4 @@ for (peer, sc) in sorted({(p, s) for (p, s) in groups if p != "resso"}):
     for name, f in rows:
         a = st.median(f(r) for r in ours); b = st.median(f(r) for r in theirs)
         ratio = "-" if not b else f"{a / b:.2f}"
-        print(f"| {peer} | {sc} | {name} | {num(a)} | {num(b)} | {ratio} | {len(ours)}/{len(theirs)} | {hb(ours)}/{hb(theirs)} |")
+        print(f"| {peer} | {sc} | {name} | {num(a)} | {num(b)} | {ratio} | {len(ours)}/{len(theirs)} | {hb(ours)}/{hb(theirs)} | {protos(ours)}/{protos(theirs)} |")

@@ -65,6 +65,19 @@ pub struct Args {
     #[arg(long)]
     pub no_pin: bool,
 
+    /// What the subscribers speak: Pusher v7, or Echo's Socket.IO connector over the websocket
+    /// transport (`sio3`: Engine.IO 3 / Socket.IO 4, as socket.io-client 2.x; `sio4`: Engine.IO 4
+    /// / Socket.IO 5, as socket.io-client 3.x/4.x).
+    #[arg(long, value_enum, default_value_t = Protocol::Pusher)]
+    pub protocol: Protocol,
+    /// How publishes reach the server: Pusher's signed HTTP API, or laravel-echo-server's
+    /// (`POST /apps/{id}/events?auth_key={key}`).
+    #[arg(long, value_enum, default_value_t = PublishApi::Pusher)]
+    pub publish_api: PublishApi,
+    /// Engine.IO endpoint path of the Socket.IO protocols.
+    #[arg(long, default_value = "/socket.io")]
+    pub sio_path: String,
+
     /// Subscriber connections [default per scenario: smoke 100, idle 10000, slow 1000, others 1000].
     #[arg(long, short = 'n')]
     pub subs: Option<usize>,
@@ -127,6 +140,33 @@ pub enum Scenario {
     Churn,
     /// 1% of subscribers stop reading; server memory and the others' deliveries.
     Slow,
+}
+
+/// The subscribers' protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Protocol {
+    Pusher,
+    Sio3,
+    Sio4,
+}
+
+impl Protocol {
+    /// The protocol's name as typed.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pusher => "pusher",
+            Self::Sio3 => "sio3",
+            Self::Sio4 => "sio4",
+        }
+    }
+}
+
+/// The publisher's HTTP API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PublishApi {
+    Pusher,
+    Echo,
 }
 
 impl Scenario {

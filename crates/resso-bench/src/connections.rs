@@ -37,7 +37,8 @@ pub async fn idle(run: &Run<'_>) -> anyhow::Result<Report> {
     tokio::time::sleep(args.duration()).await;
     let mut report = Report {
         scenario: args.scenario.name(),
-        server_url: run.target.ws_url.clone(),
+        server_url: run.target.url_for(run.protocol),
+        protocol: run.protocol.name(),
         subs: connected.subscribed,
         duration_s: args.duration().as_secs_f64(),
         ..Report::default()
@@ -79,10 +80,11 @@ pub async fn churn(run: &Run<'_>) -> anyhow::Result<Report> {
         next: AtomicU64::new(0),
         cycles: AtomicU64::new(0),
         template: Spec {
-            url: run.target.ws_url.as_str().into(),
+            url: run.target.url_for(run.protocol).into(),
             addr: run.target.ws_addr,
             source: Ipv4Addr::LOCALHOST,
             channel: "churn".into(),
+            protocol: run.protocol,
             read_buffer: args.read_buffer,
             socket_recv_buffer: None,
         },
@@ -97,7 +99,8 @@ pub async fn churn(run: &Run<'_>) -> anyhow::Result<Report> {
     let cycles = plan.cycles.load(Relaxed);
     let mut report = Report {
         scenario: args.scenario.name(),
-        server_url: run.target.ws_url.clone(),
+        server_url: run.target.url_for(run.protocol),
+        protocol: run.protocol.name(),
         duration_s: duration.as_secs_f64(),
         connect_errors: stats::read(&counters().connect_errors) - errors_before,
         connect_latency_us: Latency::of(&stats::take_phase()),
@@ -136,7 +139,7 @@ async fn churn_loop(plan: Arc<Plan>) {
         let host = 1 + (i % u64::from(plan.source_ips)) as u8;
         spec.source = Ipv4Addr::new(127, 0, 0, host);
         let began = Instant::now();
-        let Ok(mut ws) = subscriber::connect(&spec).await else {
+        let Ok(subscriber::Connection { mut ws, .. }) = subscriber::connect(&spec).await else {
             bump(&counters().connect_errors);
             continue;
         };

@@ -1,10 +1,12 @@
-//! `resso-bench`: a load generator for Pusher-protocol servers (Ressò, Sockudo, Soketi, …).
+//! `resso-bench`: a load generator for Pusher-protocol servers (Ressò, Sockudo, Soketi, …) and
+//! for Echo's Socket.IO protocol (Ressò, laravel-echo-server).
 //!
 //! Map of the crate:
 //! - [`cli`]: options, per-scenario defaults and caps.
 //! - [`target`]: the server under test — URLs, credentials, starting/stopping it, loopback check.
-//! - [`subscriber`]: one WebSocket client; [`pool`]: N of them, built at a rate.
-//! - [`publisher`]: the signed, open-loop HTTP publisher.
+//! - [`subscriber`]: one WebSocket client (Pusher, or Socket.IO through [`sio`]); [`pool`]: N of
+//!   them, built at a rate.
+//! - [`publisher`]: the open-loop HTTP publisher (Pusher's signed API or laravel-echo-server's).
 //! - [`payload`]: publish bodies and the cheap scan of delivered frames; [`tracker`]: drops and
 //!   duplicates per subscriber.
 //! - [`phase`]: one measured publishing phase; [`scenarios`] and [`connections`]: the scenarios.
@@ -24,6 +26,7 @@ mod progress;
 mod publisher;
 mod report;
 mod scenarios;
+mod sio;
 mod stats;
 mod subscriber;
 mod target;
@@ -74,6 +77,7 @@ fn run(args: &Args) -> anyhow::Result<Vec<Report>> {
             args,
             target: &target,
             progress: &progress,
+            protocol: args.protocol,
         };
         scenarios::run(&run).await
     });

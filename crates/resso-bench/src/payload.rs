@@ -1,6 +1,8 @@
 //! The benchmark's wire texts: the publish body (sequence number + scheduled send time, padded to
 //! a size) and a scan that finds those two numbers in a delivered frame without parsing the JSON —
-//! the subscriber side must stay cheap so the harness is not what gets measured.
+//! the subscriber side must stay cheap so the harness is not what gets measured. Pusher clients
+//! get `data` as a JSON string (`\"bseq\":1`), Socket.IO clients as the parsed object
+//! (`"bseq":1`, from Ressò and laravel-echo-server alike); the scan reads both.
 
 /// Event name every benchmark publish uses.
 pub const EVENT: &str = "bench-event";
@@ -21,6 +23,12 @@ pub fn publish_body(channel: &str, data: &str) -> String {
     serde_json::json!({ "name": EVENT, "channels": [channel], "data": data }).to_string()
 }
 
+/// The JSON body of laravel-echo-server's `POST /apps/{id}/events` (one channel, no signature).
+#[must_use]
+pub fn echo_publish_body(channel: &str, data: &str) -> String {
+    serde_json::json!({ "name": EVENT, "channel": channel, "data": data }).to_string()
+}
+
 /// `(seq, micros)` from a delivered frame, or `None` if it is not a benchmark event.
 #[must_use]
 pub fn scan(frame: &str) -> Option<(u64, u64)> {
@@ -30,7 +38,7 @@ pub fn scan(frame: &str) -> Option<(u64, u64)> {
 }
 
 /// The first run of digits after `key` (skipping quotes, escapes and the colon).
-fn number_after(text: &str, key: &str) -> Option<u64> {
+pub fn number_after(text: &str, key: &str) -> Option<u64> {
     let at = text.find(key)? + key.len();
     let rest = text[at..].trim_start_matches(['"', '\\', ':', ' ']);
     let digits = rest
@@ -69,6 +77,14 @@ mod tests {
         .to_string();
         assert!(frame.contains(r#"\"bseq\":42"#));
         assert_eq!(scan(&frame), Some((42, 1_234_567)));
+    }
+
+    #[test]
+    fn scan_finds_numbers_in_a_socketio_event() {
+        // Socket.IO servers deliver `data` parsed: no escaped quotes.
+        let frame = format!(r#"42["{EVENT}","bench",{}]"#, data(7, 99, 100));
+        assert!(frame.contains(r#""bseq":7"#));
+        assert_eq!(scan(&frame), Some((7, 99)));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::cli::Protocol;
 use crate::stats::{self, counters, read};
 use crate::subscriber::{self, Mode, Spec};
 use crate::target::Target;
@@ -31,6 +32,7 @@ pub struct PoolSpec {
     pub rate: f64,
     /// Subscriber `i` joins `channels[i % len]`.
     pub channels: Vec<Arc<str>>,
+    pub protocol: Protocol,
     /// Every `n`-th subscriber stops reading once subscribed.
     pub stall_every: Option<usize>,
     pub source_ips: u8,
@@ -89,7 +91,7 @@ impl Pool {
         let first_error = Arc::new(Mutex::new(None));
         let pending = Arc::new(Semaphore::new(MAX_PENDING));
         let start = Instant::now();
-        let url: Arc<str> = target.ws_url.as_str().into();
+        let url: Arc<str> = target.url_for(spec.protocol).into();
         for i in 0..spec.count {
             #[allow(clippy::cast_precision_loss)]
             let due = start + Duration::from_secs_f64(i as f64 / spec.rate);
@@ -104,6 +106,7 @@ impl Pool {
                 addr: target.ws_addr,
                 source: source_ip(i, spec.source_ips),
                 channel: spec.channels[i % spec.channels.len()].clone(),
+                protocol: spec.protocol,
                 read_buffer: spec.read_buffer,
                 socket_recv_buffer: (mode == Mode::Stalled).then_some(STALLED_RCVBUF),
             };

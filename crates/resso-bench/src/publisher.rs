@@ -1,7 +1,8 @@
 //! The open-loop publisher: publish `i` is due at `start + i / rate`, fixed in advance, and is sent
 //! then whether or not earlier requests have been answered. A plain thread keeps the schedule (its
 //! sleep is finer than tokio's 1 ms timer) and hands due sequence numbers to the runtime, which
-//! signs and sends `POST /apps/{id}/events`. Each payload carries its sequence number and its
+//! signs and sends `POST /apps/{id}/events` (or, for laravel-echo-server, sends its unsigned
+//! variant with `?auth_key=`, which takes the same route and `data`). Each payload carries its sequence number and its
 //! *scheduled* time, so latency includes any lag of the harness itself (recorded separately).
 //! The publisher has its own single-thread runtime on its own thread: sharing the subscribers'
 //! runtime made a send wait behind a burst of deliveries (p99 lag ~1.5 ms at 10 pub/s).
@@ -14,6 +15,7 @@ use hdrhistogram::Histogram;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
+use crate::cli::PublishApi;
 use crate::payload;
 use crate::stats::{self, bump, counters};
 use crate::target::{App, Target};
@@ -41,6 +43,7 @@ struct Sender {
     url: String,
     path: String,
     app: App,
+    api: PublishApi,
     channel: String,
     payload_bytes: usize,
 }
@@ -91,6 +94,7 @@ impl Publisher {
             url: format!("{}{path}", target.http_base),
             path,
             app: target.app.clone(),
+            api: target.publish_api,
             channel: channel.to_owned(),
             payload_bytes,
         };
@@ -211,6 +215,14 @@ impl Sender {
 
     fn request(&self, seq: u64, scheduled_us: u64) -> reqwest::RequestBuilder {
         let data = payload::data(seq, scheduled_us, self.payload_bytes);
+        if self.api == PublishApi::Echo {
+            // laravel-echo-server: the client's key in the query, no signature.
+            return self
+                .client
+                .post(format!("{}?auth_key={}", self.url, self.app.key))
+                .header("content-type", "application/json")
+                .body(payload::echo_publish_body(&self.channel, &data));
+        }
         let body = payload::publish_body(&self.channel, &data);
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)

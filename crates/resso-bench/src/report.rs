@@ -43,6 +43,8 @@ impl Latency {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     pub scenario: &'static str,
+    /// What the subscribers spoke: `pusher`, `sio3` or `sio4`.
+    pub protocol: &'static str,
     pub step: Option<usize>,
     pub server_url: String,
     pub server_pid: Option<u32>,
@@ -76,7 +78,9 @@ pub struct Report {
     pub cycles_per_s: Option<f64>,
     /// Close codes the server sent (1006: lost without one).
     pub close_codes: BTreeMap<String, u64>,
+    /// Heartbeats the harness sent: pongs to the server's pings (Pusher, EIO 4), pings (EIO 3).
     pub pongs_sent: u64,
+    /// `pusher:error` frames; for Socket.IO, connect errors, closes and `subscription_error`s.
     pub pusher_errors: u64,
     pub wall_s: f64,
     pub server_cpu_s: Option<f64>,
@@ -116,6 +120,7 @@ impl Report {
 /// Columns of the publishing table: header and width.
 const PUBLISH_COLUMNS: &[(&str, usize)] = &[
     ("scenario", 8),
+    ("proto", 6),
     ("step", 4),
     ("subs", 6),
     ("pub/s", 7),
@@ -136,6 +141,7 @@ const PUBLISH_COLUMNS: &[(&str, usize)] = &[
 /// Columns of the connection table: header and width.
 const CONNECTION_COLUMNS: &[(&str, usize)] = &[
     ("scenario", 8),
+    ("proto", 6),
     ("conns", 6),
     ("errors", 6),
     ("conn/s", 8),
@@ -201,6 +207,7 @@ fn publish_row(r: &Report) -> Vec<String> {
     let lat = r.latency_us.as_ref();
     vec![
         r.scenario.to_owned(),
+        r.protocol.to_owned(),
         r.step.map_or("-".into(), |s| s.to_string()),
         r.subs.to_string(),
         opt(r.rate, 0),
@@ -223,6 +230,7 @@ fn connection_row(r: &Report) -> Vec<String> {
     let lat = r.connect_latency_us.as_ref();
     vec![
         r.scenario.to_owned(),
+        r.protocol.to_owned(),
         r.subs.to_string(),
         r.connect_errors.to_string(),
         opt(r.connect_per_s, 0),

@@ -1,11 +1,13 @@
 //! The publishing scenarios — smoke, fanout, latency, knee, slow — as one pool on channel `bench`
 //! followed by one or more measured phases; and the dispatch to the connection-only scenarios.
+//! Smoke against the harness's own Ressò runs once per protocol (Pusher, then both Socket.IO
+//! versions), so CI exercises every subscriber path.
 
 use std::sync::Arc;
 
 use anyhow::bail;
 
-use crate::cli::{Args, Scenario};
+use crate::cli::{Args, Protocol, Scenario};
 use crate::connections;
 use crate::phase;
 use crate::pool::{Connected, Pool, PoolSpec};
@@ -21,10 +23,13 @@ const CHANNEL: &str = "bench";
 const KNEE_P99_US: u64 = 50_000;
 
 /// What every scenario gets.
+#[derive(Clone, Copy)]
 pub struct Run<'a> {
     pub args: &'a Args,
     pub target: &'a Target,
     pub progress: &'a Progress,
+    /// What the subscribers speak (`--protocol`, except in the all-protocols smoke).
+    pub protocol: Protocol,
 }
 
 /// Runs the scenario `args` name; returns one report per run or step.
@@ -34,6 +39,14 @@ pub struct Run<'a> {
 pub async fn run(run: &Run<'_>) -> anyhow::Result<Vec<Report>> {
     let args = run.args;
     match args.scenario {
+        Scenario::Smoke if run.target.is_own_resso() && args.protocol == Protocol::Pusher => {
+            let mut reports = Vec::new();
+            for protocol in [Protocol::Pusher, Protocol::Sio3, Protocol::Sio4] {
+                let run = Run { protocol, ..*run };
+                reports.extend(publishing(&run, &[args.rate()], None).await?);
+            }
+            Ok(reports)
+        }
         Scenario::Smoke | Scenario::Fanout | Scenario::Latency => {
             publishing(run, &[args.rate()], None).await
         }
@@ -57,13 +70,17 @@ pub async fn build_pool(
     let args = run.args;
     let count = args.subs();
     check_fd_limit(count)?;
-    run.progress
-        .set(format!("{} connecting {count}", args.scenario.name()));
+    run.progress.set(format!(
+        "{} connecting {count} ({})",
+        args.scenario.name(),
+        run.protocol.name()
+    ));
     let spec = PoolSpec {
         count,
         rate: args.connect_rate.clamp(1.0, 100_000.0),
         channels,
         stall_every,
+        protocol: run.protocol,
         source_ips: args.source_ips,
         read_buffer: args.read_buffer,
     };
@@ -95,6 +112,8 @@ async fn publishing(
         let mut report =
             phase::publish(run.target, &pool, &mut publisher, rate, args.duration()).await;
         report.scenario = name;
+        report.protocol = run.protocol.name();
+        report.server_url = run.target.url_for(run.protocol);
         report.step = stepped.then_some(step + 1);
         add_connected(&mut report, args.subs(), &connected);
         let past_knee = report.latency_us.is_none_or(|l| l.p99 > KNEE_P99_US)

@@ -1,6 +1,8 @@
 //! One subscriber: a WebSocket client bound to a chosen 127.0.0.x source address, with a small read
 //! buffer, that subscribes to one public channel and then reads until told to stop — timing each
-//! benchmark event, marking its sequence number, answering `pusher:ping`, counting close codes.
+//! benchmark event, marking its sequence number, keeping the heartbeat (`pusher:ping`; Engine.IO 4's
+//! `2`; Engine.IO 3's client-sent `2`), counting close codes. It speaks Pusher or, through
+//! [`sio`](crate::sio), Echo's Socket.IO connector.
 //! A "slow" subscriber stops reading after subscribing and only drains its socket at the end, to
 //! learn how the server closed it.
 
@@ -16,7 +18,9 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 use tokio_util::sync::CancellationToken;
 
+use crate::cli::Protocol;
 use crate::payload;
+use crate::sio::{self, Frame};
 use crate::stats::{self, bump, counters};
 use crate::tracker::SeqTracker;
 
@@ -25,7 +29,7 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 /// Time a slow subscriber spends draining its socket at the end.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 
-type Ws = WebSocketStream<TcpStream>;
+pub type Ws = WebSocketStream<TcpStream>;
 
 /// Where and how one subscriber connects.
 #[derive(Debug, Clone)]
@@ -34,6 +38,7 @@ pub struct Spec {
     pub addr: SocketAddr,
     pub source: Ipv4Addr,
     pub channel: Arc<str>,
+    pub protocol: Protocol,
     pub read_buffer: usize,
     /// Kernel receive buffer (SO_RCVBUF), for clients meant to fall behind quickly.
     pub socket_recv_buffer: Option<u32>,
@@ -47,17 +52,26 @@ pub enum Mode {
     Stalled,
 }
 
-/// Opens a connection and subscribes; returns once the server confirmed the subscription.
+/// A subscribed connection.
+pub struct Connection {
+    pub ws: Ws,
+    protocol: Protocol,
+    /// How often the client must send a heartbeat (Engine.IO 3).
+    heartbeat: Option<Duration>,
+}
+
+/// Opens a connection and subscribes; returns once the subscription is in place (Pusher: the
+/// server confirmed it; Socket.IO: see [`sio`]).
 ///
 /// # Errors
 /// Connection failure, a `pusher:error`, a close, or no confirmation within 15 s.
-pub async fn connect(spec: &Spec) -> anyhow::Result<Ws> {
+pub async fn connect(spec: &Spec) -> anyhow::Result<Connection> {
     tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(spec))
         .await
         .context("handshake timed out")?
 }
 
-async fn handshake(spec: &Spec) -> anyhow::Result<Ws> {
+async fn handshake(spec: &Spec) -> anyhow::Result<Connection> {
     let socket = TcpSocket::new_v4()?;
     if let Some(bytes) = spec.socket_recv_buffer {
         socket.set_recv_buffer_size(bytes)?;
@@ -73,12 +87,24 @@ async fn handshake(spec: &Spec) -> anyhow::Result<Ws> {
     let (mut ws, _) =
         tokio_tungstenite::client_async_with_config(&*spec.url, stream, Some(config)).await?;
     bump(&counters().connected);
-    expect_event(&mut ws, "pusher:connection_established").await?;
-    ws.send(Message::text(payload::subscribe(&spec.channel)))
-        .await?;
-    expect_event(&mut ws, "pusher_internal:subscription_succeeded").await?;
+    let heartbeat = match spec.protocol {
+        Protocol::Pusher => {
+            expect_event(&mut ws, "pusher:connection_established").await?;
+            ws.send(Message::text(payload::subscribe(&spec.channel)))
+                .await?;
+            expect_event(&mut ws, "pusher_internal:subscription_succeeded").await?;
+            None
+        }
+        Protocol::Sio3 | Protocol::Sio4 => {
+            sio::handshake(&mut ws, spec.protocol, &spec.channel).await?
+        }
+    };
     bump(&counters().subscribed);
-    Ok(ws)
+    Ok(Connection {
+        ws,
+        protocol: spec.protocol,
+        heartbeat,
+    })
 }
 
 /// Reads frames until one carries `event`; fails on an error frame or a close.
@@ -96,7 +122,17 @@ async fn expect_event(ws: &mut Ws, event: &str) -> anyhow::Result<()> {
 }
 
 /// Serves a subscribed connection until `stop` is cancelled.
-pub async fn run(mut ws: Ws, tracker: Arc<Mutex<SeqTracker>>, stop: CancellationToken, mode: Mode) {
+pub async fn run(
+    conn: Connection,
+    tracker: Arc<Mutex<SeqTracker>>,
+    stop: CancellationToken,
+    mode: Mode,
+) {
+    let Connection {
+        mut ws,
+        protocol,
+        heartbeat,
+    } = conn;
     if mode == Mode::Stalled {
         stop.cancelled().await;
         drain(ws).await;
@@ -104,10 +140,20 @@ pub async fn run(mut ws: Ws, tracker: Arc<Mutex<SeqTracker>>, stop: Cancellation
     }
     let stopped = stop.cancelled();
     tokio::pin!(stopped);
+    // Engine.IO 3 only; otherwise a timer that never fires.
+    let period = heartbeat.unwrap_or(Duration::from_secs(86_400 * 365));
+    let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         let msg = tokio::select! {
             biased;
             () = &mut stopped => break,
+            _ = beat.tick() => {
+                bump(&counters().pongs_sent);
+                if ws.send(Message::text(sio::PING)).await.is_err() {
+                    return closed(1006);
+                }
+                continue;
+            }
             msg = ws.next() => msg,
         };
         let text = match msg {
@@ -118,32 +164,63 @@ pub async fn run(mut ws: Ws, tracker: Arc<Mutex<SeqTracker>>, stop: Cancellation
             Some(Ok(_)) => continue,
             Some(Err(_)) | None => return closed(1006),
         };
-        if on_text(&text, &tracker) && ws.send(Message::text(payload::PONG)).await.is_err() {
-            return closed(1006);
+        let reply = match protocol {
+            Protocol::Pusher => on_pusher_text(&text, &tracker),
+            Protocol::Sio3 | Protocol::Sio4 => on_sio_text(&text, &tracker),
+        };
+        if let Some(reply) = reply {
+            bump(&counters().pongs_sent);
+            if ws.send(Message::text(reply)).await.is_err() {
+                return closed(1006);
+            }
         }
     }
     let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
 }
 
-/// Handles one text frame; returns whether a pong is due.
-fn on_text(text: &str, tracker: &Mutex<SeqTracker>) -> bool {
-    if let Some((seq, sent)) = payload::scan(text) {
-        stats::record_latency(stats::now_micros().saturating_sub(sent));
-        bump(&counters().deliveries);
-        tracker
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .record(seq);
+/// Times and marks a benchmark event; returns whether `text` was one.
+fn on_event(text: &str, tracker: &Mutex<SeqTracker>) -> bool {
+    let Some((seq, sent)) = payload::scan(text) else {
         return false;
+    };
+    stats::record_latency(stats::now_micros().saturating_sub(sent));
+    bump(&counters().deliveries);
+    tracker
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .record(seq);
+    true
+}
+
+/// Handles one Pusher text frame; returns the reply due, if any.
+fn on_pusher_text(text: &str, tracker: &Mutex<SeqTracker>) -> Option<&'static str> {
+    if on_event(text, tracker) {
+        return None;
     }
     if text.contains("\"pusher:ping\"") {
-        bump(&counters().pongs_sent);
-        return true;
+        return Some(payload::PONG);
     }
     if text.contains("\"pusher:error\"") {
         bump(&counters().pusher_errors);
     }
-    false
+    None
+}
+
+/// Handles one Socket.IO text frame; returns the reply due, if any.
+fn on_sio_text(text: &str, tracker: &Mutex<SeqTracker>) -> Option<&'static str> {
+    match sio::classify(text) {
+        Frame::Event if on_event(text, tracker) => None,
+        Frame::Event if sio::is_subscription_error(text) => {
+            bump(&counters().pusher_errors);
+            None
+        }
+        Frame::Ping => Some(sio::PONG),
+        Frame::Refusal => {
+            bump(&counters().pusher_errors);
+            None
+        }
+        Frame::Event | Frame::Pong | Frame::Other => None,
+    }
 }
 
 /// Reads what a stalled client left unread, to see whether and how the server closed it.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
-use crate::cli::Args;
+use crate::cli::{Args, Protocol, PublishApi};
 
 /// App credentials the harness uses.
 #[derive(Debug, Clone)]
@@ -22,8 +22,14 @@ pub struct App {
 
 /// A reachable server.
 pub struct Target {
-    /// WebSocket URL up to the app key: `ws://host:port/app/{key}?protocol=7…`.
+    /// The subscribers' WebSocket URL for `--protocol`: `ws://host:port/app/{key}?protocol=7…`
+    /// or `ws://host:port/socket.io/?EIO=3&transport=websocket`.
     pub ws_url: String,
+    /// `ws://host:port`, for [`Target::url_for`].
+    ws_base: String,
+    sio_path: String,
+    /// The HTTP API publishes go through.
+    pub publish_api: PublishApi,
     /// TCP address of the WebSocket endpoint.
     pub ws_addr: SocketAddr,
     /// HTTP API base, e.g. `http://127.0.0.1:6001`.
@@ -33,6 +39,7 @@ pub struct Target {
     pub pid: Option<u32>,
     child: Option<Child>,
     log: Option<std::path::PathBuf>,
+    own: bool,
 }
 
 impl Target {
@@ -46,6 +53,7 @@ impl Target {
             key: args.app_key.clone(),
             secret: args.app_secret.clone(),
         };
+        let own = args.ws_url.is_none() && args.server_cmd.is_none() && args.port.is_none();
         let (ws_base, pid, child, log) = if let Some(url) = &args.ws_url {
             (
                 url.trim_end_matches('/').to_owned(),
@@ -73,22 +81,45 @@ impl Target {
         };
         loopback_addr(&http_base)?;
         let mut target = Self {
-            ws_url: format!(
-                "{ws_base}/app/{}?protocol=7&client=js&version=8.4.0&flash=false",
-                app.key
-            ),
+            ws_url: String::new(),
+            ws_base,
+            sio_path: args.sio_path.trim_end_matches('/').to_owned(),
+            publish_api: args.publish_api,
             ws_addr,
             http_base,
             app,
             pid,
             child,
             log,
+            own,
         };
+        target.ws_url = target.url_for(args.protocol);
         if let Err(e) = wait_until_accepting(ws_addr, Duration::from_secs(20)) {
             target.stop();
             return Err(e);
         }
         Ok(target)
+    }
+
+    /// The subscribers' WebSocket URL for `protocol` (the websocket transport straight away for
+    /// Socket.IO, as `transports: ['websocket']` clients do).
+    #[must_use]
+    pub fn url_for(&self, protocol: Protocol) -> String {
+        let (base, path) = (&self.ws_base, &self.sio_path);
+        match protocol {
+            Protocol::Pusher => format!(
+                "{base}/app/{}?protocol=7&client=js&version=8.4.0&flash=false",
+                self.app.key
+            ),
+            Protocol::Sio3 => format!("{base}{path}/?EIO=3&transport=websocket"),
+            Protocol::Sio4 => format!("{base}{path}/?EIO=4&transport=websocket"),
+        }
+    }
+
+    /// Whether the server is the `resso` the harness started itself (which serves every protocol).
+    #[must_use]
+    pub fn is_own_resso(&self) -> bool {
+        self.own
     }
 
     /// Stops a server the harness started (SIGTERM, then SIGKILL after 10 s).
@@ -139,7 +170,8 @@ fn own_resso_command(app: &App) -> anyhow::Result<String> {
     let mut file = std::fs::File::create(&config).context("cannot write the server config")?;
     writeln!(
         file,
-        "[server]\nport = 0\n[[apps]]\nid = {:?}\nkey = {:?}\nsecret = {:?}\nclient_events = true",
+        "[server]\nport = 0\n[[apps]]\nid = {:?}\nkey = {:?}\nsecret = {:?}\nclient_events = true\n\
+         [apps.socketio]",
         app.id, app.key, app.secret
     )?;
     Ok(format!(
