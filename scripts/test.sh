@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up and runs Ressò's whole test suite on a fresh Debian machine:
 #   lint (rustfmt, clippy) → Rust unit + integration tests (the cluster tests start their own
-#   redis-server and nats-server processes) → a seconds-long smoke of the benchmark harness →
-#   compat tests with the real npm packages (pusher-js, laravel-echo, pusher) → the Python
+#   redis-server and nats-server processes) → a short run of every fuzz target → a seconds-long
+#   smoke of the benchmark harness → compat tests with the real npm packages (pusher-js,
+#   laravel-echo, pusher) → the Python
 #   `pusher` SDK test → the CSV-export demo end to end in headless Chromium.
 # Installs what it needs (Debian packages, npm packages from the lock file, a Python venv).
 set -euo pipefail
@@ -38,6 +39,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "Rust unit and integration tests"
 cargo test --workspace --locked
+
+step "fuzz smoke: every cargo-fuzz target over its seed corpus (fuzz/README.md)"
+bash scripts/fuzz.sh smoke
 
 step "building the resso binary for the harness smoke and the compat tests"
 cargo build --locked -p resso-server -p resso-bench --bins

@@ -32,5 +32,8 @@ fuzz_target!(|data: &[u8]| {
         let _ = verify(&Query::parse(raw), body);
     }
     let signed = signed_query("key", "secret", "POST", "/apps/1/events", &[], body, NOW);
-    assert!(verify(&Query::parse(&signed), body), "a correctly signed request");
+    assert!(
+        verify(&Query::parse(&signed), body),
+        "a correctly signed request"
+    );
 });

@@ -42,8 +42,9 @@ pub(crate) enum Command {
     Get(oneshot::Sender<Result<String, Failure>>),
     /// A POST's body, answered once its packets are handled.
     Post(String, oneshot::Sender<Result<(), Failure>>),
-    /// A websocket opened with this session's sid, to probe and switch to.
-    Upgrade(Socket),
+    /// A websocket opened with this session's sid, to probe and switch to. Boxed: every socket's
+    /// command channel allocates a block of slots up front, each the size of the largest variant.
+    Upgrade(Box<Socket>),
 }
 
 /// The live Engine.IO sessions by sid: how polling requests and upgrades find their socket's
@@ -101,4 +102,13 @@ fn app_for_path<'a>(apps: &'a Apps, path: &str) -> Option<&'a Arc<App>> {
     let path = path.strip_suffix('/')?;
     apps.iter()
         .find(|a| a.config.socketio.as_ref().is_some_and(|s| s.path == path))
+}
+
+#[cfg(test)]
+mod size {
+    /// Each socket's command channel holds a block of 32 slots of this size from its start.
+    #[test]
+    fn commands_stay_small() {
+        assert!(std::mem::size_of::<super::Command>() <= 40);
+    }
 }

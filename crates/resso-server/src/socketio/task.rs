@@ -220,7 +220,7 @@ fn on_command(engine: &mut Engine, link: &mut Link, command: Command) -> Result<
             if p.upgrade.is_none() {
                 let deadline = Instant::now() + engine.beat_timeout();
                 p.upgrade = Some(Upgrading {
-                    socket,
+                    socket: *socket,
                     probed: false,
                     deadline,
                 });

@@ -36,7 +36,7 @@ pub async fn serve(mut stream: TcpStream, upgrade: SocketIoUpgrade, s: Shared) {
     match plan {
         Plan::Join(tx) => {
             if socket.send(&[]).await.is_ok() {
-                let _ = tx.send(Command::Upgrade(socket)).await;
+                let _ = tx.send(Command::Upgrade(Box::new(socket))).await;
             }
         }
         Plan::New(opened) => {

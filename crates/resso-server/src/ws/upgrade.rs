@@ -95,8 +95,10 @@ fn read_some(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
     Ok(n)
 }
 
-/// `None` while the head is incomplete.
-fn classify(buf: &[u8]) -> Option<First> {
+/// What a connection's first bytes are (public for the fuzz target); `None` while the head is
+/// incomplete.
+#[must_use]
+pub fn classify(buf: &[u8]) -> Option<First> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut headers);
     let len = match request.parse(buf) {
