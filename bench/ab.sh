@@ -15,7 +15,7 @@ PEER=$1; RUNS=${2:-3}; shift; [ $# -gt 0 ] && shift
 SCENARIOS=${*:-fanout100 fanout200 latency idle knee}
 OUT=${OUT:-bench/results/$(date -u +%F).jsonl}
 SOKETI_DIR=${SOKETI_DIR:-/tmp/soketi}
-LES_DIR=${LES_DIR:-/tmp/les}
+LES_DIR=${LES_DIR:-../les}
 BENCH=target/release/resso-bench
 OURS="target/release/resso --config bench/resso.toml --port 6201"
 # Harness options of each side (the subscribers' protocol, the publisher's API).

@@ -68,7 +68,7 @@ for run in runs:
 
 print("| peer | scenario | metric | Ressò | peer | ours/peer | runs (ours/peer) | harness-bound runs (ours/peer) | protocols (ours/peer) |")
 print("|---|---|---|---|---|---|---|---|---|")
-for (peer, sc) in sorted({(p, s) for (p, s) in groups if p != "resso"}):
+for (peer, sc) in sorted({(p, s) for (p, s) in groups if p not in ("resso", None)}):
     rs = groups[(peer, sc)]
     ours = [r for r in rs if r["server"] == "resso"]
     theirs = [r for r in rs if r["server"] != "resso"]
