@@ -59,6 +59,27 @@ async function ingesting(port, prefix) {
   }, `resso subscribed to ${prefix}*`);
 }
 
+/**
+ * What broadcast.php's three publishes must deliver: both OrderShipped to the other page, only the
+ * first to the sender (the second went ->toOthers()), and the notification to the sender.
+ */
+async function assertLaravelDeliveries({ senderGot, otherGot, notifications, senderSocket }) {
+  const note = 'caf\u00e9 "1" / 2';
+  await until(() => otherGot.length === 2, `two OrderShipped for the other page (got ${JSON.stringify(otherGot)})`);
+  assert.deepEqual(otherGot, [
+    { id: 1, note, socket: null },
+    { id: 2, note, socket: senderSocket },
+  ]);
+  // The notification was published after ->toOthers(), on the same Redis channel stream: once it
+  // is here, the excluded event would have been too.
+  await until(() => notifications.length === 1, 'the notification');
+  assert.deepEqual(senderGot, [{ id: 1, note, socket: null }]);
+  const [notification] = notifications;
+  assert.equal(notification.invoice, 3);
+  assert.equal(notification.type, 'App\\Notifications\\InvoicePaid');
+  assert.match(notification.id, /^[0-9a-f-]{36}$/);
+}
+
 for (const prefix of ['laravel_database_', 'laravel-database-']) {
   describe(`Laravel's redis broadcaster, prefix ${prefix}`, () => {
     let redis;
@@ -111,20 +132,7 @@ ingest = { url = "${redis.url}", prefix = "${prefix}" }
 
       await php(redisPort, prefix, sender.socketId(), '7');
 
-      const note = 'caf\u00e9 "1" / 2';
-      await until(() => otherGot.length === 2, `two OrderShipped for the other page (got ${JSON.stringify(otherGot)})`);
-      assert.deepEqual(otherGot, [
-        { id: 1, note, socket: null },
-        { id: 2, note, socket: sender.socketId() },
-      ]);
-      // The notification was published after ->toOthers(), on the sender's connection: once it is
-      // here, the excluded event would have been too.
-      await until(() => notifications.length === 1, 'the notification');
-      assert.deepEqual(senderGot, [{ id: 1, note, socket: null }]);
-      const [notification] = notifications;
-      assert.equal(notification.invoice, 3);
-      assert.equal(notification.type, 'App\\Notifications\\InvoicePaid');
-      assert.match(notification.id, /^[0-9a-f-]{36}$/);
+      await assertLaravelDeliveries({ senderGot, otherGot, notifications, senderSocket: sender.socketId() });
     });
   });
 }
@@ -206,20 +214,7 @@ auth_host = "${auth.host}"
       assert.match(sender.socketId(), /^\d+\.\d+$/);
       await php(redisPort, prefix, sender.socketId(), '7');
 
-      const note = 'caf\u00e9 "1" / 2';
-      await until(() => otherGot.length === 2, `two OrderShipped for the other page (got ${JSON.stringify(otherGot)})`);
-      assert.deepEqual(otherGot, [
-        { id: 1, note, socket: null },
-        { id: 2, note, socket: sender.socketId() },
-      ]);
-      // Published after ->toOthers() on one Redis channel: once the notification is here, the
-      // excluded event would have been too.
-      await until(() => notifications.length === 1, 'the notification');
-      assert.deepEqual(senderGot, [{ id: 1, note, socket: null }]);
-      const [notification] = notifications;
-      assert.equal(notification.invoice, 3);
-      assert.equal(notification.type, 'App\\Notifications\\InvoicePaid');
-      assert.match(notification.id, /^[0-9a-f-]{36}$/);
+      await assertLaravelDeliveries({ senderGot, otherGot, notifications, senderSocket: sender.socketId() });
       for (const echo of [sender, other]) echo.disconnect();
       await subscriptions('orders', 0);
     });
