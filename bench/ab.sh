@@ -3,7 +3,8 @@
 # the harness to core 1 (resso-bench defaults). Usage, from the repository root:
 #   bench/ab.sh soketi  [RUNS] [SCENARIOS…]
 #   bench/ab.sh sockudo [RUNS] [SCENARIOS…]
-#   BASE_BIN=/path/to/older/resso bench/ab.sh base [RUNS] [SCENARIOS…]   (Ressò against an older build)
+#   BASE_BIN=/path/to/older/resso bench/ab.sh base [RUNS] [SCENARIOS…]   (Ressò against an older build;
+#     OPTS="--protocol sio4" to compare the Socket.IO path)
 #   bench/ab.sh les [RUNS] [SCENARIOS…]         (Ressò vs laravel-echo-server, both Socket.IO EIO 3)
 #   bench/ab.sh self-sio3|self-sio4 [RUNS] [SCENARIOS…]   (Ressò Pusher vs Ressò Socket.IO, same run)
 # Scenarios: fanout100 fanout200 latency idle knee (default: all). Raw JSON lines go to $OUT.
@@ -18,8 +19,9 @@ SOKETI_DIR=${SOKETI_DIR:-/tmp/soketi}
 LES_DIR=${LES_DIR:-../les}
 BENCH=target/release/resso-bench
 OURS="target/release/resso --config bench/resso.toml --port 6201"
-# Harness options of each side (the subscribers' protocol, the publisher's API).
-OURS_OPTS=""; PEER_OPTS=""
+# Harness options of each side (the subscribers' protocol, the publisher's API); $OPTS is given
+# to both, e.g. OPTS="--protocol sio4" for a base A/B of the Socket.IO path.
+OURS_OPTS=${OPTS:-}; PEER_OPTS=${OPTS:-}
 case $PEER in
   soketi)      PEER_CMD="node $SOKETI_DIR/node_modules/@soketi/soketi/bin/server.js start --config=bench/peers/soketi.json"; PEER_PORT=6001 ;;
   sockudo)     PEER_CMD="env RUST_LOG=warn sockudo --config bench/peers/sockudo.toml"; PEER_PORT=6101 ;;

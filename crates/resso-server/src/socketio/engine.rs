@@ -57,7 +57,8 @@ pub(super) struct Identity {
     pub registry: Registry,
     pub outbox: Outbox,
     pub headers: Vec<(String, String)>,
-    pub sessions: Arc<Sessions>,
+    /// Where a polling session is listed by sid; `None` for a socket born on the websocket.
+    pub sessions: Option<Arc<Sessions>>,
     /// The application behind the socket (Echo's connector), shared by the server's sockets.
     pub echo: Echo,
     pub sid: String,
@@ -291,7 +292,9 @@ impl Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        self.id.sessions.remove(&self.id.sid);
+        if let Some(sessions) = &self.id.sessions {
+            sessions.remove(&self.id.sid);
+        }
         drop(self.handler.take()); // leaves its channels first
         let id = &self.id;
         id.registry

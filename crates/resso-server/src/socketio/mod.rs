@@ -106,9 +106,56 @@ fn app_for_path<'a>(apps: &'a Apps, path: &str) -> Option<&'a Arc<App>> {
 
 #[cfg(test)]
 mod size {
-    /// Each socket's command channel holds a block of 32 slots of this size from its start.
+    use std::sync::Arc;
+
+    use resso_protocol::socketio::EngineVersion;
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::open::{open, Birth};
+    use super::task::{self, Link};
+    use crate::apps::Apps;
+    use crate::config::{AppConfig, SocketIoConfig};
+    use crate::ws::Socket;
+    use crate::Shared;
+
+    /// Each polling session's command channel holds a block of 32 slots of this size.
     #[test]
     fn commands_stay_small() {
         assert!(std::mem::size_of::<super::Command>() <= 40);
+    }
+
+    fn shared() -> Shared {
+        let mut app = AppConfig::development();
+        app.socketio = Some(SocketIoConfig::default());
+        Shared {
+            apps: Arc::new(Apps::new(&[app])),
+            registry: crate::registry::Registry::default(),
+            settings: Arc::default(),
+            ids: Arc::default(),
+            api_limiter: Arc::default(),
+            echo: super::echo::Echo::default(),
+            sessions: Arc::default(),
+            shutdown: tokio_util::sync::CancellationToken::new(),
+            tracker: tokio_util::task::TaskTracker::new(),
+        }
+    }
+
+    /// Every open socket is one such task, so its size is pinned: an argument stored twice or an
+    /// unboxed rare future shows up here. (The bound is for the test profile.)
+    #[tokio::test]
+    async fn a_socket_task_stays_small() {
+        let s = shared();
+        let app = s.apps.iter().next().unwrap().clone();
+        let opened = open(&s, &app, EngineVersion::V4, Birth::Websocket, vec![]).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let _client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (accepted, _) = listener.accept().await.unwrap();
+        let link = Link::Ws(Socket::new(accepted, &[], 1024));
+        let task = task::run(opened.engine, link, opened.inbox, None);
+        let size = std::mem::size_of_val(&task);
+        assert!(size <= 960, "a socket's task takes {size} bytes");
+        assert!(s.sessions.is_empty(), "a websocket-born socket is listed");
     }
 }

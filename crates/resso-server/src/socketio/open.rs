@@ -13,25 +13,29 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::engine::{Beat, Engine, Identity};
-use super::request::{Failure, Transport};
+use super::request::Failure;
 use super::Command;
 use crate::apps::App;
 use crate::outbox::{outbox, Inbox};
 use crate::registry::Unwelcome;
 use crate::Shared;
 
-/// Requests a session's task may have waiting (a GET, a POST, an upgrade, with room to spare).
-const COMMANDS: usize = 8;
-
 /// An admitted session, its open packet queued.
 pub(super) struct Opened {
     pub engine: Engine,
     pub inbox: Inbox,
-    pub commands: mpsc::Receiver<Command>,
-    pub tx: mpsc::Sender<Command>,
 }
 
-/// Admits a new socket of `app` arriving on `transport` with the handshake's `headers`.
+/// The transport a socket is born on.
+pub(super) enum Birth {
+    /// A polling GET: the session is listed by sid, for its requests (sent on this channel) and
+    /// its upgrade to find it.
+    Polling(mpsc::Sender<Command>),
+    /// A websocket: nothing can poll or upgrade it, so it is listed nowhere.
+    Websocket,
+}
+
+/// Admits a new socket of `app` born on `birth` with the handshake's `headers`.
 ///
 /// # Errors
 /// [`Failure::Forbidden`] for a disabled app, a refused origin or a full app;
@@ -40,7 +44,7 @@ pub(super) fn open(
     s: &Shared,
     app: &Arc<App>,
     version: EngineVersion,
-    transport: Transport,
+    birth: Birth,
     headers: Vec<(String, String)>,
 ) -> Result<Opened, Failure> {
     let Some(sio) = &app.config.socketio else {
@@ -67,11 +71,12 @@ pub(super) fn open(
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 15]>())
         }
     };
-    let (tx, commands) = mpsc::channel(COMMANDS);
-    s.sessions.insert(sid.clone(), tx.clone());
-    let upgrades: &[&str] = match transport {
-        Transport::Polling => &["websocket"],
-        Transport::Websocket => &[],
+    let (upgrades, sessions): (&[&str], _) = match birth {
+        Birth::Polling(tx) => {
+            s.sessions.insert(sid.clone(), tx);
+            (&["websocket"], Some(s.sessions.clone()))
+        }
+        Birth::Websocket => (&[], None),
     };
     let open = eio::open(
         &Open {
@@ -96,7 +101,7 @@ pub(super) fn open(
         registry: s.registry.clone(),
         outbox,
         headers,
-        sessions: s.sessions.clone(),
+        sessions,
         echo: s.echo.clone(),
         sid,
     };
@@ -107,10 +112,5 @@ pub(super) fn open(
         let _ = engine.connect(None); // protocol 4: connected on `/` without asking
     }
     tracing::debug!(app = %app.id, %socket_id, sid = engine.sid(), ?version, "socket.io socket opened");
-    Ok(Opened {
-        engine,
-        inbox,
-        commands,
-        tx,
-    })
+    Ok(Opened { engine, inbox })
 }

@@ -12,12 +12,15 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{mpsc, oneshot};
 
-use super::open::open;
+use super::open::{open, Birth};
 use super::request::{EngineQuery, Failure, Transport};
 use super::{task, Command};
 use crate::apps::App;
 use crate::ws::upgrade::SOCKETIO_HEADERS;
 use crate::Shared;
+
+/// Requests a session's task may have waiting (a GET, a POST, an upgrade, with room to spare).
+const COMMANDS: usize = 8;
 
 /// Every request to an app's `{path}/`.
 pub(super) async fn handle(State(s): State<Shared>, app: Arc<App>, request: Request) -> Response {
@@ -71,19 +74,19 @@ async fn serve(s: &Shared, app: &Arc<App>, request: Request) -> Result<Response,
     let method = request.method().clone();
     match (method, query.sid.as_deref()) {
         (Method::GET, None) => {
+            let (tx, rx) = mpsc::channel(COMMANDS);
             let opened = open(
                 s,
                 app,
                 query.version,
-                Transport::Polling,
+                Birth::Polling(tx.clone()),
                 headers(request.headers()),
             )?;
-            let tx = opened.tx.clone();
             s.tracker.spawn(task::run(
                 opened.engine,
                 task::Link::polling(),
                 opened.inbox,
-                opened.commands,
+                Some(rx),
             ));
             get(tx).await
         }

@@ -6,7 +6,7 @@
 //! upgrade (`2probe` → `3probe`, the pending GET ended with `6`, then `5`) switches transports
 //! between two turns of the loop, and a long poll that vanished gives its packets back.
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -92,22 +92,41 @@ fn poll_link(link: &mut Link, cx: &mut Context<'_>) -> Poll<Arrival> {
 }
 
 /// Serves the socket until it ends, then says goodbye; dropping the engine disconnects it.
-pub(super) async fn run(
+/// `commands` is `None` for a socket born on the websocket: nothing can poll it or upgrade it.
+///
+/// Not an `async fn`: that would store its arguments twice in the task (as arguments and as the
+/// locals they are moved to); an `async move` block borrows its captures in place.
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn stores its arguments twice"
+)]
+pub(super) fn run(
     mut engine: Engine,
     mut link: Link,
     mut inbox: Inbox,
-    mut commands: mpsc::Receiver<Command>,
-) {
-    let end = serve(&mut engine, &mut link, &mut inbox, &mut commands).await;
-    tracing::debug!(sid = engine.sid(), socket_id = %engine.socket_id(), ?end, "socket.io socket ended");
-    goodbye(&mut engine, link, end).await;
+    mut commands: Option<mpsc::Receiver<Command>>,
+) -> impl Future<Output = ()> + Send {
+    async move {
+        let end = serve(&mut engine, &mut link, &mut inbox, &mut commands).await;
+        tracing::debug!(sid = engine.sid(), socket_id = %engine.socket_id(), ?end, "socket.io socket ended");
+        goodbye(&mut engine, &mut link, end).await;
+    }
+}
+
+fn poll_command(
+    commands: &mut Option<mpsc::Receiver<Command>>,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Command>> {
+    commands
+        .as_mut()
+        .map_or(Poll::Pending, |rx| rx.poll_recv(cx))
 }
 
 async fn serve(
     engine: &mut Engine,
     link: &mut Link,
     inbox: &mut Inbox,
-    commands: &mut mpsc::Receiver<Command>,
+    commands: &mut Option<mpsc::Receiver<Command>>,
 ) -> End {
     let doom = inbox.doom_signal();
     let mut doomed = pin!(doom.doomed());
@@ -125,7 +144,7 @@ async fn serve(
         let turn = tokio::select! {
             biased;
             code = doomed.as_mut() => Err(End::Doomed(code)),
-            command = commands.recv() => match command {
+            command = poll_fn(|cx| poll_command(commands, cx)) => match command {
                 Some(command) => on_command(engine, link, command),
                 None => Err(End::Gone),
             },
@@ -260,7 +279,9 @@ async fn on_arrival(engine: &mut Engine, link: &mut Link, arrival: Arrival) -> R
         Arrival::Main(Ok(Incoming::Close(_)) | Err(ReadEnd::Gone)) => Err(End::Gone),
         Arrival::Main(Err(ReadEnd::Violation(v))) => Err(End::Violation(v)),
         Arrival::Probe(arrived) => {
-            on_probe(link, arrived, engine.version).await;
+            // Boxed: it happens once per upgrade, and inline it would double the size of every
+            // socket's task.
+            Box::pin(on_probe(link, arrived, engine.version)).await;
             Ok(())
         }
     }
@@ -306,14 +327,14 @@ fn on_timer(engine: &mut Engine, link: &mut Link) -> Result<(), End> {
 
 /// The goodbye `end` asks for: an engine close (with a Socket.IO DISCONNECT first when the client
 /// must not come back), on whichever transport is left.
-async fn goodbye(engine: &mut Engine, link: Link, end: End) {
+async fn goodbye(engine: &mut Engine, link: &mut Link, end: End) {
     let packets: &[&str] = match &end {
         End::Gone | End::Violation(_) => &[],
         End::Doomed(code) if (4000..4100).contains(&code.code()) => &["41", "1"],
         End::Close | End::Doomed(_) => &["1"],
     };
     match link {
-        Link::Ws(mut socket) => {
+        Link::Ws(socket) => {
             let mut frames: Vec<Bytes> = packets.iter().map(|p| frame::text(p)).collect();
             let (code, reason) = match &end {
                 End::Violation(v) => v.close(),
@@ -325,7 +346,7 @@ async fn goodbye(engine: &mut Engine, link: Link, end: End) {
             let _ = timeout(CLOSE_GRACE, socket.send(&frames)).await;
         }
         Link::Polling(p) => {
-            if let Some(tx) = p.pending {
+            if let Some(tx) = p.pending.take() {
                 let body = payload::encode(
                     if packets.is_empty() {
                         &["1"][..]

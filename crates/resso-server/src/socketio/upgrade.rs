@@ -7,7 +7,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
-use super::open::{open, Opened};
+use super::open::{open, Birth, Opened};
 use super::request::{EngineQuery, Failure, Transport};
 use super::{app_for_path, task, Command};
 use crate::ws::upgrade::SocketIoUpgrade;
@@ -22,7 +22,9 @@ enum Plan {
     New(Box<Opened>),
 }
 
-/// Serves a Socket.IO websocket upgrade until its socket ends (or it joined a polling session).
+/// Serves a Socket.IO websocket upgrade: refuses it, hands it to its polling session, or starts
+/// a new socket's task. That task is spawned apart rather than awaited here, so that it is laid
+/// out for itself alone, not inside the connection task sized for Pusher's.
 pub async fn serve(mut stream: TcpStream, upgrade: SocketIoUpgrade, s: Shared) {
     let (plan, max_payload) = match plan(&upgrade, &s) {
         Ok(plan) => plan,
@@ -40,14 +42,9 @@ pub async fn serve(mut stream: TcpStream, upgrade: SocketIoUpgrade, s: Shared) {
             }
         }
         Plan::New(opened) => {
-            let Opened {
-                engine,
-                inbox,
-                commands,
-                tx,
-            } = *opened;
-            drop(tx);
-            task::run(engine, task::Link::Ws(socket), inbox, commands).await;
+            let Opened { engine, inbox } = *opened;
+            s.tracker
+                .spawn(task::run(engine, task::Link::Ws(socket), inbox, None));
         }
     }
 }
@@ -67,7 +64,7 @@ fn plan(upgrade: &SocketIoUpgrade, s: &Shared) -> Result<(Plan, usize), Failure>
                 s,
                 app,
                 query.version,
-                Transport::Websocket,
+                Birth::Websocket,
                 headers,
             )?))
         }

@@ -80,7 +80,7 @@ impl Echo {
             target: target.map(Arc::new),
             joined: Vec::new(),
             pending: Vec::new(),
-            work: FuturesUnordered::new(),
+            work: None,
             rate,
         }
     }
@@ -101,7 +101,9 @@ pub struct EchoSocket {
     joined: Vec<ChannelName>,
     /// Channels whose auth call is running (an unsubscribe removes them: the answer is dropped).
     pending: Vec<ChannelName>,
-    work: FuturesUnordered<BoxFuture<'static, Done>>,
+    /// The running auth calls, while there are any: an empty `FuturesUnordered` holds an
+    /// allocation, and most sockets are idle most of their life.
+    work: Option<FuturesUnordered<BoxFuture<'static, Done>>>,
     rate: RateWindow,
 }
 
@@ -143,9 +145,13 @@ impl Handler for EchoSocket {
 
     fn poll_work(&mut self, cx: &mut Context<'_>, out: &mut Vec<Bytes>) -> Poll<()> {
         let mut any = false;
-        while let Poll::Ready(Some(done)) = self.work.poll_next_unpin(cx) {
+        while let Some(Poll::Ready(Some(done))) = self.work.as_mut().map(|w| w.poll_next_unpin(cx))
+        {
             self.finish(done, out);
             any = true;
+        }
+        if self.work.as_ref().is_some_and(FuturesUnordered::is_empty) {
+            self.work = None;
         }
         if any {
             Poll::Ready(())

@@ -3,6 +3,7 @@
 //! goes on. Every refusal answers `subscription_error (channel, status)` and says why in the log.
 
 use bytes::Bytes;
+use futures_util::stream::FuturesUnordered;
 use resso_protocol::presence::Member;
 use resso_protocol::{ChannelKind, ChannelName};
 
@@ -71,10 +72,12 @@ impl EchoSocket {
         };
         let (client, limits) = (self.auth.clone(), self.app.limits);
         self.pending.push(channel.clone());
-        self.work.push(Box::pin(async move {
-            let answer = client.authorize(&target, &req, &limits).await;
-            Done { channel, answer }
-        }));
+        self.work
+            .get_or_insert_with(FuturesUnordered::new)
+            .push(Box::pin(async move {
+                let answer = client.authorize(&target, &req, &limits).await;
+                Done { channel, answer }
+            }));
     }
 
     /// Applies a finished auth call, unless the channel was left (or joined) meanwhile.
