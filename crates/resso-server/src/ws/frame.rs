@@ -128,7 +128,11 @@ struct Header {
 /// Parses the header at the front of `buf`; `None` while incomplete.
 fn parse_header(buf: &[u8], max: usize) -> Result<Option<Header>, Violation> {
     let [b0, b1, ..] = *buf else { return Ok(None) };
-    if b0 & 0x70 != 0 || b1 & MASKED == 0 {
+    let known = matches!(
+        b0 & 0x0F,
+        op::CONTINUATION | op::TEXT | op::BINARY | op::CLOSE | op::PING | op::PONG
+    );
+    if b0 & 0x70 != 0 || b1 & MASKED == 0 || !known {
         return Err(Violation::Protocol);
     }
     let (len, at) = match b1 & 0x7F {
@@ -184,8 +188,43 @@ pub fn unmask(payload: &mut [u8], mask: [u8; 4]) {
 #[derive(Debug)]
 pub struct Decoder {
     max: usize,
-    /// A fragmented data message in progress: its opcode and the payload so far.
-    partial: Option<(u8, Vec<u8>)>,
+    /// A fragmented data message in progress.
+    partial: Option<Partial>,
+}
+
+/// A fragmented data message in progress: its opcode, the payload so far, and for text how much
+/// of it is known to be valid UTF-8 — checked as fragments arrive, so that bad text fails the
+/// connection at once (RFC 6455 §8.1), each byte checked once.
+#[derive(Debug)]
+struct Partial {
+    opcode: u8,
+    so_far: Vec<u8>,
+    checked: usize,
+}
+
+impl Partial {
+    fn new(opcode: u8, payload: Vec<u8>) -> Result<Self, Violation> {
+        let mut partial = Self {
+            opcode,
+            so_far: payload,
+            checked: 0,
+        };
+        partial.check()?;
+        Ok(partial)
+    }
+
+    /// Checks the text added since the last check; a character cut at the end waits for more.
+    fn check(&mut self) -> Result<(), Violation> {
+        if self.opcode != op::TEXT {
+            return Ok(());
+        }
+        match std::str::from_utf8(&self.so_far[self.checked..]) {
+            Ok(_) => self.checked = self.so_far.len(),
+            Err(e) if e.error_len().is_none() => self.checked += e.valid_up_to(),
+            Err(_) => return Err(Violation::Utf8),
+        }
+        Ok(())
+    }
 }
 
 impl Decoder {
@@ -225,21 +264,22 @@ impl Decoder {
                 if header.fin {
                     return finish(header.opcode, payload).map(Some);
                 }
-                self.partial = Some((header.opcode, payload));
+                self.partial = Some(Partial::new(header.opcode, payload)?);
                 Ok(None)
             }
             op::CONTINUATION => {
-                let Some((opcode, mut so_far)) = self.partial.take() else {
+                let Some(mut partial) = self.partial.take() else {
                     return Err(Violation::Protocol);
                 };
-                if so_far.len() + payload.len() > self.max {
+                if partial.so_far.len() + payload.len() > self.max {
                     return Err(Violation::TooBig);
                 }
-                so_far.extend_from_slice(&payload);
+                partial.so_far.extend_from_slice(&payload);
                 if header.fin {
-                    return finish(opcode, so_far).map(Some);
+                    return finish(partial.opcode, partial.so_far).map(Some);
                 }
-                self.partial = Some((opcode, so_far));
+                partial.check()?;
+                self.partial = Some(partial);
                 Ok(None)
             }
             _ => Err(Violation::Protocol),

@@ -205,3 +205,44 @@ fn random_streams_split_anywhere_decode_the_same() {
         assert!(total <= len);
     }
 }
+
+/// Found by the `ws_frame_diff` fuzz target (tungstenite fails here, before the ping): bad text
+/// in a first fragment fails the connection at once, not when the message ends.
+#[test]
+fn bad_text_in_a_fragment_fails_before_later_frames() {
+    let mut decoder = Decoder::new(100);
+    let mut buf = client(0x01, &[b'h', b'e', 0x9b]);
+    buf.extend(client(0x89, b"p"));
+    assert_eq!(decoder.decode(&mut buf), Err(Violation::Utf8));
+}
+
+/// A character split across fragments is not bad text; a bad one in a continuation is.
+#[test]
+fn text_is_checked_across_fragments() {
+    let euro = "€".as_bytes();
+    let mut split = client(0x01, &[b'a', euro[0]]);
+    split.extend(client(0x00, &euro[1..2]));
+    split.extend(client(0x89, b"p"));
+    split.extend(client(0x80, &euro[2..]));
+    assert_eq!(
+        decode_all(&split, 100),
+        Ok(vec![
+            Incoming::Ping(b"p".to_vec()),
+            Incoming::Text("a€".into())
+        ])
+    );
+    let mut bad = client(0x01, b"ok");
+    bad.extend(client(0x00, &[0xff]));
+    bad.extend(client(0x89, b"p"));
+    let mut decoder = Decoder::new(100);
+    assert_eq!(decoder.decode(&mut bad), Err(Violation::Utf8));
+}
+
+/// Found by `ws_frame_diff`: a reserved opcode is refused from the header, as tungstenite does,
+/// without waiting for the payload.
+#[test]
+fn a_reserved_opcode_is_refused_before_its_payload_arrives() {
+    let mut decoder = Decoder::new(100);
+    let mut buf = vec![0x03, MASKED | 8, 8, 0x61, 1, 0, 0x7d];
+    assert_eq!(decoder.decode(&mut buf), Err(Violation::Protocol));
+}
