@@ -32,7 +32,7 @@ async fn expect_added(client: &mut Client, user: &str) {
 async fn killed_node_is_removed_once_and_a_new_node_joins(backend: Backend) {
     let sink = Sink::start(MAIN).await;
     let options = Options {
-        webhook: Some(sink.url.clone()),
+        webhook: Some(sink.url("/hooks")),
         ..Options::default()
     };
     let mut cluster = Cluster::start(backend, 3, options).await;
@@ -58,7 +58,7 @@ async fn killed_node_is_removed_once_and_a_new_node_joins(backend: Backend) {
     one_again.subscribe_public(LONELY).await;
     cluster.await_subscriptions(ROOM, 4).await;
     cluster.await_subscriptions(LONELY, 1).await;
-    sink.wait_for(t0, ("channel_occupied", LONELY, None), REACT)
+    sink.wait_for_event(t0, ("channel_occupied", LONELY, None), REACT)
         .await;
     assert_all_silent(&mut [&mut one, &mut two]).await;
 
@@ -86,9 +86,9 @@ async fn killed_node_is_removed_once_and_a_new_node_joins(backend: Backend) {
     }
 
     // The webhooks: exactly once, by one node.
-    sink.wait_for(killed, ("member_removed", ROOM, Some("3")), REACT)
+    sink.wait_for_event(killed, ("member_removed", ROOM, Some("3")), REACT)
         .await;
-    sink.wait_for(killed, ("channel_vacated", LONELY, None), REACT)
+    sink.wait_for_event(killed, ("channel_vacated", LONELY, None), REACT)
         .await;
     sleep(Duration::from_millis(700)).await;
     let counts = [

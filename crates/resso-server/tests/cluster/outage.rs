@@ -187,7 +187,7 @@ fn webhook_view(events: &[Value]) -> (BTreeSet<String>, BTreeSet<(String, String
 async fn webhooks_agree_with_the_state_after_an_outage(backend: Backend) {
     let sink = Sink::start(MAIN).await;
     let options = Options {
-        webhook: Some(sink.url.clone()),
+        webhook: Some(sink.url("/hooks")),
         ..Options::default()
     };
     let mut cluster = Cluster::start(backend, 2, options).await;
@@ -199,7 +199,7 @@ async fn webhooks_agree_with_the_state_after_an_outage(backend: Backend) {
     bob.join(ROOM, "2", "Bob").await;
     bob.subscribe_public(FEED).await;
     cluster.await_users(ROOM, &["1", "2"]).await;
-    sink.wait_for(t0, ("channel_occupied", FEED, None), RECV)
+    sink.wait_for_event(t0, ("channel_occupied", FEED, None), RECV)
         .await;
 
     cluster.broker.kill();

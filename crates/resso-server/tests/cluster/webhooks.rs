@@ -18,7 +18,7 @@ const WAIT: Duration = Duration::from_secs(3);
 async fn start(backend: Backend) -> (Cluster, Sink) {
     let sink = Sink::start(MAIN).await;
     let options = Options {
-        webhook: Some(sink.url.clone()),
+        webhook: Some(sink.url("/hooks")),
         ..Options::default()
     };
     (Cluster::start(backend, 2, options).await, sink)
@@ -52,7 +52,7 @@ async fn webhooks_fire_once(backend: Backend) {
     let mut x2 = n2.connect().await;
     x2.subscribe_public(ROOM).await;
     cluster.await_subscriptions(ROOM, 2).await;
-    sink.wait_for(t0, ("channel_occupied", ROOM, None), WAIT)
+    sink.wait_for_event(t0, ("channel_occupied", ROOM, None), WAIT)
         .await;
     sleep(SETTLE).await;
     assert_count(&sink, t0, ("channel_occupied", ROOM, None), 1);
@@ -63,7 +63,7 @@ async fn webhooks_fire_once(backend: Backend) {
     cluster.await_subscriptions(ROOM, 1).await;
     x2.unsubscribe(ROOM).await;
     cluster.await_subscriptions(ROOM, 0).await;
-    sink.wait_for(t0, ("channel_vacated", ROOM, None), WAIT)
+    sink.wait_for_event(t0, ("channel_vacated", ROOM, None), WAIT)
         .await;
     sleep(SETTLE).await;
     assert_count(&sink, t0, ("channel_vacated", ROOM, None), 1);
@@ -75,15 +75,15 @@ async fn webhooks_fire_once(backend: Backend) {
     cluster.await_users(PRESENCE, &["7"]).await;
     x2.join(PRESENCE, "7", "Seven").await;
     cluster.await_subscriptions(PRESENCE, 2).await;
-    sink.wait_for(t0, ("member_added", PRESENCE, member.0), WAIT)
+    sink.wait_for_event(t0, ("member_added", PRESENCE, member.0), WAIT)
         .await;
     x2.close().await;
     cluster.await_subscriptions(PRESENCE, 1).await;
     x1.close().await;
     cluster.await_subscriptions(PRESENCE, 0).await;
-    sink.wait_for(t0, ("member_removed", PRESENCE, member.0), WAIT)
+    sink.wait_for_event(t0, ("member_removed", PRESENCE, member.0), WAIT)
         .await;
-    sink.wait_for(t0, ("channel_vacated", PRESENCE, None), WAIT)
+    sink.wait_for_event(t0, ("channel_vacated", PRESENCE, None), WAIT)
         .await;
     sleep(SETTLE).await;
     for name in ["member_added", "member_removed"] {
@@ -110,7 +110,7 @@ async fn concurrent_changes_fire_once(backend: Backend) {
     x2.join(PRESENCE, "7", "Seven").await;
     cluster.broker.process().signal("CONT");
     cluster.await_subscriptions(PRESENCE, 2).await;
-    sink.wait_for(t0, ("channel_occupied", PRESENCE, None), WAIT)
+    sink.wait_for_event(t0, ("channel_occupied", PRESENCE, None), WAIT)
         .await;
     sleep(SETTLE).await;
     let t1 = Instant::now();

@@ -23,5 +23,6 @@ mod socketio;
 mod subscription_count;
 mod support;
 mod watchlist;
+mod webhook_delivery;
 mod webhooks;
 mod websocket;

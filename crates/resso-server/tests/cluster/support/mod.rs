@@ -3,10 +3,14 @@
 //! ([`Api`]) and a webhook [`Sink`].
 
 mod api;
+// The kit shared with the single-node tests (`tests/kit/`).
+#[path = "../../kit/broker.rs"]
 mod broker;
 mod client;
 mod cluster;
 mod process;
+#[allow(dead_code)]
+#[path = "../../kit/sink.rs"]
 mod sink;
 mod sio;
 

@@ -4,16 +4,18 @@
 //! Helpers assert as they go and panic with the frame they got, so a test reads as the protocol does.
 
 mod api;
-// Shared with the cluster tests; this binary uses only its Redis half.
+// The kit shared with the cluster tests (`tests/kit/`); this binary uses only part of it.
 #[allow(dead_code)]
-#[path = "../../cluster/support/broker.rs"]
+#[path = "../../kit/broker.rs"]
 mod broker;
 mod client;
 mod server;
+#[allow(dead_code)]
+#[path = "../../kit/sink.rs"]
 mod sink;
 
 pub use api::{now, Api};
 pub use broker::{Broker, Proc};
 pub use client::{Client, Outcome};
 pub use server::{config, config_with, TestApp, TestServer, DISABLED, MAIN, ORIGIN, QUIET, QUOTA};
-pub use sink::Sink;
+pub use sink::{Hook, Sink};

@@ -1,21 +1,20 @@
 //! Webhook delivery end to end, without WebSockets: events go in through [`Webhooks::emit`] and come
-//! out at a real HTTP sink on port 0 (`sink`) that checks and records every request. Runs on real
+//! out at the kit's real HTTP [`Sink`] on port 0, which checks and records every request. Runs on real
 //! time with short settings; the exact schedules are unit-tested on paused time in `src/webhooks/`.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-mod sink;
+use std::time::Duration;
 
 use resso_protocol::{AppId, ChannelName, Limits, SocketId, UserId};
 use resso_server::apps::Apps;
 use resso_server::config::{AppConfig, WebhookConfig, WebhookSettings};
 use resso_server::webhooks::{HookEvent, WebhookStats, Webhooks};
 use serde_json::{json, Value};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use sink::{Hook, Sink};
+use crate::support::{Hook, Sink, MAIN};
 
 const SECRET: &str = "app-secret";
 const WAIT: Duration = Duration::from_secs(10);
@@ -112,7 +111,7 @@ fn stats(delivered: u64, failed: u64, dropped: u64) -> WebhookStats {
 
 #[tokio::test]
 async fn events_are_batched_signed_and_counted() {
-    let sink = Sink::start(0).await;
+    let sink = Sink::start(MAIN).await;
     let d = Dispatcher::start(vec![hook(sink.url("/hook"))], settings(200, 0));
     let before = std::time::SystemTime::UNIX_EPOCH
         .elapsed()
@@ -122,7 +121,7 @@ async fn events_are_batched_signed_and_counted() {
         d.emit(occupied(c));
     }
     d.webhooks.emit(&AppId::from("other"), occupied("ignored"));
-    let hooks = sink.wait_for(1).await;
+    let hooks = sink.wait_for_requests(1).await;
     let body = &hooks[0].body;
     let expected = [
         "channel_occupied:a",
@@ -138,7 +137,7 @@ async fn events_are_batched_signed_and_counted() {
 
 #[tokio::test]
 async fn a_full_batch_goes_at_once_and_shutdown_flushes_the_rest() {
-    let sink = Sink::start(0).await;
+    let sink = Sink::start(MAIN).await;
     let settings = WebhookSettings {
         batch_max_events: 2,
         ..settings(60_000, 0)
@@ -147,14 +146,14 @@ async fn a_full_batch_goes_at_once_and_shutdown_flushes_the_rest() {
     for c in ["a", "b", "c", "d", "e"] {
         d.emit(occupied(c));
     }
-    assert_eq!(sizes(&sink.wait_for(2).await), [2, 2]);
+    assert_eq!(sizes(&sink.wait_for_requests(2).await), [2, 2]);
     assert_eq!(d.stop().await.delivered, 5);
     assert_eq!(sizes(&sink.hooks()), [2, 2, 1]);
 }
 
 #[tokio::test]
 async fn each_endpoint_gets_what_its_filters_ask_for() {
-    let sink = Sink::start(0).await;
+    let sink = Sink::start(MAIN).await;
     let only_occupied = WebhookConfig {
         event_types: vec!["channel_occupied".into()],
         ..hook(sink.url("/occupied"))
@@ -174,7 +173,7 @@ async fn each_endpoint_gets_what_its_filters_ask_for() {
         socket_id: SocketId::new(1, 2),
         user_id: Some(UserId::from("u1")),
     });
-    sink.wait_for(3).await;
+    sink.wait_for_requests(3).await;
     assert_eq!(names(&sink.delivered("/all")[0]).len(), 3);
     assert_eq!(
         names(&sink.delivered("/occupied")[0]),
@@ -195,10 +194,10 @@ async fn each_endpoint_gets_what_its_filters_ask_for() {
 
 #[tokio::test]
 async fn a_failing_endpoint_is_retried_with_backoff() {
-    let sink = Sink::start(2).await;
+    let sink = Sink::failing_first(MAIN, 2).await;
     let d = Dispatcher::start(vec![hook(sink.url("/hook"))], settings(10, 0));
     d.emit(occupied("a"));
-    let hooks = sink.wait_for(3).await;
+    let hooks = sink.wait_for_requests(3).await;
     let answers: Vec<_> = hooks.iter().map(|h| h.answered.as_u16()).collect();
     assert_eq!(answers, [500, 500, 200]);
     let gaps = [hooks[1].at - hooks[0].at, hooks[2].at - hooks[1].at];
@@ -212,7 +211,7 @@ async fn a_failing_endpoint_is_retried_with_backoff() {
 
 #[tokio::test]
 async fn a_dead_endpoint_is_given_up_without_delaying_others() {
-    let sink = Sink::start(0).await;
+    let sink = Sink::start(MAIN).await;
     let dead = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}/dead", listener.local_addr().unwrap())
@@ -224,7 +223,7 @@ async fn a_dead_endpoint_is_given_up_without_delaying_others() {
     let d = Dispatcher::start(vec![hook(dead), hook(sink.url("/ok"))], settings);
     let started = Instant::now();
     d.emit(occupied("a"));
-    sink.wait_for(1).await;
+    sink.wait_for_requests(1).await;
     assert!(started.elapsed() < Duration::from_millis(900));
     let give_up = Instant::now() + WAIT;
     while d.webhooks.stats().failed == 0 {
@@ -240,7 +239,7 @@ async fn a_dead_endpoint_is_given_up_without_delaying_others() {
 
 #[tokio::test]
 async fn grace_hides_a_reload_and_delays_a_real_vacate() {
-    let sink = Sink::start(0).await;
+    let sink = Sink::start(MAIN).await;
     let d = Dispatcher::start(vec![hook(sink.url("/hook"))], settings(20, 300));
     let started = Instant::now();
     d.emit(vacated("reload"));
@@ -252,7 +251,7 @@ async fn grace_hides_a_reload_and_delays_a_real_vacate() {
     });
     d.emit(HookEvent::MemberAdded { channel, user_id });
     d.emit(vacated("gone"));
-    let hooks = sink.wait_for(1).await;
+    let hooks = sink.wait_for_requests(1).await;
     assert!(hooks[0].at - started >= Duration::from_millis(300));
     assert_eq!(names(&hooks[0].body), ["channel_vacated:gone"]);
     assert_eq!(d.stop().await.delivered, 1);
@@ -261,7 +260,7 @@ async fn grace_hides_a_reload_and_delays_a_real_vacate() {
 
 #[tokio::test]
 async fn emit_never_blocks_and_counts_what_the_queue_cannot_take() {
-    let sink = Sink::start(0).await;
+    let sink = Sink::start(MAIN).await;
     let settings = WebhookSettings {
         queue_capacity: 4,
         ..settings(20, 0)
@@ -274,7 +273,7 @@ async fn emit_never_blocks_and_counts_what_the_queue_cannot_take() {
     }
     assert!(started.elapsed() < Duration::from_millis(500));
     assert_eq!(d.webhooks.stats().dropped, 96);
-    let hooks = sink.wait_for(1).await;
+    let hooks = sink.wait_for_requests(1).await;
     assert_eq!(names(&hooks[0].body).len(), 4);
     assert_eq!(d.stop().await, stats(4, 0, 96));
 }
