@@ -94,7 +94,9 @@ fn subscription_error(channel: &str, error: &SubscribeError) -> String {
         SubscribeError::BadChannelData(_) => ("AuthError", 400),
         SubscribeError::NotSignedIn | SubscribeError::OtherUser => ("AuthError", 403),
         SubscribeError::UserInfoTooLarge(_) => ("LimitReached", 4301),
-        SubscribeError::PresenceFull(_) => ("LimitReached", 4100),
+        SubscribeError::PresenceFull(_) | SubscribeError::TooManyChannels(_) => {
+            ("LimitReached", 4100)
+        }
     };
     server::subscription_error(channel, kind, &error.to_string(), status)
 }

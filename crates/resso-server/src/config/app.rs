@@ -68,6 +68,9 @@ pub struct AppLimits {
     pub client_events_per_second: u32,
     /// HTTP API requests per second before 429; `None` for no limit.
     pub api_requests_per_second: Option<u32>,
+    /// Channels one connection (Pusher or Socket.IO) may be subscribed to at once; more are
+    /// refused, so one client cannot grow the registry without bound.
+    pub channels_per_connection: usize,
 }
 
 impl Default for AppLimits {
@@ -80,6 +83,7 @@ impl Default for AppLimits {
             user_info_bytes: 1024,
             client_events_per_second: 10,
             api_requests_per_second: None,
+            channels_per_connection: 1000,
         }
     }
 }
@@ -175,6 +179,12 @@ pub(super) fn validate_app(
             "must be at least 1 second",
         ));
     }
+    if app.limits.channels_per_connection == 0 {
+        return Err(invalid(
+            field("limits.channels_per_connection"),
+            "must be at least 1",
+        ));
+    }
     if let Some(ingest) = &app.ingest {
         ingest.validate(&field("ingest"))?;
     }
@@ -253,5 +263,17 @@ mod tests {
         assert!(bad(r#"{ url = "ftp://x" }"#).contains("apps[0].webhooks[0].url"));
         assert!(bad(r#"{ url = "http://x", event_types = ["nope"] }"#)
             .contains("webhooks[0].event_types"));
+    }
+
+    #[test]
+    fn a_zero_channel_cap_is_refused() {
+        let text = "[[apps]]\nid='1'\nkey='k'\nsecret='s'\nlimits={channels_per_connection=0}\n";
+        let error = Config::from_toml(text, "t")
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(error
+            .to_string()
+            .contains("apps[0].limits.channels_per_connection"));
     }
 }

@@ -100,6 +100,9 @@ impl Session {
             channel: channel.to_string(),
             error,
         };
+        if let Err(error) = self.room_for(&channel) {
+            return refused(&channel, error);
+        }
         let member = match self.authorize(&channel, &sub) {
             Ok(member) => member,
             Err(error) => return refused(&channel, error),
@@ -116,6 +119,17 @@ impl Session {
             Err(Refusal::PresenceFull(limit)) => {
                 refused(&channel, SubscribeError::PresenceFull(limit))
             }
+        }
+    }
+
+    /// A channel not yet joined needs a free place under `limits.channels_per_connection`.
+    fn room_for(&self, channel: &ChannelName) -> Result<(), SubscribeError> {
+        let max = self.app.config.limits.channels_per_connection;
+        let joined = self.channels.get(channel.as_str()).is_some();
+        if joined || self.channels.len() < max {
+            Ok(())
+        } else {
+            Err(SubscribeError::TooManyChannels(max))
         }
     }
 

@@ -1,0 +1,36 @@
+//! Hostile clients, bounded (issue #11): each test drives one client past a bound and shows the bound
+//! holds — the answer it gets, the state it cannot grow — while a well-behaved [`Bystander`] on the
+//! same server keeps getting its deliveries.
+
+mod channel_cap;
+
+use serde_json::Value;
+
+use crate::support::{Client, TestServer};
+
+/// The channel the bystander listens on.
+const CALM: &str = "calm";
+
+/// A well-behaved client subscribed to [`CALM`].
+pub struct Bystander {
+    client: Client,
+    sent: usize,
+}
+
+impl Bystander {
+    pub async fn join(server: &TestServer) -> Self {
+        let mut client = server.connect().await;
+        client.subscribe_public(CALM).await;
+        Self { client, sent: 0 }
+    }
+
+    /// Publishes the next numbered event over the HTTP API and expects exactly it.
+    pub async fn still_delivers(&mut self, server: &TestServer) {
+        self.sent += 1;
+        let data = format!("delivery {}", self.sent);
+        server.api().publish(CALM, "calm-event", &data).await;
+        let frame: Value = self.client.expect_event("calm-event").await;
+        assert_eq!(frame["channel"], CALM, "{frame}");
+        assert_eq!(frame["data"], data.as_str(), "{frame}");
+    }
+}
