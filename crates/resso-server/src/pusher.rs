@@ -10,7 +10,7 @@ use resso_protocol::{ChannelKind, ChannelName, ErrorCode, UserId};
 use tokio::time::Instant;
 
 use crate::broadcast::{Broadcast, Kind, Payload};
-use crate::connection::{Heartbeat, Protocol};
+use crate::connection::{Deadline, Heartbeat, Protocol};
 use crate::registry::{Replay, Subscribed, Watchlist};
 use crate::session::{ClientEventError, Refused, Reply, Session, SignedIn, SubscribeError};
 use crate::ws::frame;
@@ -27,8 +27,8 @@ impl Protocol for Session {
         }
     }
 
-    fn authorization_deadline(&self, opened: Instant) -> Option<Instant> {
-        Self::authorization_deadline(self, opened)
+    fn deadline(&self, opened: Instant) -> Option<Deadline> {
+        Self::deadline(self, opened)
     }
 
     fn frame(msg: &Broadcast) -> Option<&Bytes> {

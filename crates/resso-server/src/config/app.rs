@@ -30,6 +30,10 @@ pub struct AppConfig {
     /// before it is closed with 4009; `None` lets it stay.
     #[serde(default)]
     pub authorized_connections_timeout: Option<u64>,
+    /// Seconds a Pusher connection may stay without having subscribed to any channel before it is
+    /// closed with 4009 (which pusher-js does not retry); `None` lets it stay.
+    #[serde(default)]
+    pub unsubscribed_timeout: Option<u64>,
     /// Seconds a cache channel keeps its last event.
     #[serde(default = "default_cache_ttl")]
     pub cache_ttl: u64,
@@ -136,6 +140,7 @@ impl AppConfig {
             allowed_origins: Vec::new(),
             subscription_count: false,
             authorized_connections_timeout: None,
+            unsubscribed_timeout: None,
             cache_ttl: default_cache_ttl(),
             limits: AppLimits::default(),
             webhooks: Vec::new(),
@@ -173,11 +178,16 @@ pub(super) fn validate_app(
             format!("{:?} is used by another app", app.key),
         ));
     }
-    if app.authorized_connections_timeout == Some(0) {
-        return Err(invalid(
-            field("authorized_connections_timeout"),
-            "must be at least 1 second",
-        ));
+    for (name, value) in [
+        (
+            "authorized_connections_timeout",
+            app.authorized_connections_timeout,
+        ),
+        ("unsubscribed_timeout", app.unsubscribed_timeout),
+    ] {
+        if value == Some(0) {
+            return Err(invalid(field(name), "must be at least 1 second"));
+        }
     }
     if app.limits.channels_per_connection == 0 {
         return Err(invalid(

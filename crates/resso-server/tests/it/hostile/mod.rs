@@ -3,6 +3,7 @@
 //! same server keeps getting its deliveries.
 
 mod channel_cap;
+mod idle;
 
 use serde_json::Value;
 
