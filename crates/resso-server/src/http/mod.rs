@@ -8,6 +8,8 @@ mod echo_api;
 mod error;
 mod events;
 mod limiter;
+mod over_limit;
+pub mod per_ip;
 mod rewind;
 mod serve;
 mod signed;

@@ -3,7 +3,9 @@
 //! router, with the bytes already read put back in front.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::{pin, Pin};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -17,6 +19,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 
+use super::over_limit;
+use super::per_ip::PerIp;
 use super::rewind::Rewind;
 use crate::ws::{self, upgrade::First};
 use crate::Shared;
@@ -29,22 +33,50 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// open HTTP connections finish their request in flight and close.
 pub async fn serve(listener: TcpListener, router: Router, s: Shared) {
     no_delay(&listener);
+    let per_ip = PerIp::new(&s.settings.limits);
     loop {
         let accepted = tokio::select! {
             () = s.shutdown.cancelled() => return,
             accepted = listener.accept() => accepted,
         };
         match accepted {
-            Ok((stream, _)) => {
-                s.tracker
-                    .spawn(connection(stream, router.clone(), s.clone()));
-            }
+            Ok((stream, peer)) => spawn(stream, peer, per_ip.as_ref(), &router, &s),
             Err(e) if is_connection_error(&e) => {}
             Err(e) => {
                 // Out of file descriptors, most likely: wait for connections to end.
                 tracing::warn!("accept failed: {e}");
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
+        }
+    }
+}
+
+/// Serves an accepted connection in its own task: past a per-address limit, only to refuse it;
+/// within one, holding its place until the task ends.
+fn spawn(
+    stream: TcpStream,
+    peer: SocketAddr,
+    per_ip: Option<&Arc<PerIp>>,
+    router: &Router,
+    s: &Shared,
+) {
+    let Some(per_ip) = per_ip else {
+        s.tracker
+            .spawn(connection(stream, router.clone(), s.clone()));
+        return;
+    };
+    match per_ip.admit(peer.ip()) {
+        Ok(place) => {
+            let serve = connection(stream, router.clone(), s.clone());
+            s.tracker.spawn(async move {
+                let _place = place;
+                serve.await;
+            });
+        }
+        Err(why) => {
+            tracing::debug!(%peer, "connection refused: {why}");
+            let max = s.settings.max_message_bytes;
+            s.tracker.spawn(over_limit::refuse(stream, why, max));
         }
     }
 }

@@ -32,7 +32,7 @@ async fn a_pusher_connection_past_the_channel_cap_is_refused_limit_reached() {
         let error = greedy.expect_subscription_error(&channel).await;
         assert_eq!(error["type"], "LimitReached", "{error}");
         assert_eq!(error["status"], 4100, "{error}");
-        calm.still_delivers(&server).await;
+        calm.still_delivers().await;
     }
     let refused = server.api().get("/channels/greedy-3", &[]).await;
     assert_eq!(refused, (200, json!({"occupied": false})));
@@ -41,7 +41,7 @@ async fn a_pusher_connection_past_the_channel_cap_is_refused_limit_reached() {
     greedy.subscribe_public("greedy-0").await;
     greedy.unsubscribe("greedy-1").await;
     greedy.subscribe_public("greedy-3").await;
-    calm.still_delivers(&server).await;
+    calm.still_delivers().await;
 }
 
 #[tokio::test]
@@ -58,7 +58,7 @@ async fn a_socketio_socket_past_the_channel_cap_gets_subscription_error_429() {
         send(&mut greedy, &subscribe(&channel)).await;
         let refusal = json!(["subscription_error", channel, 429]).to_string();
         assert_eq!(next_packet(&mut greedy).await, format!("42{refusal}"));
-        calm.still_delivers(&server).await;
+        calm.still_delivers().await;
     }
     // The first CAP subscriptions hold: a publish on one of them arrives.
     server.api().publish("greedy-2", "e", "still here").await;

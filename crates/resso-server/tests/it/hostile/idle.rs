@@ -25,10 +25,10 @@ async fn connections_that_never_subscribe_are_closed_4009() {
     }
     for client in &mut idle {
         expect_never_subscribed(client).await;
-        calm.still_delivers(&server).await;
+        calm.still_delivers().await;
     }
     left.ping().await;
-    calm.still_delivers(&server).await;
+    calm.still_delivers().await;
 }
 
 /// Waits (up to [`WAIT`]) for the goodbye: `pusher:error` 4009, then close 4009.

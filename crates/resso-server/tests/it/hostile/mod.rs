@@ -4,17 +4,20 @@
 
 mod channel_cap;
 mod idle;
+mod per_ip;
 
 use serde_json::Value;
 
-use crate::support::{Client, TestServer};
+use crate::support::{Api, Client, TestServer};
 
 /// The channel the bystander listens on.
 const CALM: &str = "calm";
 
-/// A well-behaved client subscribed to [`CALM`].
+/// A well-behaved client subscribed to [`CALM`], and the API client (one keep-alive connection)
+/// publishing to it.
 pub struct Bystander {
     client: Client,
+    api: Api,
     sent: usize,
 }
 
@@ -22,14 +25,19 @@ impl Bystander {
     pub async fn join(server: &TestServer) -> Self {
         let mut client = server.connect().await;
         client.subscribe_public(CALM).await;
-        Self { client, sent: 0 }
+        let api = server.api();
+        Self {
+            client,
+            api,
+            sent: 0,
+        }
     }
 
     /// Publishes the next numbered event over the HTTP API and expects exactly it.
-    pub async fn still_delivers(&mut self, server: &TestServer) {
+    pub async fn still_delivers(&mut self) {
         self.sent += 1;
         let data = format!("delivery {}", self.sent);
-        server.api().publish(CALM, "calm-event", &data).await;
+        self.api.publish(CALM, "calm-event", &data).await;
         let frame: Value = self.client.expect_event("calm-event").await;
         assert_eq!(frame["channel"], CALM, "{frame}");
         assert_eq!(frame["data"], data.as_str(), "{frame}");
