@@ -3,6 +3,7 @@
 //! `GET /up`, and a JSON 404 for everything else. Handlers are thin: [`signed::Signed`] authenticates, the pure
 //! `resso_protocol::api` validates, the registry answers.
 
+pub mod body;
 mod channels;
 mod echo_api;
 mod error;

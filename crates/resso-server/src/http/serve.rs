@@ -19,9 +19,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 
-use super::over_limit;
 use super::per_ip::PerIp;
 use super::rewind::Rewind;
+use super::{body, over_limit};
 use crate::ws::{self, upgrade::First};
 use crate::Shared;
 
@@ -29,11 +29,19 @@ use crate::Shared;
 /// dribbles a header) is closed instead of holding a task forever.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Most bytes hyper buffers for one connection, so the longest request head it accepts (431
+/// beyond): hyper's default (~408 KiB) let every HTTP connection hold that much.
+pub const MAX_BUFFER: usize = 64 * 1024;
+
 /// Accepts until shutdown, each connection in its own task on the shared tracker; on shutdown,
 /// open HTTP connections finish their request in flight and close.
 pub async fn serve(listener: TcpListener, router: Router, s: Shared) {
     no_delay(&listener);
     let per_ip = PerIp::new(&s.settings.limits);
+    let within = s.settings.limits.request_body_timeout();
+    let router = router.layer(axum::middleware::map_request(
+        move |req: axum::extract::Request| async move { req.map(|b| body::timed(b, within)) },
+    ));
     loop {
         let accepted = tokio::select! {
             () = s.shutdown.cancelled() => return,
@@ -133,6 +141,7 @@ async fn http(stream: Rewind, router: Router, shutdown: CancellationToken) {
     let mut conn = pin!(http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
+        .max_buf_size(MAX_BUFFER)
         .serve_connection(TokioIo::new(stream), service));
     tokio::select! {
         _ = conn.as_mut() => {}

@@ -3,6 +3,7 @@
 //! same server keeps getting its deliveries.
 
 mod channel_cap;
+mod http_body;
 mod idle;
 mod per_ip;
 
