@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::ops::DerefMut;
 use std::pin::{pin, Pin};
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -189,7 +190,7 @@ async fn run<P: Protocol, S: Stream>(
         if frames.is_empty() {
             continue;
         }
-        if let Err(end) = guard.send(ws, &frames).await {
+        if let Err(end) = guard.send(ws, &frames, beat.settings.pong_ms).await {
             return end;
         }
         frames.clear();
@@ -275,12 +276,34 @@ impl<D> Guard<D>
 where
     D: DerefMut<Target: Future<Output = ErrorCode>>,
 {
-    /// Writes `frames`; gives up with the reason to end if the connection is doomed or the write
-    /// fails.
-    async fn send<S: Stream>(&mut self, ws: &mut Socket<S>, frames: &[Bytes]) -> Result<(), End> {
+    /// Writes `frames`; gives up with the reason to end if the connection is doomed, the write
+    /// fails, or the client has not taken it all within its pong timeout (4100: while a write waits,
+    /// nothing is read and no heartbeat runs, so a client that floods pings or stops reading
+    /// would otherwise hold its connection forever). A write that goes out at once never waits;
+    /// one that must wait does so in a boxed future with the timer, kept out of every
+    /// connection's task.
+    async fn send<S: Stream>(
+        &mut self,
+        ws: &mut Socket<S>,
+        frames: &[Bytes],
+        stall_ms: u32,
+    ) -> Result<(), End> {
+        {
+            let write = pin!(ws.send(frames));
+            if let Poll::Ready(r) = futures_util::poll!(write) {
+                return r.map_err(|_| End::Gone);
+            }
+        } // dropped: what it could not write waits in the socket's unsent buffer
+        Box::pin(self.wait(ws, stall_ms)).await
+    }
+
+    /// Drains a write that could not finish at once, for at most the pong timeout.
+    async fn wait<S: Stream>(&mut self, ws: &mut Socket<S>, stall_ms: u32) -> Result<(), End> {
+        let stall = Duration::from_millis(stall_ms.into());
         tokio::select! {
-            r = ws.send(frames) => r.map_err(|_| End::Gone),
+            r = ws.send(&[]) => r.map_err(|_| End::Gone),
             code = self.doomed.as_mut() => Err(End::Close(code)),
+            () = tokio::time::sleep(stall) => Err(End::Close(ErrorCode::OverCapacity)),
         }
     }
 }

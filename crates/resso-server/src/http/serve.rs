@@ -189,7 +189,9 @@ mod tests {
         let s = shared();
         let task = super::connection(accepted, crate::http::router(s.clone()), s);
         let size = std::mem::size_of_val(&task);
-        assert!(size <= 720, "a connection's task takes {size} bytes");
+        // 728: 720 plus the pong timeout a stalled write is bounded by (the stall timer itself is
+        // boxed, made only when a write has to wait).
+        assert!(size <= 728, "a connection's task takes {size} bytes");
     }
 
     #[tokio::test]

@@ -3,11 +3,12 @@
 //! same server keeps getting its deliveries.
 
 mod channel_cap;
+mod frames;
 mod http_body;
 mod idle;
 mod per_ip;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::support::{Api, Client, TestServer};
 
@@ -34,12 +35,21 @@ impl Bystander {
         }
     }
 
-    /// Publishes the next numbered event over the HTTP API and expects exactly it.
+    /// Publishes the next numbered event over the HTTP API and expects exactly it, answering the
+    /// server's pings on the way as pusher-js does.
     pub async fn still_delivers(&mut self) {
         self.sent += 1;
         let data = format!("delivery {}", self.sent);
         self.api.publish(CALM, "calm-event", &data).await;
-        let frame: Value = self.client.expect_event("calm-event").await;
+        let frame = loop {
+            let frame: Value = self.client.recv_json().await;
+            if frame["event"] != "pusher:ping" {
+                break frame;
+            }
+            let pong = json!({"event": "pusher:pong", "data": {}});
+            self.client.send_json(&pong).await;
+        };
+        assert_eq!(frame["event"], "calm-event", "{frame}");
         assert_eq!(frame["channel"], CALM, "{frame}");
         assert_eq!(frame["data"], data.as_str(), "{frame}");
     }
