@@ -3,6 +3,7 @@
 //! same server keeps getting its deliveries.
 
 mod channel_cap;
+mod client_events;
 mod frames;
 mod http_body;
 mod idle;
