@@ -20,6 +20,8 @@ pub enum ErrorCode {
     Unauthorized,
     /// 4009: the app terminated the user's connections.
     Terminated,
+    /// 4009: the connection subscribed to nothing within the app's `unsubscribed_timeout`.
+    NeverSubscribed,
     /// 4100: the server cannot keep up with this connection (its outbound queue is full).
     OverCapacity,
     /// 4200: reconnect now (graceful shutdown).
@@ -43,7 +45,7 @@ impl ErrorCode {
             Self::PathNotFound => 4005,
             Self::InvalidVersion => 4006,
             Self::UnsupportedProtocol => 4007,
-            Self::Unauthorized | Self::Terminated => 4009,
+            Self::Unauthorized | Self::Terminated | Self::NeverSubscribed => 4009,
             Self::OverCapacity => 4100,
             Self::ReconnectImmediately => 4200,
             Self::PongNotReceived => 4201,
@@ -64,6 +66,7 @@ impl ErrorCode {
             Self::UnsupportedProtocol => "Unsupported protocol version",
             Self::Unauthorized => "Connection is unauthorized",
             Self::Terminated => "You got disconnected by the app.",
+            Self::NeverSubscribed => "Connection closed: it subscribed to no channel in time",
             Self::OverCapacity => "Over capacity",
             Self::ReconnectImmediately => "Server is restarting, reconnect immediately",
             Self::PongNotReceived => "Pong reply not received",

@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::ops::DerefMut;
 use std::pin::{pin, Pin};
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -32,8 +33,8 @@ pub trait Protocol: Send + 'static {
     fn greeting(&self, heartbeat: Heartbeat) -> Bytes;
     /// Acts on one text message from the client, appending the frames to answer with to `out`.
     fn on_text(&mut self, text: &str, out: &mut Vec<Bytes>);
-    /// When the connection must be authorized by, if it must and is not yet.
-    fn authorization_deadline(&self, opened: Instant) -> Option<Instant>;
+    /// When the connection must have done what it has not yet (signed in, subscribed), if anything.
+    fn deadline(&self, opened: Instant) -> Option<Deadline>;
     /// The frame carrying `msg` (encoded once, shared by every subscriber); `None` when this
     /// protocol's clients never get it.
     fn frame(msg: &Broadcast) -> Option<&Bytes>;
@@ -41,6 +42,24 @@ pub trait Protocol: Send + 'static {
     fn ping() -> Bytes;
     /// What precedes the close frame with `code`, if anything.
     fn goodbye(code: ErrorCode, message: &str) -> Option<Bytes>;
+}
+
+/// A time by which a connection must have done something, and the code it is closed with if not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    pub at: Instant,
+    pub code: ErrorCode,
+}
+
+impl Deadline {
+    /// The earlier of `self` and `other`.
+    #[must_use]
+    pub fn min(self, other: Option<Self>) -> Self {
+        match other {
+            Some(o) if o.at < self.at => o,
+            _ => self,
+        }
+    }
 }
 
 /// Heartbeat settings, in milliseconds (every connection carries them: 8 bytes, not 32).
@@ -116,7 +135,7 @@ pub fn serve<P: Protocol, S: Stream>(
 /// The connection's loop, until it must end.
 ///
 /// The doom and timer futures are made once and polled again on every turn (the one
-/// timer, for the heartbeat and the authorization deadline, is re-armed lazily when it fires): a
+/// timer, for the heartbeat and the session's [`Deadline`], is re-armed lazily when it fires): a
 /// delivery wakes the task without registering a waiter or a timer anew.
 async fn run<P: Protocol, S: Stream>(
     ws: &mut Socket<S>,
@@ -131,8 +150,8 @@ async fn run<P: Protocol, S: Stream>(
         doomed: pin!(doom.doomed()),
     };
     let next = |beat: &Beat, session: &P| {
-        let auth = session.authorization_deadline(opened);
-        auth.map_or(beat.deadline(), |a| a.min(beat.deadline()))
+        let due = session.deadline(opened);
+        due.map_or(beat.deadline(), |d| d.at.min(beat.deadline()))
     };
     let mut timer = pin!(sleep_until(next(&beat, session)));
     let mut frames: Vec<Bytes> = Vec::new();
@@ -157,8 +176,8 @@ async fn run<P: Protocol, S: Stream>(
             }
             () = timer.as_mut() => {
                 let now = Instant::now();
-                if session.authorization_deadline(opened).is_some_and(|d| d <= now) {
-                    return End::Close(ErrorCode::Unauthorized);
+                if let Some(due) = session.deadline(opened).filter(|d| d.at <= now) {
+                    return End::Close(due.code);
                 }
                 match beat.due(now) {
                     Due::Later => {}
@@ -171,7 +190,7 @@ async fn run<P: Protocol, S: Stream>(
         if frames.is_empty() {
             continue;
         }
-        if let Err(end) = guard.send(ws, &frames).await {
+        if let Err(end) = guard.send(ws, &frames, beat.settings.pong_ms).await {
             return end;
         }
         frames.clear();
@@ -257,12 +276,34 @@ impl<D> Guard<D>
 where
     D: DerefMut<Target: Future<Output = ErrorCode>>,
 {
-    /// Writes `frames`; gives up with the reason to end if the connection is doomed or the write
-    /// fails.
-    async fn send<S: Stream>(&mut self, ws: &mut Socket<S>, frames: &[Bytes]) -> Result<(), End> {
+    /// Writes `frames`; gives up with the reason to end if the connection is doomed, the write
+    /// fails, or the client has not taken it all within its pong timeout (4100: while a write waits,
+    /// nothing is read and no heartbeat runs, so a client that floods pings or stops reading
+    /// would otherwise hold its connection forever). A write that goes out at once never waits;
+    /// one that must wait does so in a boxed future with the timer, kept out of every
+    /// connection's task.
+    async fn send<S: Stream>(
+        &mut self,
+        ws: &mut Socket<S>,
+        frames: &[Bytes],
+        stall_ms: u32,
+    ) -> Result<(), End> {
+        {
+            let write = pin!(ws.send(frames));
+            if let Poll::Ready(r) = futures_util::poll!(write) {
+                return r.map_err(|_| End::Gone);
+            }
+        } // dropped: what it could not write waits in the socket's unsent buffer
+        Box::pin(self.wait(ws, stall_ms)).await
+    }
+
+    /// Drains a write that could not finish at once, for at most the pong timeout.
+    async fn wait<S: Stream>(&mut self, ws: &mut Socket<S>, stall_ms: u32) -> Result<(), End> {
+        let stall = Duration::from_millis(stall_ms.into());
         tokio::select! {
-            r = ws.send(frames) => r.map_err(|_| End::Gone),
+            r = ws.send(&[]) => r.map_err(|_| End::Gone),
             code = self.doomed.as_mut() => Err(End::Close(code)),
+            () = tokio::time::sleep(stall) => Err(End::Close(ErrorCode::OverCapacity)),
         }
     }
 }

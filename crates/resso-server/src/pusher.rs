@@ -10,7 +10,7 @@ use resso_protocol::{ChannelKind, ChannelName, ErrorCode, UserId};
 use tokio::time::Instant;
 
 use crate::broadcast::{Broadcast, Kind, Payload};
-use crate::connection::{Heartbeat, Protocol};
+use crate::connection::{Deadline, Heartbeat, Protocol};
 use crate::registry::{Replay, Subscribed, Watchlist};
 use crate::session::{ClientEventError, Refused, Reply, Session, SignedIn, SubscribeError};
 use crate::ws::frame;
@@ -27,8 +27,8 @@ impl Protocol for Session {
         }
     }
 
-    fn authorization_deadline(&self, opened: Instant) -> Option<Instant> {
-        Self::authorization_deadline(self, opened)
+    fn deadline(&self, opened: Instant) -> Option<Deadline> {
+        Self::deadline(self, opened)
     }
 
     fn frame(msg: &Broadcast) -> Option<&Bytes> {
@@ -94,7 +94,9 @@ fn subscription_error(channel: &str, error: &SubscribeError) -> String {
         SubscribeError::BadChannelData(_) => ("AuthError", 400),
         SubscribeError::NotSignedIn | SubscribeError::OtherUser => ("AuthError", 403),
         SubscribeError::UserInfoTooLarge(_) => ("LimitReached", 4301),
-        SubscribeError::PresenceFull(_) => ("LimitReached", 4100),
+        SubscribeError::PresenceFull(_) | SubscribeError::TooManyChannels(_) => {
+            ("LimitReached", 4100)
+        }
     };
     server::subscription_error(channel, kind, &error.to_string(), status)
 }

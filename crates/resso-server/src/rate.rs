@@ -21,6 +21,13 @@ impl RateWindow {
         }
     }
 
+    /// Whether the window started less than a second before `now` (its count still matters).
+    #[must_use]
+    pub fn live(&self, now: Instant) -> bool {
+        self.started
+            .is_some_and(|s| now.duration_since(s).as_secs() < 1)
+    }
+
     /// Counts one event at `now`; returns whether it is within the limit.
     pub fn allow(&mut self, now: Instant) -> bool {
         let fresh = self

@@ -30,6 +30,10 @@ pub struct AppConfig {
     /// before it is closed with 4009; `None` lets it stay.
     #[serde(default)]
     pub authorized_connections_timeout: Option<u64>,
+    /// Seconds a Pusher connection may stay without having subscribed to any channel before it is
+    /// closed with 4009 (which pusher-js does not retry); `None` lets it stay.
+    #[serde(default)]
+    pub unsubscribed_timeout: Option<u64>,
     /// Seconds a cache channel keeps its last event.
     #[serde(default = "default_cache_ttl")]
     pub cache_ttl: u64,
@@ -68,6 +72,9 @@ pub struct AppLimits {
     pub client_events_per_second: u32,
     /// HTTP API requests per second before 429; `None` for no limit.
     pub api_requests_per_second: Option<u32>,
+    /// Channels one connection (Pusher or Socket.IO) may be subscribed to at once; more are
+    /// refused, so one client cannot grow the registry without bound.
+    pub channels_per_connection: usize,
 }
 
 impl Default for AppLimits {
@@ -80,6 +87,7 @@ impl Default for AppLimits {
             user_info_bytes: 1024,
             client_events_per_second: 10,
             api_requests_per_second: None,
+            channels_per_connection: 1000,
         }
     }
 }
@@ -132,6 +140,7 @@ impl AppConfig {
             allowed_origins: Vec::new(),
             subscription_count: false,
             authorized_connections_timeout: None,
+            unsubscribed_timeout: None,
             cache_ttl: default_cache_ttl(),
             limits: AppLimits::default(),
             webhooks: Vec::new(),
@@ -169,10 +178,21 @@ pub(super) fn validate_app(
             format!("{:?} is used by another app", app.key),
         ));
     }
-    if app.authorized_connections_timeout == Some(0) {
+    for (name, value) in [
+        (
+            "authorized_connections_timeout",
+            app.authorized_connections_timeout,
+        ),
+        ("unsubscribed_timeout", app.unsubscribed_timeout),
+    ] {
+        if value == Some(0) {
+            return Err(invalid(field(name), "must be at least 1 second"));
+        }
+    }
+    if app.limits.channels_per_connection == 0 {
         return Err(invalid(
-            field("authorized_connections_timeout"),
-            "must be at least 1 second",
+            field("limits.channels_per_connection"),
+            "must be at least 1",
         ));
     }
     if let Some(ingest) = &app.ingest {
@@ -253,5 +273,17 @@ mod tests {
         assert!(bad(r#"{ url = "ftp://x" }"#).contains("apps[0].webhooks[0].url"));
         assert!(bad(r#"{ url = "http://x", event_types = ["nope"] }"#)
             .contains("webhooks[0].event_types"));
+    }
+
+    #[test]
+    fn a_zero_channel_cap_is_refused() {
+        let text = "[[apps]]\nid='1'\nkey='k'\nsecret='s'\nlimits={channels_per_connection=0}\n";
+        let error = Config::from_toml(text, "t")
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(error
+            .to_string()
+            .contains("apps[0].limits.channels_per_connection"));
     }
 }

@@ -12,6 +12,7 @@ mod cluster;
 mod echo_api;
 mod echo_server;
 mod ingest;
+mod limits;
 mod socketio;
 
 use app::validate_app;
@@ -20,6 +21,7 @@ pub use cluster::{Backend, ClusterConfig};
 pub use echo_api::{EchoApiConfig, EchoClient, EchoCors};
 pub use echo_server::{EchoServer, ECHO_APP};
 pub use ingest::IngestConfig;
+pub use limits::ServerLimits;
 pub use socketio::SocketIoConfig;
 
 /// Why a configuration was refused; each names the field at fault.
@@ -74,6 +76,8 @@ pub struct ServerConfig {
     pub webhooks: WebhookSettings,
     /// Seconds `main` waits for connections to close on shutdown.
     pub shutdown_timeout: u64,
+    /// Bounds on hostile clients (`[server.limits]`).
+    pub limits: ServerLimits,
 }
 
 impl Default for ServerConfig {
@@ -87,6 +91,7 @@ impl Default for ServerConfig {
             outbound_queue_bytes: 1024 * 1024,
             webhooks: WebhookSettings::default(),
             shutdown_timeout: 10,
+            limits: ServerLimits::default(),
         }
     }
 }
@@ -239,6 +244,7 @@ impl Config {
                 "must be at least 16384",
             ));
         }
+        s.limits.validate()?;
         for (i, app) in self.apps.iter().enumerate() {
             validate_app(app, i, &self.apps[..i])?;
             if let Some(sio) = &app.socketio {

@@ -17,6 +17,8 @@ pub enum ApiFailure {
     AppDisabled,
     #[error("Request body too large")]
     BodyTooLarge,
+    #[error("Request body not received in time")]
+    BodyTimedOut,
     #[error("Too many requests: over the app's HTTP API rate limit")]
     RateLimited,
     #[error("{0}")]
@@ -33,6 +35,7 @@ impl ApiFailure {
             Self::BodyTooLarge | Self::Invalid(ApiError::TooLarge(_)) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
+            Self::BodyTimedOut => StatusCode::REQUEST_TIMEOUT,
             Self::Signature(_) => StatusCode::UNAUTHORIZED,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Invalid(ApiError::BadRequest(_)) => StatusCode::BAD_REQUEST,

@@ -3,11 +3,14 @@
 //! `GET /up`, and a JSON 404 for everything else. Handlers are thin: [`signed::Signed`] authenticates, the pure
 //! `resso_protocol::api` validates, the registry answers.
 
+pub mod body;
 mod channels;
 mod echo_api;
 mod error;
 mod events;
 mod limiter;
+mod over_limit;
+pub mod per_ip;
 mod rewind;
 mod serve;
 mod signed;

@@ -3,7 +3,9 @@
 //! router, with the bytes already read put back in front.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::{pin, Pin};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -17,7 +19,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 
+use super::per_ip::PerIp;
 use super::rewind::Rewind;
+use super::{body, over_limit};
 use crate::ws::{self, upgrade::First};
 use crate::Shared;
 
@@ -25,26 +29,62 @@ use crate::Shared;
 /// dribbles a header) is closed instead of holding a task forever.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Most bytes hyper buffers for one connection, so the longest request head it accepts (431
+/// beyond): hyper's default (~408 KiB) let every HTTP connection hold that much.
+pub const MAX_BUFFER: usize = 64 * 1024;
+
 /// Accepts until shutdown, each connection in its own task on the shared tracker; on shutdown,
 /// open HTTP connections finish their request in flight and close.
 pub async fn serve(listener: TcpListener, router: Router, s: Shared) {
     no_delay(&listener);
+    let per_ip = PerIp::new(&s.settings.limits);
+    let within = s.settings.limits.request_body_timeout();
+    let router = router.layer(axum::middleware::map_request(
+        move |req: axum::extract::Request| async move { req.map(|b| body::timed(b, within)) },
+    ));
     loop {
         let accepted = tokio::select! {
             () = s.shutdown.cancelled() => return,
             accepted = listener.accept() => accepted,
         };
         match accepted {
-            Ok((stream, _)) => {
-                s.tracker
-                    .spawn(connection(stream, router.clone(), s.clone()));
-            }
+            Ok((stream, peer)) => spawn(stream, peer, per_ip.as_ref(), &router, &s),
             Err(e) if is_connection_error(&e) => {}
             Err(e) => {
                 // Out of file descriptors, most likely: wait for connections to end.
                 tracing::warn!("accept failed: {e}");
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
+        }
+    }
+}
+
+/// Serves an accepted connection in its own task: past a per-address limit, only to refuse it;
+/// within one, holding its place until the task ends.
+fn spawn(
+    stream: TcpStream,
+    peer: SocketAddr,
+    per_ip: Option<&Arc<PerIp>>,
+    router: &Router,
+    s: &Shared,
+) {
+    let Some(per_ip) = per_ip else {
+        s.tracker
+            .spawn(connection(stream, router.clone(), s.clone()));
+        return;
+    };
+    match per_ip.admit(peer.ip()) {
+        Ok(place) => {
+            let serve = connection(stream, router.clone(), s.clone());
+            s.tracker.spawn(async move {
+                let _place = place;
+                serve.await;
+            });
+        }
+        Err(why) => {
+            tracing::debug!(%peer, "connection refused: {why}");
+            let max = s.settings.max_message_bytes;
+            s.tracker.spawn(over_limit::refuse(stream, why, max));
         }
     }
 }
@@ -101,6 +141,7 @@ async fn http(stream: Rewind, router: Router, shutdown: CancellationToken) {
     let mut conn = pin!(http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
+        .max_buf_size(MAX_BUFFER)
         .serve_connection(TokioIo::new(stream), service));
     tokio::select! {
         _ = conn.as_mut() => {}
@@ -148,7 +189,9 @@ mod tests {
         let s = shared();
         let task = super::connection(accepted, crate::http::router(s.clone()), s);
         let size = std::mem::size_of_val(&task);
-        assert!(size <= 720, "a connection's task takes {size} bytes");
+        // 728: 720 plus the pong timeout a stalled write is bounded by (the stall timer itself is
+        // boxed, made only when a write has to wait).
+        assert!(size <= 728, "a connection's task takes {size} bytes");
     }
 
     #[tokio::test]

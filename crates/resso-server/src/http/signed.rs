@@ -12,9 +12,6 @@ use super::ApiFailure;
 use crate::apps::App;
 use crate::Shared;
 
-/// Largest accepted request body (ten 10 KB events plus their envelope, with room to spare).
-const MAX_BODY: usize = 1024 * 1024;
-
 /// An authenticated HTTP API request.
 pub struct Signed {
     pub app: Arc<App>,
@@ -32,9 +29,17 @@ impl FromRequest<Shared> for Signed {
         let app = find_app(s, path, &query)
             .ok_or(ApiFailure::UnknownApp)?
             .clone();
-        let body = axum::body::to_bytes(body, MAX_BODY)
-            .await
-            .map_err(|_| ApiFailure::BodyTooLarge)?;
+        let max = super::body::limit(&app.limits);
+        if declared_length(&parts.headers).is_some_and(|n| n > max) {
+            return Err(ApiFailure::BodyTooLarge);
+        }
+        let body = axum::body::to_bytes(body, max).await.map_err(|e| {
+            if super::body::timed_out(&e) {
+                ApiFailure::BodyTimedOut
+            } else {
+                ApiFailure::BodyTooLarge
+            }
+        })?;
         let request = http_sig::Request {
             method: parts.method.as_str(),
             path,
@@ -58,6 +63,12 @@ fn find_app<'a>(s: &'a Shared, path: &str, query: &Query) -> Option<&'a Arc<App>
         Some(rest) => s.apps.by_id(rest.split('/').next().unwrap_or_default()),
         None => s.apps.by_key(query.get("auth_key")?),
     }
+}
+
+/// The `Content-Length` the client declared, if any: a body declared too large is refused unread.
+fn declared_length(headers: &axum::http::HeaderMap) -> Option<usize> {
+    let value = headers.get(axum::http::header::CONTENT_LENGTH)?;
+    value.to_str().ok()?.parse().ok()
 }
 
 fn unix_now() -> u64 {

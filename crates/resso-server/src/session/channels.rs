@@ -28,6 +28,10 @@ impl Channels {
         Some(self.0.swap_remove(at))
     }
 
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &ChannelName> {
         self.0.iter()
     }

@@ -13,10 +13,11 @@ use std::sync::Arc;
 use resso_protocol::auth::channel_string;
 use resso_protocol::client::Subscribe;
 use resso_protocol::presence::Member;
-use resso_protocol::{ChannelKind, ChannelName, ClientMessage, SocketId, UserId};
+use resso_protocol::{ChannelKind, ChannelName, ClientMessage, ErrorCode, SocketId, UserId};
 use tokio::time::Instant;
 
 use crate::apps::App;
+use crate::connection::Deadline;
 use crate::outbox::Outbox;
 use crate::rate::RateWindow;
 use crate::registry::{Refusal, Registry};
@@ -34,6 +35,8 @@ pub struct Session {
     user: Option<UserId>,
     /// Signed in or joined a private/presence channel (for the authorized-connections timeout).
     authorized: bool,
+    /// Has had a subscription since connecting (for the unsubscribed timeout).
+    subscribed: bool,
 }
 
 impl Session {
@@ -50,6 +53,7 @@ impl Session {
             rate,
             user: None,
             authorized: false,
+            subscribed: false,
         }
     }
 
@@ -78,11 +82,27 @@ impl Session {
         self.socket_id
     }
 
-    /// When the connection must be authorized by, if the app requires it and it is not yet.
+    /// The earliest of what the app requires and the connection has not done yet: be authorized
+    /// (`authorized_connections_timeout`, 4009) or subscribe once (`unsubscribed_timeout`, 4009).
     #[must_use]
-    pub fn authorization_deadline(&self, opened: Instant) -> Option<Instant> {
-        let secs = self.app.config.authorized_connections_timeout?;
-        (!self.authorized).then(|| opened + std::time::Duration::from_secs(secs))
+    pub fn deadline(&self, opened: Instant) -> Option<Deadline> {
+        let config = &self.app.config;
+        let after = |secs: Option<u64>, done: bool, code| {
+            let secs = secs.filter(|_| !done)?;
+            let at = opened + std::time::Duration::from_secs(secs);
+            Some(Deadline { at, code })
+        };
+        let auth = after(
+            config.authorized_connections_timeout,
+            self.authorized,
+            ErrorCode::Unauthorized,
+        );
+        let subscribe = after(
+            config.unsubscribed_timeout,
+            self.subscribed,
+            ErrorCode::NeverSubscribed,
+        );
+        auth.map_or(subscribe, |a| Some(a.min(subscribe)))
     }
 
     fn subscribe(&mut self, sub: Subscribe) -> Reply {
@@ -100,6 +120,9 @@ impl Session {
             channel: channel.to_string(),
             error,
         };
+        if let Err(error) = self.room_for(&channel) {
+            return refused(&channel, error);
+        }
         let member = match self.authorize(&channel, &sub) {
             Ok(member) => member,
             Err(error) => return refused(&channel, error),
@@ -110,12 +133,24 @@ impl Session {
         {
             Ok(subscribed) => {
                 self.authorized |= channel.kind().needs_auth();
+                self.subscribed = true;
                 self.channels.insert(channel.clone());
                 Reply::Subscribed(channel, subscribed)
             }
             Err(Refusal::PresenceFull(limit)) => {
                 refused(&channel, SubscribeError::PresenceFull(limit))
             }
+        }
+    }
+
+    /// A channel not yet joined needs a free place under `limits.channels_per_connection`.
+    fn room_for(&self, channel: &ChannelName) -> Result<(), SubscribeError> {
+        let max = self.app.config.limits.channels_per_connection;
+        let joined = self.channels.get(channel.as_str()).is_some();
+        if joined || self.channels.len() < max {
+            Ok(())
+        } else {
+            Err(SubscribeError::TooManyChannels(max))
         }
     }
 

@@ -57,6 +57,8 @@ pub enum SubscribeError {
     OtherUser,
     #[error("Presence channels can have at most {0} members")]
     PresenceFull(usize),
+    #[error("A connection can be subscribed to at most {0} channels")]
+    TooManyChannels(usize),
 }
 
 /// A frame refused without closing the connection.

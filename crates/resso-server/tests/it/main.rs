@@ -9,6 +9,7 @@ mod connection;
 mod echo_api;
 mod echo_server;
 mod encrypted;
+mod hostile;
 mod http_auth;
 mod http_channels;
 mod http_events;

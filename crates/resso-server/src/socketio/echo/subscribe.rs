@@ -31,6 +31,10 @@ impl EchoSocket {
             Ok(channel) => channel,
             Err(e) => return self.refuse(name, 400, &format!("invalid channel name: {e}"), out),
         };
+        let max = self.app.config.limits.channels_per_connection;
+        if self.joined.len() + self.pending.len() >= max {
+            return self.refuse(name, 429, &format!("more than {max} channels"), out);
+        }
         match channel.kind() {
             ChannelKind::Public => self.join(channel, None, out),
             ChannelKind::ServerToUser => {

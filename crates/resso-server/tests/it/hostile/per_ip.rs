@@ -1,0 +1,186 @@
+//! `[server.limits]` per-address limits: past `connections_per_ip` open connections or
+//! `connects_per_ip_per_second` new ones, a Pusher upgrade gets `pusher:error` 4100 + close 4100
+//! and an HTTP request 429 with a JSON body. The hostile client dials from 127.0.0.2 (or .3), the
+//! bystander from 127.0.0.1, so only the hostile address is over its limit.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio::net::TcpSocket;
+use tokio::time::{timeout, Instant};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::Bystander;
+use crate::support::{config, TestServer};
+
+type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+const HOSTILE: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+const HOSTILE_HTTP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3));
+const WAIT: Duration = Duration::from_secs(5);
+
+/// How a WebSocket dial ended.
+enum Dial {
+    Established(Box<Ws>),
+    /// `pusher:error` with this code, then a close frame with this code and reason.
+    Refused {
+        error: u16,
+        close: u16,
+        reason: String,
+    },
+}
+
+/// Opens a Pusher WebSocket from `from` and reads until it is greeted or refused.
+async fn dial(server: &TestServer, from: IpAddr) -> Dial {
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(SocketAddr::new(from, 0))
+        .expect("bind a loopback address");
+    let addr = server
+        .http_base()
+        .trim_start_matches("http://")
+        .parse()
+        .expect("address");
+    let stream = socket.connect(addr).await.expect("TCP connect");
+    let url = server.ws_url("app-key");
+    let (mut ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+        .await
+        .expect("the upgrade completes even when refused");
+    let first = next(&mut ws).await;
+    let Message::Text(text) = first else {
+        panic!("expected a text frame, got {first:?}");
+    };
+    let frame: Value = serde_json::from_str(&text).expect("JSON");
+    if frame["event"] == "pusher:connection_established" {
+        return Dial::Established(Box::new(ws));
+    }
+    assert_eq!(frame["event"], "pusher:error", "{frame}");
+    let error = frame["data"]["code"].as_u64().expect("a code") as u16;
+    let Message::Close(Some(close)) = next(&mut ws).await else {
+        panic!("expected a close frame after {frame}");
+    };
+    Dial::Refused {
+        error,
+        close: close.code.into(),
+        reason: close.reason.to_string(),
+    }
+}
+
+async fn next(ws: &mut Ws) -> Message {
+    timeout(WAIT, ws.next())
+        .await
+        .expect("a frame in time")
+        .expect("the stream is open")
+        .expect("a valid frame")
+}
+
+fn assert_over_capacity(dial: Dial) {
+    match dial {
+        Dial::Refused {
+            error,
+            close,
+            reason,
+        } => {
+            assert_eq!((error, close), (4100, 4100), "{reason}");
+            assert!(reason.starts_with("Over capacity"), "{reason}");
+        }
+        Dial::Established(_) => panic!("expected a 4100 refusal, the connection was admitted"),
+    }
+}
+
+/// `GET /up` from `from` over a new connection: its status and JSON body.
+async fn up_from(server: &TestServer, from: IpAddr) -> (u16, Value) {
+    let http = reqwest::Client::builder()
+        .local_address(from)
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
+    let response = http
+        .get(format!("{}/up", server.http_base()))
+        .send()
+        .await
+        .expect("an answer");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON body"))
+}
+
+fn assert_429(answer: &(u16, Value)) {
+    let (status, body) = answer;
+    assert_eq!(*status, 429, "{body}");
+    assert_eq!(body["code"], 429, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("address")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn open_connections_past_the_per_ip_limit_are_refused_4100_and_429() {
+    let mut config = config();
+    config.server.limits.connections_per_ip = Some(4);
+    let server = TestServer::spawn(config).await;
+    let mut calm = Bystander::join(&server).await;
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let Dial::Established(ws) = dial(&server, HOSTILE).await else {
+            panic!("the first 4 are admitted");
+        };
+        held.push(ws);
+    }
+    for _ in 0..10 {
+        assert_over_capacity(dial(&server, HOSTILE).await);
+        assert_429(&up_from(&server, HOSTILE).await);
+        calm.still_delivers().await;
+    }
+    // A closed connection gives its place back: a later dial is admitted.
+    let mut gone = held.pop().expect("held");
+    gone.close(None).await.expect("close");
+    while gone.next().await.is_some() {}
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match dial(&server, HOSTILE).await {
+            Dial::Established(_) => break,
+            refused => assert_over_capacity(refused),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the freed place was not given back"
+        );
+    }
+    calm.still_delivers().await;
+}
+
+#[tokio::test]
+async fn a_connection_flood_past_the_per_ip_rate_is_refused_4100_and_429() {
+    let mut config = config();
+    config.server.limits.connects_per_ip_per_second = Some(5);
+    let server = TestServer::spawn(config).await;
+    let mut calm = Bystander::join(&server).await;
+    let mut admitted = Vec::new();
+    let refused = loop {
+        assert!(admitted.len() < 200, "200 dials, none refused");
+        match dial(&server, HOSTILE).await {
+            Dial::Established(ws) => admitted.push(ws),
+            refused => break refused,
+        }
+    };
+    assert_over_capacity(refused);
+    assert!(admitted.len() >= 5, "the first window's 5 are admitted");
+    calm.still_delivers().await;
+    let mut tries = 0;
+    let answer = loop {
+        tries += 1;
+        assert!(tries <= 200, "200 requests, none refused");
+        let answer = up_from(&server, HOSTILE_HTTP).await;
+        if answer.0 != 200 {
+            break answer;
+        }
+    };
+    assert_429(&answer);
+    calm.still_delivers().await;
+}
