@@ -74,6 +74,8 @@ pub struct ServerConfig {
     pub webhooks: WebhookSettings,
     /// Seconds `main` waits for connections to close on shutdown.
     pub shutdown_timeout: u64,
+    /// Serve `GET /debug/stats` (live tokio tasks, connections); off by default.
+    pub debug_stats: bool,
 }
 
 impl Default for ServerConfig {
@@ -87,6 +89,7 @@ impl Default for ServerConfig {
             outbound_queue_bytes: 1024 * 1024,
             webhooks: WebhookSettings::default(),
             shutdown_timeout: 10,
+            debug_stats: false,
         }
     }
 }
