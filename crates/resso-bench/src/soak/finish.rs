@@ -103,11 +103,6 @@ pub(super) fn figures(
         connections_end: end.and_then(|s| s.connections),
         published,
         publish_errors: live.feed.errors.load(Relaxed) + live.slow_feed.errors.load(Relaxed),
-        healthy_expected: published * live.healthy_count,
-        healthy_received: checks.iter().map(|c| c.received).sum(),
-        healthy_lost: checks.iter().map(|c| c.lost(published)).sum(),
-        healthy_repeats: checks.iter().map(|c| c.repeats).sum(),
-        healthy_not_exact: checks.iter().filter(|c| !c.exact(published)).count() as u64,
         churn_cycles: live.churn.cycles.load(Relaxed),
         presence_rejoins: live.churn.presence_rejoins.load(Relaxed),
         churn_errors: live.churn.errors.load(Relaxed),
@@ -121,7 +116,18 @@ pub(super) fn figures(
         .zip(f.rss_kib_end)
         .map(|(w, e)| verdict::growth_pct(w, e));
     f.first_error = first_error(live);
+    add_checks(&mut f, checks);
     f
+}
+
+/// Sums the healthy subscribers' checks into `f` (whose `published` is set).
+fn add_checks(f: &mut Figures, checks: &[InOrder]) {
+    let published = f.published;
+    f.healthy_expected = published * f.healthy;
+    f.healthy_received = checks.iter().map(|c| c.received).sum();
+    f.healthy_lost = checks.iter().map(|c| c.lost(published)).sum();
+    f.healthy_repeats = checks.iter().map(|c| c.repeats).sum();
+    f.healthy_not_exact = checks.iter().filter(|c| !c.exact(published)).count() as u64;
 }
 
 fn first_error(live: &Live) -> Option<String> {

@@ -90,26 +90,12 @@ pub async fn soak(run: &Run<'_>) -> anyhow::Result<Vec<Report>> {
         churn: Arc::default(),
         slow: Arc::default(),
     };
-    let feed_stop = CancellationToken::new();
-    let channels = [HEALTHY_CHANNEL, CHURN_CHANNEL];
-    let feed = Feed::new(run.target, &channels, args.payload_bytes(), 1)?;
-    let feed = tokio::spawn(feed.run(args.rate(), live.feed.clone(), feed_stop.clone()));
-    let slow_feed = Feed::new(run.target, &[SLOW_CHANNEL], SLOW_PAYLOAD_BYTES, SLOW_BATCH)?;
-    let slow_feed = slow_feed.run(SLOW_RATE, live.slow_feed.clone(), feed_stop.clone());
-    let slow_feed = tokio::spawn(slow_feed);
+    let mut workers = start_feeds(run, &live, healthy_stop)?;
     first_publish(&live.feed).await?;
     let sampler = Sampler::new(run.target.pid, &run.target.http_base, Instant::now())?;
     let _ = sampler.sample("warming", &live).await; // opens the sampler's own connection
     let mut samples = vec![sampler.sample("baseline", &live).await];
     sampler::append(json, &samples[0])?;
-    let mut workers = Workers {
-        churn_stop: CancellationToken::new(),
-        churn: JoinSet::new(),
-        feed_stop,
-        feed,
-        slow_feed,
-        healthy_stop,
-    };
     start_churn(run, &live, &mut workers);
     samples.extend(churn_phase(run, &sampler, &live, json).await?);
     let baseline = samples[0].clone();
@@ -119,6 +105,14 @@ pub async fn soak(run: &Run<'_>) -> anyhow::Result<Vec<Report>> {
     let (checks, closes) = healthy.join().await;
     let mut figures = finish::figures(run, &samples, &live, &checks);
     figures.healthy_closed_early = closes.len() as u64;
+    judge(figures, json)
+}
+
+/// Applies the rules, writes and prints the summary; fails naming every broken rule.
+fn judge(
+    mut figures: verdict::Figures,
+    json: Option<&std::path::Path>,
+) -> anyhow::Result<Vec<Report>> {
     figures.failures = verdict::failures(&figures);
     figures.passed = figures.failures.is_empty();
     sampler::append(json, &figures)?;
@@ -127,6 +121,29 @@ pub async fn soak(run: &Run<'_>) -> anyhow::Result<Vec<Report>> {
         bail!("soak FAILED:\n  {}", figures.failures.join("\n  "));
     }
     Ok(Vec::new())
+}
+
+/// Starts the feed of the healthy and churn channels and the slow consumers' feed.
+fn start_feeds(
+    run: &Run<'_>,
+    live: &Live,
+    healthy_stop: CancellationToken,
+) -> anyhow::Result<Workers> {
+    let args = run.args;
+    let feed_stop = CancellationToken::new();
+    let channels = [HEALTHY_CHANNEL, CHURN_CHANNEL];
+    let feed = Feed::new(run.target, &channels, args.payload_bytes(), 1)?;
+    let feed = feed.run(args.rate(), live.feed.clone(), feed_stop.clone());
+    let slow_feed = Feed::new(run.target, &[SLOW_CHANNEL], SLOW_PAYLOAD_BYTES, SLOW_BATCH)?;
+    let slow_feed = slow_feed.run(SLOW_RATE, live.slow_feed.clone(), feed_stop.clone());
+    Ok(Workers {
+        churn_stop: CancellationToken::new(),
+        churn: JoinSet::new(),
+        feed: tokio::spawn(feed),
+        slow_feed: tokio::spawn(slow_feed),
+        feed_stop,
+        healthy_stop,
+    })
 }
 
 /// A subscriber spec for `channel` of the target.
