@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-WIDTH, PANEL_H, LEFT, RIGHT, TOP, GAP = 900, 170, 80, 20, 40, 50
+WIDTH, PANEL_H, LEFT, RIGHT, TOP, GAP = 900, 170, 80, 20, 60, 50
 SERIES = [
     ("rss_kib", "server RSS (MiB)", lambda v: v / 1024, "#1f77b4"),
     ("fds", "open fds", lambda v: v, "#d62728"),
@@ -62,6 +62,9 @@ def panel(index, key, label, scale, colour, samples, t_range, marks):
         v = lo + (hi - lo) * frac
         out.append(f'<text x="{LEFT - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.1f}</text>')
         out.append(f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#eee"/>')
+    for i in range(7):
+        t = t0 + (t1 - t0) * i / 6
+        out.append(f'<text x="{x(t):.1f}" y="{top + PANEL_H + 14}" text-anchor="middle">{t:.0f}</text>')
     for t, dash in marks:
         out.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{top + PANEL_H}" '
                    f'stroke="#555" stroke-dasharray="{dash}"/>')
@@ -86,12 +89,13 @@ def render(samples, summary):
     title = "resso-bench soak"
     if summary:
         title += (f': {summary.get("duration_s", 0):.0f} s, {summary.get("churners")} churners, '
-                  f'{summary.get("healthy")} healthy, {summary.get("rate")}/s '
-                  f'(dashed: warm-up mark, dotted: end of churn)')
+                  f'{summary.get("healthy")} healthy, {summary.get("rate")} publishes/s')
     out.append(f'<text x="{LEFT}" y="20" font-size="14">{title}</text>')
+    out.append(f'<text x="{LEFT}" y="38" fill="#555">dashed: warm-up mark; dotted: end of churn; '
+               f'y axes are zoomed to the data (not from zero)</text>')
     for i, (key, label, scale, colour) in enumerate(SERIES):
         out += panel(i, key, label, scale, colour, samples, (t0, t1), marks)
-    bottom = TOP + len(SERIES) * (PANEL_H + GAP) - GAP + 30
+    bottom = TOP + len(SERIES) * (PANEL_H + GAP) - GAP + 44
     out.append(f'<text x="{(LEFT + WIDTH - RIGHT) / 2}" y="{bottom}" text-anchor="middle">'
                f'seconds since churn started ({t0:.0f} … {t1:.0f})</text>')
     out.append("</svg>")
