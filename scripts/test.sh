@@ -2,7 +2,7 @@
 # Sets up and runs Ressò's whole test suite on a fresh Debian machine:
 #   lint (rustfmt, clippy) → Rust unit + integration tests (the cluster tests start their own
 #   redis-server and nats-server processes) → a short run of every fuzz target → a seconds-long
-#   smoke of the benchmark harness → compat tests with the real npm packages (pusher-js,
+#   smoke of the benchmark harness and its 60-second soak → compat tests with the real npm packages (pusher-js,
 #   laravel-echo, pusher) → the Python
 #   `pusher` SDK test → the CSV-export demo end to end in headless Chromium.
 # Installs what it needs (Debian packages, npm packages from the lock file, a Python venv).
@@ -51,6 +51,9 @@ cargo build --locked -p resso-broadcasting --example compat_server
 
 step "benchmark harness smoke (no timing assertions)"
 target/debug/resso-bench smoke
+
+step "soak, 60 s: churn + slow consumers; RSS flat, fds/tasks back, no lost delivery (docs/reliability.md)"
+target/debug/resso-bench soak --duration 60 --churners 20 --subs 20 --sample-every 2 --quiet
 
 step "compat tests: pusher-js, laravel-echo, pusher (npm)"
 (cd tests/compat && npm ci --no-audit --no-fund --loglevel=error && npm test)

@@ -12,6 +12,8 @@ pub const MAX_SUBS: usize = 100_000;
 pub const MAX_RATE: f64 = 50_000.0;
 /// Longest publishing phase (or idle hold), in seconds.
 pub const MAX_SECS: f64 = 300.0;
+/// Longest soak, in seconds.
+pub const MAX_SOAK_SECS: f64 = 4.0 * 3600.0;
 
 /// Load generator for Pusher-protocol (v7) servers, loopback only.
 ///
@@ -78,17 +80,19 @@ pub struct Args {
     #[arg(long, default_value = "/socket.io")]
     pub sio_path: String,
 
-    /// Subscriber connections [default per scenario: smoke 100, idle 10000, slow 1000, others 1000].
+    /// Subscriber connections [default per scenario: smoke 100, idle 10000, soak 100 (healthy
+    /// ones), others 1000].
     #[arg(long, short = 'n')]
     pub subs: Option<usize>,
-    /// Publishes per second [default: smoke 50, latency 10, others 100].
+    /// Publishes per second [default: smoke 50, latency 10, soak 20 (sent one after another),
+    /// others 100].
     #[arg(long, short = 'r')]
     pub rate: Option<f64>,
     /// Knee: publish rates to step through [default: 100,200,400,…].
     #[arg(long, value_delimiter = ',')]
     pub rates: Vec<f64>,
-    /// Seconds of publishing (per knee step), of idle hold, or of churn [default: smoke 3, others 10;
-    /// knee 5 per step].
+    /// Seconds of publishing (per knee step), of idle hold, or of churn [default: smoke 3, soak 60,
+    /// others 10; knee 5 per step].
     #[arg(long, short = 'd')]
     pub duration: Option<f64>,
     /// New connections per second while building the pool (and the churn cap).
@@ -103,7 +107,7 @@ pub struct Args {
     /// Slow: percent of subscribers that stop reading.
     #[arg(long, default_value_t = 1.0)]
     pub slow_percent: f64,
-    /// Size of each publish's `data` in bytes [default: slow 2000, others 100].
+    /// Size of each publish's `data` in bytes [default: slow 2000, soak 1000, others 100].
     #[arg(long)]
     pub payload_bytes: Option<usize>,
     /// WebSocket read buffer per client, bytes.
@@ -115,7 +119,22 @@ pub struct Args {
     /// Harness runtime worker threads (0: a current-thread runtime).
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
-    /// Append one JSON object per run (JSON Lines) to this file.
+    /// Soak: connections that churn (connect, subscribe public + private + presence, leave and
+    /// rejoin the presence channel, disconnect, again); every 10th speaks Socket.IO (EIO 4).
+    #[arg(long, default_value_t = 200)]
+    pub churners: usize,
+    /// Soak: seconds between two slow consumers (each stops reading until the server closes it).
+    #[arg(long, default_value_t = 10.0)]
+    pub slow_every: f64,
+    /// Soak: seconds between two samples.
+    #[arg(long, default_value_t = 5.0)]
+    pub sample_every: f64,
+    /// Soak: the warm-up mark, seconds from the start of churn, whose RSS the end is compared
+    /// with [default: a sixth of --duration, e.g. 5 minutes of 30].
+    #[arg(long)]
+    pub warmup: Option<f64>,
+    /// Append one JSON object per run (JSON Lines) to this file (soak: one per sample, then the
+    /// summary).
     #[arg(long)]
     pub json: Option<PathBuf>,
     /// No progress line on stderr.
@@ -140,6 +159,9 @@ pub enum Scenario {
     Churn,
     /// 1% of subscribers stop reading; server memory and the others' deliveries.
     Slow,
+    /// Leak check: churners, healthy subscribers and slow consumers for --duration (default 60 s),
+    /// sampling server RSS, fds and tasks; fails unless they come back and no delivery is lost.
+    Soak,
 }
 
 /// The subscribers' protocol.
@@ -181,6 +203,7 @@ impl Scenario {
             Self::Knee => "knee",
             Self::Churn => "churn",
             Self::Slow => "slow",
+            Self::Soak => "soak",
         }
     }
 }
@@ -191,6 +214,7 @@ impl Args {
     pub fn subs(&self) -> usize {
         let default = match self.scenario {
             Scenario::Smoke => 100,
+            Scenario::Soak => 100,
             Scenario::Idle => 10_000,
             _ => 1000,
         };
@@ -204,6 +228,7 @@ impl Args {
             Scenario::Smoke => 50.0,
             Scenario::Latency => 10.0,
             Scenario::Slow => 100.0,
+            Scenario::Soak => 20.0,
             _ => 100.0,
         };
         self.rate.unwrap_or(default).clamp(0.1, MAX_RATE)
@@ -212,10 +237,10 @@ impl Args {
     /// Publish payload size, defaulted and capped at 10 KiB (Pusher's event limit).
     #[must_use]
     pub fn payload_bytes(&self) -> usize {
-        let default = if self.scenario == Scenario::Slow {
-            2000
-        } else {
-            100
+        let default = match self.scenario {
+            Scenario::Slow => 2000,
+            Scenario::Soak => 1000,
+            _ => 100,
         };
         self.payload_bytes.unwrap_or(default).min(10_000)
     }
@@ -236,8 +261,14 @@ impl Args {
         let default = match self.scenario {
             Scenario::Smoke => 3.0,
             Scenario::Knee => 5.0,
+            Scenario::Soak => 60.0,
             _ => 10.0,
         };
-        Duration::from_secs_f64(self.duration.unwrap_or(default).clamp(0.1, MAX_SECS))
+        let max = if self.scenario == Scenario::Soak {
+            MAX_SOAK_SECS
+        } else {
+            MAX_SECS
+        };
+        Duration::from_secs_f64(self.duration.unwrap_or(default).clamp(0.1, max))
     }
 }

@@ -9,7 +9,8 @@
 //! - [`publisher`]: the open-loop HTTP publisher (Pusher's signed API or laravel-echo-server's).
 //! - [`payload`]: publish bodies and the cheap scan of delivered frames; [`tracker`]: drops and
 //!   duplicates per subscriber.
-//! - [`phase`]: one measured publishing phase; [`scenarios`] and [`connections`]: the scenarios.
+//! - [`phase`]: one measured publishing phase; [`scenarios`] and [`connections`]: the scenarios;
+//!   [`soak`]: the leak check (churn, healthy subscribers, slow consumers, samples, verdict).
 //! - [`stats`]: counters and histograms; [`procstat`]: CPU and RSS from `/proc`.
 //! - [`report`]: the table and the JSON lines; [`progress`]: the line on stderr every second.
 //!
@@ -27,6 +28,7 @@ mod publisher;
 mod report;
 mod scenarios;
 mod sio;
+mod soak;
 mod stats;
 mod subscriber;
 mod target;

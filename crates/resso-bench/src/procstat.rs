@@ -45,6 +45,13 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Open file descriptors of `pid` (entries of `/proc/<pid>/fd`).
+#[must_use]
+pub fn open_fds(pid: u32) -> Option<u64> {
+    let entries = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    Some(entries.count() as u64)
+}
+
 /// The soft limit on open files of this process.
 #[must_use]
 pub fn open_files_limit() -> Option<u64> {
@@ -129,5 +136,6 @@ mod tests {
         assert!(cpu_micros(None).is_some());
         assert!(rss_kib(std::process::id()).unwrap() > 0);
         assert!(open_files_limit().unwrap() > 0);
+        assert!(open_fds(std::process::id()).unwrap() >= 3);
     }
 }

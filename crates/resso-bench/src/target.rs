@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
-use crate::cli::{Args, Protocol, PublishApi};
+use crate::cli::{Args, Protocol, PublishApi, Scenario};
 
 /// App credentials the harness uses.
 #[derive(Debug, Clone)]
@@ -64,7 +64,7 @@ impl Target {
         } else if args.server_cmd.is_some() || args.port.is_none() {
             let cmd = match &args.server_cmd {
                 Some(cmd) => cmd.clone(),
-                None => own_resso_command(&app)?,
+                None => own_resso_command(&app, server_lines(args))?,
             };
             let (child, port, log) = spawn(&cmd, args)?;
             let url = format!("ws://{}:{port}", args.host);
@@ -155,8 +155,18 @@ impl Drop for Target {
     }
 }
 
-/// The `resso` binary next to this executable, with a config file for `app` on a free port.
-fn own_resso_command(app: &App) -> anyhow::Result<String> {
+/// Extra `[server]` settings of the harness's own Ressò for the scenario in `args`.
+fn server_lines(args: &Args) -> &'static str {
+    if args.scenario == Scenario::Soak {
+        crate::soak::SERVER_CONFIG
+    } else {
+        ""
+    }
+}
+
+/// The `resso` binary next to this executable, with a config file for `app` on a free port and
+/// the `[server]` settings in `server_lines`.
+fn own_resso_command(app: &App, server_lines: &str) -> anyhow::Result<String> {
     let exe = std::env::current_exe().context("cannot find the harness executable")?;
     let resso = exe.with_file_name("resso");
     if !resso.exists() {
@@ -170,8 +180,8 @@ fn own_resso_command(app: &App) -> anyhow::Result<String> {
     let mut file = std::fs::File::create(&config).context("cannot write the server config")?;
     writeln!(
         file,
-        "[server]\nport = 0\n[[apps]]\nid = {:?}\nkey = {:?}\nsecret = {:?}\nclient_events = true\n\
-         [apps.socketio]",
+        "[server]\nport = 0\n{server_lines}[[apps]]\nid = {:?}\nkey = {:?}\nsecret = {:?}\n\
+         client_events = true\n[apps.socketio]",
         app.id, app.key, app.secret
     )?;
     Ok(format!(

@@ -78,6 +78,8 @@ pub struct ServerConfig {
     pub shutdown_timeout: u64,
     /// Bounds on hostile clients (`[server.limits]`).
     pub limits: ServerLimits,
+    /// Serve `GET /debug/stats` (live tokio tasks, connections); off by default.
+    pub debug_stats: bool,
 }
 
 impl Default for ServerConfig {
@@ -92,6 +94,7 @@ impl Default for ServerConfig {
             webhooks: WebhookSettings::default(),
             shutdown_timeout: 10,
             limits: ServerLimits::default(),
+            debug_stats: false,
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod body;
 mod channels;
+mod debug;
 mod echo_api;
 mod error;
 mod events;
@@ -32,6 +33,7 @@ pub fn router(shared: Shared) -> Router {
     echo_api::start_clock();
     Router::new()
         .merge(crate::socketio::routes(&shared))
+        .merge(debug::routes(&shared))
         .route("/app/{key}", get(ws::not_upgraded))
         .route("/app/{key}/{*rest}", get(ws::not_upgraded))
         .route("/apps/{app_id}/events", post(events::events))
