@@ -7,7 +7,7 @@
 //! between two turns of the loop, and a long poll that vanished gives its packets back.
 
 use std::future::{poll_fn, Future};
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -166,11 +166,7 @@ async fn serve(
 }
 
 /// Writes what is queued, if the transport can take it.
-async fn flush<D>(
-    engine: &mut Engine,
-    link: &mut Link,
-    doomed: &mut std::pin::Pin<&mut D>,
-) -> Result<(), End>
+async fn flush<D>(engine: &mut Engine, link: &mut Link, doomed: &mut Pin<&mut D>) -> Result<(), End>
 where
     D: std::future::Future<Output = ErrorCode>,
 {
@@ -180,9 +176,11 @@ where
     match link {
         Link::Ws(socket) => {
             let frames = engine.take_frames();
-            tokio::select! {
-                r = socket.send(&frames) => r.map_err(|_| End::Gone),
-                code = doomed.as_mut() => Err(End::Doomed(code)),
+            // A write that goes out at once never waits; one that must, waits bounded.
+            match poll_fn(|cx| Poll::Ready(socket.start_send(cx, &frames))).await {
+                Poll::Ready(r) => r.map_err(|_| End::Gone),
+                // What it could not write waits in the socket's unsent buffer.
+                Poll::Pending => Box::pin(drain(socket, doomed, engine.beat_timeout())).await,
             }
         }
         Link::Polling(p) => {
@@ -198,6 +196,22 @@ where
             }
             Ok(())
         }
+    }
+}
+
+/// Drains a write that could not finish at once; gives up if the socket is doomed, the write
+/// fails, or the client has not taken it all within `stall` (4100: while a write waits nothing is
+/// read and no heartbeat runs, so a client that floods pings or stops reading would hold its
+/// socket forever). Boxed by its caller, timer included, so that it stays out of every socket's
+/// task.
+async fn drain<D>(socket: &mut Socket, doomed: &mut Pin<&mut D>, stall: Duration) -> Result<(), End>
+where
+    D: Future<Output = ErrorCode>,
+{
+    tokio::select! {
+        r = socket.send(&[]) => r.map_err(|_| End::Gone),
+        code = doomed.as_mut() => Err(End::Doomed(code)),
+        () = tokio::time::sleep(stall) => Err(End::Doomed(ErrorCode::OverCapacity)),
     }
 }
 

@@ -121,6 +121,18 @@ impl<S: Stream> Socket<S> {
         })
     }
 
+    /// The first poll of [`Self::send`], for a caller that waits apart (and bounded) when the
+    /// stream cannot take everything now: `Pending` leaves the rest in `unsent`, drained by a
+    /// later `send(&[])`.
+    pub(crate) fn start_send(
+        &mut self,
+        cx: &mut Context<'_>,
+        frames: &[Bytes],
+    ) -> Poll<io::Result<()>> {
+        self.write_or_keep(cx, frames)?;
+        self.poll_drain(cx)
+    }
+
     /// Writes what the stream takes now and keeps the rest in `unsent`; once something is kept,
     /// later frames are kept behind it.
     fn write_or_keep(&mut self, cx: &mut Context<'_>, frames: &[Bytes]) -> io::Result<()> {

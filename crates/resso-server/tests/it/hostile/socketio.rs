@@ -1,0 +1,58 @@
+//! A Socket.IO websocket that floods WebSocket pings while reading nothing: its pongs back up, and a
+//! write that cannot finish within the app's `ping_timeout` closes it — as for Pusher connections.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use tokio::net::TcpSocket;
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::MaybeTlsStream;
+
+use super::Bystander;
+use crate::socketio::{next_text, send, sio_config, ws_url, V4};
+use crate::support::TestServer;
+
+#[tokio::test]
+async fn a_socketio_ping_flood_that_reads_nothing_is_closed_once_its_pongs_back_up() {
+    let server = TestServer::spawn(sio_config(1000)).await;
+    let mut calm = Bystander::join(&server).await;
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    let addr = server.http_base().trim_start_matches("http://").parse();
+    let stream = socket.connect(addr.expect("address")).await.expect("TCP");
+    let url = ws_url(&server, V4, None);
+    let (mut flood, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+        .await
+        .expect("upgrade");
+    assert!(next_text(&mut flood).await.starts_with('0'));
+    send(&mut flood, "40").await;
+    assert!(next_text(&mut flood).await.starts_with("40{"));
+    send(&mut flood, r#"42["subscribe",{"channel":"flood"}]"#).await;
+    // The server handles a socket's frames in order: the pong comes after the join.
+    flood
+        .send(Message::Ping(vec![1].into()))
+        .await
+        .expect("ping");
+    let pong = timeout(Duration::from_secs(10), flood.next()).await;
+    assert!(matches!(pong, Ok(Some(Ok(Message::Pong(_))))), "{pong:?}");
+    let occupied = server.api().get("/channels/flood", &[]).await;
+    assert_eq!(occupied, (200, json!({"occupied": true})));
+    let pings = tokio::spawn(async move {
+        let mut sent = 0u64;
+        while flood.send(Message::Ping(vec![0; 125].into())).await.is_ok() {
+            sent += 1;
+        }
+        sent
+    });
+    calm.still_delivers().await;
+    let sent = timeout(Duration::from_secs(30), pings)
+        .await
+        .expect("the server drops the flooder")
+        .expect("the flood task");
+    assert!(sent > 100, "{sent} pings");
+    let left = server.api().get("/channels/flood", &[]).await;
+    assert_eq!(left, (200, json!({"occupied": false})));
+    calm.still_delivers().await;
+}
