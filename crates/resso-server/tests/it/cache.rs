@@ -1,11 +1,9 @@
 //! Cache channels (reference §7, §5.6, §10.16): the last HTTP-published event replayed right after
 //! `subscription_succeeded`, `pusher:cache_miss` otherwise, a TTL, and `GET /channels/{c}?info=cache`.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
-use crate::support::{config, config_with, Client, TestServer};
+use crate::support::{config, config_with, eventually, Client, TestServer};
 
 const DATA: &str = r#"{"lat":1.5,"note":"caf\u00e9 \/ \"x\""}"#;
 
@@ -171,7 +169,10 @@ async fn an_expired_entry_is_a_miss_again() {
     let mut fresh = server.connect().await;
     fresh.subscribe_public("cache-x").await;
     assert_eq!(fresh.recv_text().await, event_frame("my-event", "cache-x"));
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    eventually("the cached event expires", || async {
+        api.channel_info("cache-x", "cache").await["cache"].is_null()
+    })
+    .await;
     let mut late = server.connect().await;
     late.subscribe_public("cache-x").await;
     expect_miss(&mut late, "cache-x").await;

@@ -281,7 +281,10 @@ async fn signing_in_or_joining_a_private_channel_in_time_keeps_the_connection() 
         .subscribe_presence("presence-x", json!("9"), json!({}))
         .await;
     presence.assert_silent().await;
-    tokio::time::sleep(Duration::from_millis(1300)).await;
+    // Opened after the others, an unauthorized connection is closed once its deadline passes:
+    // then theirs has passed too.
+    let mut canary = server.connect().await;
+    canary.expect_refusal(4009).await;
     for client in [&mut signed, &mut private, &mut presence] {
         match client.next_within(Duration::from_millis(10)).await {
             Outcome::Timeout => {}

@@ -1,17 +1,59 @@
 //! Webhooks end to end (reference §6, §10.17): WebSocket activity in, signed webhook requests out to
 //! a local [`Sink`], with a short grace (300 ms) and batch window (50 ms).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use resso_server::config::{Config, WebhookConfig, WebhookSettings};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-use crate::support::{config_with, Client, Sink, TestServer, MAIN};
+use crate::support::{config_with, eventually, Client, Sink, TestServer, MAIN};
 
 const GRACE: Duration = Duration::from_millis(300);
-/// Longer than grace + batch window + delivery: anything still owed has arrived by then.
-const SETTLE: Duration = Duration::from_millis(700);
+
+/// Waits until every webhook owed so far has been sent, for the assertions that nothing more
+/// comes: a sentinel channel occupied and left now is vacated one grace from now, later than
+/// anything the events before it owe, and the dispatcher hands events over in the order they come
+/// due (batches a window apart), so once its `channel_vacated` is in, so is the rest. Sentinels
+/// are public channels named `settle-…`; the assertions look at other channels.
+async fn settled(server: &TestServer, sink: &Sink) {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let channel = format!("settle-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    let mut sentinel = server.connect().await;
+    sentinel.subscribe_public(&channel).await;
+    drop(sentinel);
+    sink.wait_for("/all", move |e| {
+        e["name"] == "channel_vacated" && e["channel"] == channel.as_str()
+    })
+    .await;
+}
+
+/// Waits until the server no longer counts `channel` occupied (its last subscriber's leave is
+/// handled), as a page that reloads has left before its new page subscribes.
+async fn vacant(server: &TestServer, channel: &str) {
+    let api = server.api();
+    let what = format!("{channel} unoccupied");
+    let path = format!("/channels/{channel}");
+    eventually(&what, || async {
+        let (_, body) = api.get(&path, &[]).await;
+        body["occupied"] == false
+    })
+    .await;
+}
+
+/// Waits until `user` is no longer a member of presence `channel`.
+async fn gone(server: &TestServer, channel: &str, user: &str) {
+    let api = server.api();
+    let path = format!("/channels/{channel}/users");
+    let what = format!("user {user} gone from {channel}");
+    eventually(&what, || async {
+        let (_, body) = api.get(&path, &[]).await;
+        let users = body["users"].as_array().cloned().unwrap_or_default();
+        !users.iter().any(|u| u["id"] == user)
+    })
+    .await;
+}
 
 fn hook(sink: &Sink, path: &str) -> WebhookConfig {
     WebhookConfig {
@@ -101,7 +143,7 @@ async fn first_subscriber_occupies_and_last_leaver_vacates_after_grace() {
     );
     let delay = vacated.at - left;
     assert!(delay >= GRACE, "vacated {delay:?} after the last leave");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    settled(&server, &sink).await;
     assert_eq!(
         summary(&sink, "/all", "news"),
         ["channel_occupied", "channel_vacated"]
@@ -116,13 +158,13 @@ async fn a_reload_within_grace_sends_neither_vacated_nor_occupied() {
     sink.wait_for("/all", is("channel_occupied", "news")).await;
     // Page reload: the old connection goes, a new one subscribes within the grace delay.
     drop(page);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    vacant(&server, "news").await;
     let mut reloaded = server.connect().await;
     reloaded.subscribe_public("news").await;
     // Unsubscribe and resubscribe on one connection, too.
     reloaded.unsubscribe("news").await;
     reloaded.subscribe_public("news").await;
-    tokio::time::sleep(SETTLE).await;
+    settled(&server, &sink).await;
     assert_eq!(summary(&sink, "/all", "news"), ["channel_occupied"]);
     reloaded.unsubscribe("news").await;
     sink.wait_for("/all", is("channel_vacated", "news")).await;
@@ -154,7 +196,7 @@ async fn presence_members_are_reported_per_user() {
     })
     .await;
     drop(one_a);
-    tokio::time::sleep(SETTLE).await;
+    settled(&server, &sink).await;
     assert_eq!(
         sorted_summary(&sink, "/all", room),
         ["channel_occupied", "member_added 1", "member_added 2"]
@@ -171,9 +213,9 @@ async fn presence_members_are_reported_per_user() {
     assert!(removed.at - left >= GRACE, "{:?}", removed.at - left);
     // A member who leaves and comes back within grace is neither removed nor added again.
     drop(two);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    gone(&server, room, "2").await;
     let _two_again = join("2").await;
-    tokio::time::sleep(SETTLE).await;
+    settled(&server, &sink).await;
     assert_eq!(
         sorted_summary(&sink, "/all", room),
         [
@@ -254,7 +296,7 @@ async fn cache_misses_are_reported_once() {
     b.subscribe_public("cache-x").await;
     b.expect_event("pusher:cache_miss").await;
     sink.wait_for("/all", is("cache_miss", "cache-x")).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    settled(&server, &sink).await;
     assert_eq!(
         sorted_summary(&sink, "/all", "cache-x"),
         ["cache_miss", "channel_occupied"]
@@ -276,8 +318,13 @@ async fn endpoints_get_only_the_event_types_and_channels_they_ask_for() {
         })
         .await;
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    settled(&server, &sink).await;
     let mut occupied: Vec<Value> = sink.bodies("/occupied");
+    occupied.retain(|e| {
+        e["channel"]
+            .as_str()
+            .is_some_and(|c| !c.starts_with("settle-"))
+    });
     occupied.sort_by_key(|e| e["channel"].as_str().map(str::to_owned));
     assert_eq!(
         occupied,
@@ -329,11 +376,11 @@ async fn subscription_counts_are_reported_when_the_app_counts() {
         last.event,
         json!({"name": "subscription_count", "channel": "news", "subscription_count": 1})
     );
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    settled(&server, &sink).await;
     let counts: Vec<Value> = sink
         .bodies("/all")
         .into_iter()
-        .filter(|e| e["name"] == "subscription_count")
+        .filter(|e| e["name"] == "subscription_count" && e["channel"] == "news")
         .map(|e| e["subscription_count"].clone())
         .collect();
     assert_eq!(counts, [json!(1), json!(2), json!(1)]);

@@ -9,6 +9,8 @@ mod api;
 #[path = "../../kit/broker.rs"]
 mod broker;
 mod client;
+#[path = "../../kit/eventually.rs"]
+mod eventually;
 mod server;
 #[allow(dead_code)]
 #[path = "../../kit/sink.rs"]
@@ -17,5 +19,6 @@ mod sink;
 pub use api::{now, Api};
 pub use broker::{Broker, Proc};
 pub use client::{Client, Outcome};
+pub use eventually::eventually;
 pub use server::{config, config_with, TestApp, TestServer, DISABLED, MAIN, ORIGIN, QUIET, QUOTA};
 pub use sink::{Hook, Sink};
