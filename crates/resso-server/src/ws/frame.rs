@@ -199,7 +199,9 @@ pub struct Decoder {
 struct Partial {
     opcode: u8,
     so_far: Vec<u8>,
-    checked: usize,
+    /// A `u32` (messages are capped below 4 GiB, see [`Decoder::new`]) keeps the decoder, which
+    /// lives in every connection's task, as small as before.
+    checked: u32,
 }
 
 impl Partial {
@@ -218,19 +220,26 @@ impl Partial {
         if self.opcode != op::TEXT {
             return Ok(());
         }
-        match std::str::from_utf8(&self.so_far[self.checked..]) {
-            Ok(_) => self.checked = self.so_far.len(),
-            Err(e) if e.error_len().is_none() => self.checked += e.valid_up_to(),
+        let from = self.checked as usize;
+        let valid = match std::str::from_utf8(&self.so_far[from..]) {
+            Ok(_) => self.so_far.len(),
+            Err(e) if e.error_len().is_none() => from + e.valid_up_to(),
             Err(_) => return Err(Violation::Utf8),
-        }
+        };
+        self.checked = u32::try_from(valid).map_err(|_| Violation::TooBig)?;
         Ok(())
     }
 }
 
 impl Decoder {
-    /// Accepts messages of at most `max` bytes.
+    /// Accepts messages of at most `max` bytes (and never of 4 GiB or more).
     #[must_use]
     pub const fn new(max: usize) -> Self {
+        let max = if max > u32::MAX as usize {
+            u32::MAX as usize
+        } else {
+            max
+        };
         Self { max, partial: None }
     }
 
