@@ -4,7 +4,9 @@
 //! gives the place back when the task ends, however it ends. IPv6 addresses count per /64 (one
 //! host's usual allocation), IPv4-mapped ones as IPv4.
 
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -129,6 +131,23 @@ impl Drop for IpGuard {
             table.by_ip.remove(&self.ip);
         }
     }
+}
+
+tokio::task_local! {
+    /// The place of the connection a task serves, for a socket that moves to a task of its own.
+    static PLACE: Cell<Option<IpGuard>>;
+}
+
+/// Serves `connection` holding `place`: freed when it ends, unless [`take_place`] moved it on.
+pub fn holding<F: Future>(place: IpGuard, connection: F) -> impl Future<Output = F::Output> {
+    PLACE.scope(Cell::new(Some(place)), connection)
+}
+
+/// Takes the place of the connection being served, for a task that outlives it (a Socket.IO
+/// websocket runs apart from the connection that carried its upgrade); `None` when no per-address
+/// limit is on.
+pub fn take_place() -> Option<IpGuard> {
+    PLACE.try_with(Cell::take).ok().flatten()
 }
 
 /// The address a connection is counted under.

@@ -76,10 +76,7 @@ fn spawn(
     match per_ip.admit(peer.ip()) {
         Ok(place) => {
             let serve = connection(stream, router.clone(), s.clone());
-            s.tracker.spawn(async move {
-                let _place = place;
-                serve.await;
-            });
+            s.tracker.spawn(super::per_ip::holding(place, serve));
         }
         Err(why) => {
             tracing::debug!(%peer, "connection refused: {why}");

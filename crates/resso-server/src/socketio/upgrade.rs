@@ -43,8 +43,12 @@ pub async fn serve(mut stream: TcpStream, upgrade: SocketIoUpgrade, s: Shared) {
         }
         Plan::New(opened) => {
             let Opened { engine, inbox } = *opened;
-            s.tracker
-                .spawn(task::run(engine, task::Link::Ws(socket), inbox, None));
+            let run = task::run(engine, task::Link::Ws(socket), inbox, None);
+            match crate::http::per_ip::take_place() {
+                None => drop(s.tracker.spawn(run)),
+                // The socket keeps its address's place for as long as it lives.
+                Some(place) => drop(s.tracker.spawn(crate::http::per_ip::holding(place, run))),
+            }
         }
     }
 }

@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::Bystander;
+use crate::socketio::{next_text, send, sio_config, ws_url, V4};
 use crate::support::{config, TestServer};
 
 type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
@@ -183,4 +184,50 @@ async fn a_connection_flood_past_the_per_ip_rate_is_refused_4100_and_429() {
     };
     assert_429(&answer);
     calm.still_delivers().await;
+}
+
+/// Opens a Socket.IO (EIO 4) websocket from `from`, connected on `/`.
+async fn dial_socketio(server: &TestServer, from: IpAddr) -> Ws {
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(SocketAddr::new(from, 0))
+        .expect("bind a loopback address");
+    let addr = server.http_base().trim_start_matches("http://").parse();
+    let stream = socket.connect(addr.expect("address")).await.expect("TCP");
+    let url = ws_url(server, V4, None);
+    let (mut ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+        .await
+        .expect("upgrade");
+    assert!(next_text(&mut ws).await.starts_with('0'), "the open packet");
+    send(&mut ws, "40").await;
+    assert!(next_text(&mut ws).await.starts_with("40{"), "connected");
+    ws
+}
+
+/// A Socket.IO websocket runs in a task of its own, apart from the connection that carried its
+/// upgrade: it must keep its address's place for as long as it lives.
+#[tokio::test]
+async fn socketio_websockets_hold_their_place_under_the_per_ip_limit() {
+    let mut config = sio_config(25_000);
+    config.server.limits.connections_per_ip = Some(2);
+    let server = TestServer::spawn(config).await;
+    let mut calm = Bystander::join(&server).await;
+    let held = [
+        dial_socketio(&server, HOSTILE).await,
+        dial_socketio(&server, HOSTILE).await,
+    ];
+    assert_over_capacity(dial(&server, HOSTILE).await);
+    calm.still_delivers().await;
+    drop(held);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match dial(&server, HOSTILE).await {
+            Dial::Established(_) => break,
+            refused => assert_over_capacity(refused),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the freed places were not given back"
+        );
+    }
 }
