@@ -8,6 +8,7 @@ mod frames;
 mod http_body;
 mod idle;
 mod per_ip;
+mod presence;
 mod socketio;
 
 use serde_json::{json, Value};
