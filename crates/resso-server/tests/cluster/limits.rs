@@ -31,9 +31,9 @@ async fn max_connections_counts_every_node(backend: Backend) {
     sleep(HEARTBEATS).await;
 
     for (node, name) in [(n2, "node 2"), (n1, "node 1")] {
-        let mut fourth = Client::open(&node.ws_url(MAIN.key), MAIN).await;
+        let mut fourth = Client::open_as(&node.ws_url(MAIN.key), MAIN).await;
         match tokio::time::timeout(Duration::from_secs(2), fourth.expect_refusal(4004)).await {
-            Ok(()) => {}
+            Ok(_) => {}
             Err(_) => panic!("a fourth connection on {name} was not refused with 4004"),
         }
     }

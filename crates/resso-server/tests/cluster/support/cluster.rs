@@ -179,7 +179,7 @@ impl Node {
     }
 
     pub async fn client(&self, app: TestApp) -> Client {
-        Client::connect(&self.ws_url(app.key), app).await
+        Client::connect_as(&self.ws_url(app.key), app).await
     }
 
     /// The main app's HTTP API on this node.

@@ -6,6 +6,8 @@ mod api;
 // The kit shared with the single-node tests (`tests/kit/`).
 #[path = "../../kit/broker.rs"]
 mod broker;
+#[allow(dead_code)]
+#[path = "../../kit/client.rs"]
 mod client;
 mod cluster;
 mod process;
@@ -19,7 +21,7 @@ use std::time::Duration;
 
 pub use api::Api;
 pub use broker::{Backend, Broker};
-pub use client::{assert_all_silent, presence_hash, Client, QUIET, RECV};
+pub use client::{presence_hash, Client};
 pub use cluster::{object_keys, user_ids, Cluster};
 pub use process::Options;
 pub use sink::Sink;
@@ -46,6 +48,16 @@ pub const PROBE: TestApp = TestApp {
     key: "probe-key",
     secret: "probe-secret",
 };
+
+/// How long an expected frame may take (cross-node hops included).
+pub const RECV: Duration = Duration::from_secs(2);
+/// How long "nothing (more) arrives" is watched for.
+pub const QUIET: Duration = Duration::from_millis(500);
+
+/// Asserts that none of `clients` receives anything for [`QUIET`] (watched concurrently).
+pub async fn assert_all_silent(clients: &mut [&mut Client]) {
+    client::assert_all_silent_for(clients, QUIET).await;
+}
 
 /// The most any one test may take.
 const TEST_LIMIT: Duration = Duration::from_secs(30);

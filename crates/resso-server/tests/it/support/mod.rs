@@ -8,6 +8,8 @@ mod api;
 #[allow(dead_code)]
 #[path = "../../kit/broker.rs"]
 mod broker;
+#[allow(dead_code, unused_imports)]
+#[path = "../../kit/client.rs"]
 mod client;
 #[path = "../../kit/eventually.rs"]
 mod eventually;

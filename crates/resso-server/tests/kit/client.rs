@@ -1,5 +1,6 @@
-//! [`Client`]: a Pusher protocol client over tokio-tungstenite that asserts as it reads. Every wait is
-//! bounded ([`RECV_TIMEOUT`]) and panics with what was (or was not) received.
+//! [`Client`]: the one Pusher protocol client of every test binary, over tokio-tungstenite, that
+//! asserts as it reads. Every wait is bounded ([`RECV_TIMEOUT`]) and panics with what was (or was
+//! not) received. `more` holds the multi-node tests' explicit waits.
 
 use std::time::Duration;
 
@@ -15,7 +16,12 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::{TestApp, MAIN};
 
+#[path = "client/channels.rs"]
 mod channels;
+#[path = "client/more.rs"]
+mod more;
+
+pub use more::{assert_all_silent_for, presence_hash};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
