@@ -87,22 +87,7 @@ async fn a_ping_flood_that_reads_nothing_is_closed_once_its_pongs_back_up() {
     let mut calm = Bystander::join(&server).await;
     let mut flood = raw(&server, 4096).await;
     subscribe(&mut flood, "flood").await;
-    let pings = tokio::spawn(async move {
-        let mut sent = 0u64;
-        while flood.send(Message::Ping(vec![0; 125].into())).await.is_ok() {
-            sent += 1;
-        }
-        sent
-    });
-    calm.still_delivers().await;
-    let sent = timeout(Duration::from_secs(30), pings)
-        .await
-        .expect("the server drops the flooder")
-        .expect("the flood task");
-    assert!(sent > 100, "{sent} pings");
-    let left = server.api().get("/channels/flood", &[]).await;
-    assert_eq!(left, (200, json!({"occupied": false})));
-    calm.still_delivers().await;
+    super::ping_flood_is_dropped(&server, &mut calm, flood, "flood").await;
 }
 
 fn fragment(opcode: Data, payload: &[u8], fin: bool) -> Message {

@@ -11,7 +11,12 @@ mod per_ip;
 mod presence;
 mod socketio;
 
+use std::time::Duration;
+
+use futures_util::SinkExt;
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::support::{Api, Client, TestServer};
 
@@ -56,4 +61,32 @@ impl Bystander {
         assert_eq!(frame["channel"], CALM, "{frame}");
         assert_eq!(frame["data"], data.as_str(), "{frame}");
     }
+}
+
+type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Floods WebSocket pings from `flood`, reading nothing, while `calm` keeps getting deliveries;
+/// expects the server to drop the flooder and the `channel` it held to be left.
+pub async fn ping_flood_is_dropped(
+    server: &TestServer,
+    calm: &mut Bystander,
+    mut flood: Ws,
+    channel: &str,
+) {
+    let pings = tokio::spawn(async move {
+        let mut sent = 0u64;
+        while flood.send(Message::Ping(vec![0; 125].into())).await.is_ok() {
+            sent += 1;
+        }
+        sent
+    });
+    calm.still_delivers().await;
+    let sent = tokio::time::timeout(Duration::from_secs(30), pings)
+        .await
+        .expect("the server drops the flooder")
+        .expect("the flood task");
+    assert!(sent > 100, "{sent} pings");
+    let left = server.api().get(&format!("/channels/{channel}"), &[]).await;
+    assert_eq!(left, (200, json!({"occupied": false})));
+    calm.still_delivers().await;
 }

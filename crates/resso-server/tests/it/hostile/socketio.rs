@@ -39,20 +39,5 @@ async fn a_socketio_ping_flood_that_reads_nothing_is_closed_once_its_pongs_back_
     assert!(matches!(pong, Ok(Some(Ok(Message::Pong(_))))), "{pong:?}");
     let occupied = server.api().get("/channels/flood", &[]).await;
     assert_eq!(occupied, (200, json!({"occupied": true})));
-    let pings = tokio::spawn(async move {
-        let mut sent = 0u64;
-        while flood.send(Message::Ping(vec![0; 125].into())).await.is_ok() {
-            sent += 1;
-        }
-        sent
-    });
-    calm.still_delivers().await;
-    let sent = timeout(Duration::from_secs(30), pings)
-        .await
-        .expect("the server drops the flooder")
-        .expect("the flood task");
-    assert!(sent > 100, "{sent} pings");
-    let left = server.api().get("/channels/flood", &[]).await;
-    assert_eq!(left, (200, json!({"occupied": false})));
-    calm.still_delivers().await;
+    super::ping_flood_is_dropped(&server, &mut calm, flood, "flood").await;
 }

@@ -81,24 +81,7 @@ impl Client {
         let data: Value = serde_json::from_str(&self.expect_succeeded(channel).await)
             .expect("presence data holds JSON");
         let presence = data["presence"].clone();
-        let hash = presence["hash"]
-            .as_object()
-            .expect("presence.hash is an object");
-        assert_eq!(
-            presence["count"],
-            hash.len(),
-            "count = distinct users: {presence}"
-        );
-        let mut ids: Vec<&str> = presence["ids"]
-            .as_array()
-            .expect("presence.ids is an array")
-            .iter()
-            .map(|id| id.as_str().expect("ids are strings"))
-            .collect();
-        ids.sort_unstable();
-        let mut keys: Vec<&str> = hash.keys().map(String::as_str).collect();
-        keys.sort_unstable();
-        assert_eq!(ids, keys, "ids match hash keys: {presence}");
+        super::presence_hash(&presence); // count and ids agree with the hash
         presence
     }
 
