@@ -150,6 +150,23 @@ pub fn take_place() -> Option<IpGuard> {
     PLACE.try_with(Cell::take).ok().flatten()
 }
 
+/// Another place for the address of the connection being served, admitted like a new connection:
+/// for a Socket.IO polling session, which outlives the requests that poll it. `Ok(None)` when no
+/// per-address limit is on.
+///
+/// # Errors
+/// [`OverLimit`] when the address has no place left.
+pub fn another_place() -> Result<Option<IpGuard>, OverLimit> {
+    PLACE
+        .try_with(|cell| {
+            let held = cell.take();
+            let more = held.as_ref().map(|g| g.owner.admit(g.ip));
+            cell.set(held);
+            more.transpose()
+        })
+        .unwrap_or(Ok(None))
+}
+
 /// The address a connection is counted under.
 fn key(ip: IpAddr) -> IpAddr {
     match ip.to_canonical() {

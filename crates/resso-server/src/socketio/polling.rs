@@ -16,6 +16,7 @@ use super::open::{open, Birth};
 use super::request::{EngineQuery, Failure, Transport};
 use super::{task, Command};
 use crate::apps::App;
+use crate::http::per_ip;
 use crate::ws::upgrade::SOCKETIO_HEADERS;
 use crate::Shared;
 
@@ -74,6 +75,8 @@ async fn serve(s: &Shared, app: &Arc<App>, request: Request) -> Result<Response,
     let method = request.method().clone();
     match (method, query.sid.as_deref()) {
         (Method::GET, None) => {
+            // The session outlives this request and its connection: it takes a place of its own.
+            let place = per_ip::another_place().map_err(|_| Failure::OverLimit)?;
             let (tx, rx) = mpsc::channel(COMMANDS);
             let opened = open(
                 s,
@@ -82,12 +85,11 @@ async fn serve(s: &Shared, app: &Arc<App>, request: Request) -> Result<Response,
                 Birth::Polling(tx.clone()),
                 headers(request.headers()),
             )?;
-            s.tracker.spawn(task::run(
-                opened.engine,
-                task::Link::polling(),
-                opened.inbox,
-                Some(rx),
-            ));
+            let run = task::run(opened.engine, task::Link::polling(), opened.inbox, Some(rx));
+            match place {
+                None => drop(s.tracker.spawn(run)),
+                Some(place) => drop(s.tracker.spawn(per_ip::holding(place, run))),
+            }
             get(tx).await
         }
         (Method::GET, Some(sid)) => get(session(s, sid)?).await,

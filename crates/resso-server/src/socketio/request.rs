@@ -42,6 +42,9 @@ pub enum Failure {
     UnsupportedProtocol,
     #[error("Payload too large")]
     TooLarge,
+    /// The address has no place left (`[server.limits] connections_per_ip` and the rate).
+    #[error("Too many connections from this address")]
+    OverLimit,
 }
 
 impl Failure {
@@ -55,6 +58,7 @@ impl Failure {
             Self::Forbidden => (4, StatusCode::FORBIDDEN),
             Self::UnsupportedProtocol => (5, StatusCode::BAD_REQUEST),
             Self::TooLarge => (3, StatusCode::PAYLOAD_TOO_LARGE),
+            Self::OverLimit => (3, StatusCode::TOO_MANY_REQUESTS),
         }
     }
 

@@ -231,3 +231,31 @@ async fn socketio_websockets_hold_their_place_under_the_per_ip_limit() {
         );
     }
 }
+
+/// A Socket.IO polling session outlives the requests that poll it, so it takes a place of its own:
+/// one keep-alive connection cannot open sessions past the address's limit.
+#[tokio::test]
+async fn socketio_polling_sessions_count_under_the_per_ip_limit() {
+    let mut config = sio_config(25_000);
+    config.server.limits.connections_per_ip = Some(2);
+    let server = TestServer::spawn(config).await;
+    let mut calm = Bystander::join(&server).await;
+    let http = reqwest::Client::builder()
+        .local_address(HOSTILE)
+        .build()
+        .expect("client");
+    let handshake = format!("{}/socket.io/?EIO=4&transport=polling", server.http_base());
+    // The keep-alive connection holds one place, the first session the other.
+    let first = http.get(&handshake).send().await.expect("an answer");
+    assert_eq!(first.status().as_u16(), 200);
+    assert!(
+        first.text().await.expect("body").starts_with('0'),
+        "open packet"
+    );
+    let second = http.get(&handshake).send().await.expect("an answer");
+    assert_eq!(second.status().as_u16(), 429);
+    let body: Value = second.json().await.expect("a JSON body");
+    assert_eq!(body["code"], 3, "{body}");
+    assert_over_capacity(dial(&server, HOSTILE).await);
+    calm.still_delivers().await;
+}
