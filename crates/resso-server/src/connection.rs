@@ -4,7 +4,7 @@
 //! and the stream is any [`Stream`]. Queued frames are written in batches, and a write never
 //! outlives a doom signal, so a client that stops reading only ever costs its own bounded queue.
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::ops::DerefMut;
 use std::pin::{pin, Pin};
 use std::task::Poll;
@@ -18,7 +18,7 @@ use tokio::time::{sleep_until, timeout, Instant};
 use crate::broadcast::Broadcast;
 use crate::outbox::Inbox;
 use crate::ws::frame::{self, op};
-use crate::ws::socket::Stream;
+use crate::ws::socket::{Stream, Unsent};
 use crate::ws::{Incoming, ReadEnd, Socket, Violation};
 
 /// Most queued frames written in one `writev` (the socket's slice count).
@@ -277,33 +277,23 @@ where
     D: DerefMut<Target: Future<Output = ErrorCode>>,
 {
     /// Writes `frames`; gives up with the reason to end if the connection is doomed, the write
-    /// fails, or the client has not taken it all within its pong timeout (4100: while a write waits,
-    /// nothing is read and no heartbeat runs, so a client that floods pings or stops reading
-    /// would otherwise hold its connection forever). A write that goes out at once never waits;
-    /// one that must wait does so in a boxed future with the timer, kept out of every
-    /// connection's task.
+    /// fails, or the client has not taken it all within its pong timeout (4100, see
+    /// [`Socket::drain_within`]). A write that goes out at once never waits.
     async fn send<S: Stream>(
         &mut self,
         ws: &mut Socket<S>,
         frames: &[Bytes],
         stall_ms: u32,
     ) -> Result<(), End> {
-        {
-            let write = pin!(ws.send(frames));
-            if let Poll::Ready(r) = futures_util::poll!(write) {
-                return r.map_err(|_| End::Gone);
-            }
-        } // dropped: what it could not write waits in the socket's unsent buffer
-        Box::pin(self.wait(ws, stall_ms)).await
-    }
-
-    /// Drains a write that could not finish at once, for at most the pong timeout.
-    async fn wait<S: Stream>(&mut self, ws: &mut Socket<S>, stall_ms: u32) -> Result<(), End> {
+        if let Poll::Ready(r) = poll_fn(|cx| Poll::Ready(ws.start_send(cx, frames))).await {
+            return r.map_err(|_| End::Gone);
+        }
         let stall = Duration::from_millis(stall_ms.into());
-        tokio::select! {
-            r = ws.send(&[]) => r.map_err(|_| End::Gone),
-            code = self.doomed.as_mut() => Err(End::Close(code)),
-            () = tokio::time::sleep(stall) => Err(End::Close(ErrorCode::OverCapacity)),
+        match Box::pin(ws.drain_within(stall, self.doomed.as_mut())).await {
+            Ok(()) => Ok(()),
+            Err(Unsent::Failed) => Err(End::Gone),
+            Err(Unsent::Stalled) => Err(End::Close(ErrorCode::OverCapacity)),
+            Err(Unsent::Cancelled(code)) => Err(End::Close(code)),
         }
     }
 }

@@ -22,6 +22,7 @@ use super::request::Failure;
 use super::Command;
 use crate::outbox::Inbox;
 use crate::ws::frame::{self, op};
+use crate::ws::socket::Unsent;
 use crate::ws::{Incoming, ReadEnd, Socket};
 
 /// Most broadcasts taken from the inbox in one turn.
@@ -180,7 +181,15 @@ where
             match poll_fn(|cx| Poll::Ready(socket.start_send(cx, &frames))).await {
                 Poll::Ready(r) => r.map_err(|_| End::Gone),
                 // What it could not write waits in the socket's unsent buffer.
-                Poll::Pending => Box::pin(drain(socket, doomed, engine.beat_timeout())).await,
+                Poll::Pending => {
+                    let stall = engine.beat_timeout();
+                    match Box::pin(socket.drain_within(stall, doomed.as_mut())).await {
+                        Ok(()) => Ok(()),
+                        Err(Unsent::Failed) => Err(End::Gone),
+                        Err(Unsent::Stalled) => Err(End::Doomed(ErrorCode::OverCapacity)),
+                        Err(Unsent::Cancelled(code)) => Err(End::Doomed(code)),
+                    }
+                }
             }
         }
         Link::Polling(p) => {
@@ -196,22 +205,6 @@ where
             }
             Ok(())
         }
-    }
-}
-
-/// Drains a write that could not finish at once; gives up if the socket is doomed, the write
-/// fails, or the client has not taken it all within `stall` (4100: while a write waits nothing is
-/// read and no heartbeat runs, so a client that floods pings or stops reading would hold its
-/// socket forever). Boxed by its caller, timer included, so that it stays out of every socket's
-/// task.
-async fn drain<D>(socket: &mut Socket, doomed: &mut Pin<&mut D>, stall: Duration) -> Result<(), End>
-where
-    D: Future<Output = ErrorCode>,
-{
-    tokio::select! {
-        r = socket.send(&[]) => r.map_err(|_| End::Gone),
-        code = doomed.as_mut() => Err(End::Doomed(code)),
-        () = tokio::time::sleep(stall) => Err(End::Doomed(ErrorCode::OverCapacity)),
     }
 }
 

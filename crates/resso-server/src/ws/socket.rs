@@ -48,6 +48,17 @@ pub struct Socket<S = TcpStream> {
     unsent: Vec<u8>,
 }
 
+/// Why a write that had to wait ended before everything was sent.
+#[derive(Debug)]
+pub(crate) enum Unsent<T> {
+    /// The transport failed: the connection is gone.
+    Failed,
+    /// The client did not take it all within the stall time (a slow consumer: 4100).
+    Stalled,
+    /// The caller's `cancel` finished first, with this.
+    Cancelled(T),
+}
+
 impl<S: Stream> Socket<S> {
     /// Wraps an upgraded stream; `early` is what the client sent after its upgrade request.
     #[must_use]
@@ -122,8 +133,8 @@ impl<S: Stream> Socket<S> {
     }
 
     /// The first poll of [`Self::send`], for a caller that waits apart (and bounded) when the
-    /// stream cannot take everything now: `Pending` leaves the rest in `unsent`, drained by a
-    /// later `send(&[])`.
+    /// stream cannot take everything now: `Pending` leaves the rest in `unsent`, for
+    /// [`Self::drain_within`].
     pub(crate) fn start_send(
         &mut self,
         cx: &mut Context<'_>,
@@ -131,6 +142,26 @@ impl<S: Stream> Socket<S> {
     ) -> Poll<io::Result<()>> {
         self.write_or_keep(cx, frames)?;
         self.poll_drain(cx)
+    }
+
+    /// Drains what [`Self::start_send`] kept, giving up when `cancel` finishes first or the client
+    /// has not taken it all within `stall` — while a write waits nothing is read and no heartbeat
+    /// runs, so a client that stops reading (or floods pings) would otherwise hold its connection
+    /// forever. Callers box it: made only when a write must wait, its timer stays out of every
+    /// connection's task.
+    ///
+    /// # Errors
+    /// How the wait ended short of sending everything.
+    pub(crate) async fn drain_within<F: Future + ?Sized>(
+        &mut self,
+        stall: std::time::Duration,
+        cancel: Pin<&mut F>,
+    ) -> Result<(), Unsent<F::Output>> {
+        tokio::select! {
+            r = self.send(&[]) => r.map_err(|_| Unsent::Failed),
+            out = cancel => Err(Unsent::Cancelled(out)),
+            () = tokio::time::sleep(stall) => Err(Unsent::Stalled),
+        }
     }
 
     /// Writes what the stream takes now and keeps the rest in `unsent`; once something is kept,
