@@ -11,12 +11,9 @@ use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::Bystander;
+use super::{Bystander, Ws};
 use crate::support::{config, TestServer};
-
-type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -24,16 +21,7 @@ const WAIT: Duration = Duration::from_secs(10);
 async fn raw(server: &TestServer, recv_buffer: u32) -> Ws {
     let socket = TcpSocket::new_v4().expect("socket");
     socket.set_recv_buffer_size(recv_buffer).expect("SO_RCVBUF");
-    let addr = server
-        .http_base()
-        .trim_start_matches("http://")
-        .parse()
-        .expect("address");
-    let stream = socket.connect(addr).await.expect("TCP connect");
-    let url = server.ws_url("app-key");
-    let (mut ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
-        .await
-        .expect("upgrade");
+    let mut ws = super::ws_over(server, socket, server.ws_url("app-key")).await;
     let greeting = text(&mut ws).await;
     assert_eq!(
         greeting["event"], "pusher:connection_established",

@@ -18,6 +18,9 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use tokio::net::TcpSocket;
+
+use crate::socketio::{next_text, send};
 use crate::support::{Api, Client, TestServer};
 
 /// The channel the bystander listens on.
@@ -63,7 +66,28 @@ impl Bystander {
     }
 }
 
-type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A WebSocket to `url` over `socket`, which the caller set up (a small receive buffer, a bound
+/// source address).
+pub async fn ws_over(server: &TestServer, socket: TcpSocket, url: String) -> Ws {
+    let addr = server.http_base().trim_start_matches("http://").parse();
+    let stream = socket
+        .connect(addr.expect("address"))
+        .await
+        .expect("TCP connect");
+    let (ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+        .await
+        .expect("the upgrade completes");
+    ws
+}
+
+/// Reads a Socket.IO (EIO 4) websocket's open packet and connects it on `/`.
+pub async fn sio_connect(ws: &mut Ws) {
+    assert!(next_text(ws).await.starts_with('0'), "the open packet");
+    send(ws, "40").await;
+    assert!(next_text(ws).await.starts_with("40{"), "connected");
+}
 
 /// Floods WebSocket pings from `flood`, reading nothing, while `calm` keeps getting deliveries;
 /// expects the server to drop the flooder and the `channel` it held to be left.

@@ -11,13 +11,10 @@ use serde_json::Value;
 use tokio::net::TcpSocket;
 use tokio::time::{timeout, Instant};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::Bystander;
-use crate::socketio::{next_text, send, sio_config, ws_url, V4};
+use super::{sio_connect, ws_over, Bystander, Ws};
+use crate::socketio::{sio_config, ws_url, V4};
 use crate::support::{config, TestServer};
-
-type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 const HOSTILE: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 const HOSTILE_HTTP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3));
@@ -36,20 +33,7 @@ enum Dial {
 
 /// Opens a Pusher WebSocket from `from` and reads until it is greeted or refused.
 async fn dial(server: &TestServer, from: IpAddr) -> Dial {
-    let socket = TcpSocket::new_v4().expect("socket");
-    socket
-        .bind(SocketAddr::new(from, 0))
-        .expect("bind a loopback address");
-    let addr = server
-        .http_base()
-        .trim_start_matches("http://")
-        .parse()
-        .expect("address");
-    let stream = socket.connect(addr).await.expect("TCP connect");
-    let url = server.ws_url("app-key");
-    let (mut ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
-        .await
-        .expect("the upgrade completes even when refused");
+    let mut ws = ws_over(server, bound(from), server.ws_url("app-key")).await;
     let first = next(&mut ws).await;
     let Message::Text(text) = first else {
         panic!("expected a text frame, got {first:?}");
@@ -142,17 +126,7 @@ async fn open_connections_past_the_per_ip_limit_are_refused_4100_and_429() {
     let mut gone = held.pop().expect("held");
     gone.close(None).await.expect("close");
     while gone.next().await.is_some() {}
-    let deadline = Instant::now() + WAIT;
-    loop {
-        match dial(&server, HOSTILE).await {
-            Dial::Established(_) => break,
-            refused => assert_over_capacity(refused),
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the freed place was not given back"
-        );
-    }
+    until_admitted(&server, "the freed place was not given back").await;
     calm.still_delivers().await;
 }
 
@@ -188,20 +162,30 @@ async fn a_connection_flood_past_the_per_ip_rate_is_refused_4100_and_429() {
 
 /// Opens a Socket.IO (EIO 4) websocket from `from`, connected on `/`.
 async fn dial_socketio(server: &TestServer, from: IpAddr) -> Ws {
+    let mut ws = ws_over(server, bound(from), ws_url(server, V4, None)).await;
+    sio_connect(&mut ws).await;
+    ws
+}
+
+/// A TCP socket bound to `from`, so the server sees that address.
+fn bound(from: IpAddr) -> TcpSocket {
     let socket = TcpSocket::new_v4().expect("socket");
     socket
         .bind(SocketAddr::new(from, 0))
         .expect("bind a loopback address");
-    let addr = server.http_base().trim_start_matches("http://").parse();
-    let stream = socket.connect(addr.expect("address")).await.expect("TCP");
-    let url = ws_url(server, V4, None);
-    let (mut ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
-        .await
-        .expect("upgrade");
-    assert!(next_text(&mut ws).await.starts_with('0'), "the open packet");
-    send(&mut ws, "40").await;
-    assert!(next_text(&mut ws).await.starts_with("40{"), "connected");
-    ws
+    socket
+}
+
+/// Dials from [`HOSTILE`] until a connection is admitted again (refusals meanwhile must be 4100).
+async fn until_admitted(server: &TestServer, what: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match dial(server, HOSTILE).await {
+            Dial::Established(_) => return,
+            refused => assert_over_capacity(refused),
+        }
+        assert!(Instant::now() < deadline, "{what}");
+    }
 }
 
 /// A Socket.IO websocket runs in a task of its own, apart from the connection that carried its
@@ -219,17 +203,7 @@ async fn socketio_websockets_hold_their_place_under_the_per_ip_limit() {
     assert_over_capacity(dial(&server, HOSTILE).await);
     calm.still_delivers().await;
     drop(held);
-    let deadline = Instant::now() + WAIT;
-    loop {
-        match dial(&server, HOSTILE).await {
-            Dial::Established(_) => break,
-            refused => assert_over_capacity(refused),
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the freed places were not given back"
-        );
-    }
+    until_admitted(&server, "the freed places were not given back").await;
 }
 
 /// A Socket.IO polling session outlives the requests that poll it, so it takes a place of its own:

@@ -8,10 +8,9 @@ use serde_json::json;
 use tokio::net::TcpSocket;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::MaybeTlsStream;
 
 use super::Bystander;
-use crate::socketio::{next_text, send, sio_config, ws_url, V4};
+use crate::socketio::{send, sio_config, ws_url, V4};
 use crate::support::TestServer;
 
 #[tokio::test]
@@ -20,15 +19,8 @@ async fn a_socketio_ping_flood_that_reads_nothing_is_closed_once_its_pongs_back_
     let mut calm = Bystander::join(&server).await;
     let socket = TcpSocket::new_v4().expect("socket");
     socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
-    let addr = server.http_base().trim_start_matches("http://").parse();
-    let stream = socket.connect(addr.expect("address")).await.expect("TCP");
-    let url = ws_url(&server, V4, None);
-    let (mut flood, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
-        .await
-        .expect("upgrade");
-    assert!(next_text(&mut flood).await.starts_with('0'));
-    send(&mut flood, "40").await;
-    assert!(next_text(&mut flood).await.starts_with("40{"));
+    let mut flood = super::ws_over(&server, socket, ws_url(&server, V4, None)).await;
+    super::sio_connect(&mut flood).await;
     send(&mut flood, r#"42["subscribe",{"channel":"flood"}]"#).await;
     // The server handles a socket's frames in order: the pong comes after the join.
     flood
