@@ -26,6 +26,16 @@ enum Event {
     MoreBytes,
 }
 
+impl Event {
+    /// Whether nothing can follow it (everything but a message).
+    fn ends(&self) -> bool {
+        !matches!(
+            self,
+            Self::Text(_) | Self::Binary | Self::Ping(_) | Self::Pong
+        )
+    }
+}
+
 fn ours(stream: &[u8]) -> Vec<Event> {
     let mut decoder = Decoder::new(MAX);
     let mut buf = stream.to_vec();
@@ -40,10 +50,7 @@ fn ours(stream: &[u8]) -> Vec<Event> {
             Ok(None) => Event::MoreBytes,
             Err(_) => Event::Error,
         };
-        let last = !matches!(
-            event,
-            Event::Text(_) | Event::Binary | Event::Ping(_) | Event::Pong
-        );
+        let last = event.ends();
         seen.push(event);
         if last {
             return seen;
@@ -93,10 +100,7 @@ fn theirs(stream: &[u8]) -> Vec<Event> {
             Err(Error::Io(e)) if e.kind() == io::ErrorKind::UnexpectedEof => Event::MoreBytes,
             Err(_) => Event::Error,
         };
-        let last = !matches!(
-            event,
-            Event::Text(_) | Event::Binary | Event::Ping(_) | Event::Pong
-        );
+        let last = event.ends();
         seen.push(event);
         if last {
             return seen;
