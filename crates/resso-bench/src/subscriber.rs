@@ -223,20 +223,23 @@ fn on_sio_text(text: &str, tracker: &Mutex<SeqTracker>) -> Option<&'static str> 
     }
 }
 
+/// Reads what a stalled client left unread up to the server's close: its close code (1005 for a
+/// close frame without one, 1006 for a connection that ended without a close frame).
+pub async fn close_code(ws: &mut Ws) -> u16 {
+    while let Some(msg) = ws.next().await {
+        match msg {
+            Ok(Message::Close(frame)) => return frame.map_or(1005, |f| f.code.into()),
+            Ok(_) => {}
+            Err(_) => return 1006,
+        }
+    }
+    1006
+}
+
 /// Reads what a stalled client left unread, to see whether and how the server closed it.
 async fn drain(mut ws: Ws) {
-    let read = async {
-        while let Some(msg) = ws.next().await {
-            match msg {
-                Ok(Message::Close(frame)) => return Some(frame.map_or(1005, |f| f.code.into())),
-                Ok(_) => {}
-                Err(_) => return Some(1006),
-            }
-        }
-        Some(1006)
-    };
-    match tokio::time::timeout(DRAIN_TIMEOUT, read).await {
-        Ok(Some(code)) => closed(code),
+    match tokio::time::timeout(DRAIN_TIMEOUT, close_code(&mut ws)).await {
+        Ok(code) => closed(code),
         _ => {
             // Still open: the server kept it despite the backlog.
             let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;

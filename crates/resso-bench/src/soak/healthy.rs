@@ -17,6 +17,7 @@ use super::order::InOrder;
 use crate::cli::Protocol;
 use crate::payload;
 use crate::sio::{self, Frame};
+use crate::subscriber::close_code;
 use crate::subscriber::{self, Spec, Ws};
 
 /// SO_RCVBUF of a slow consumer, so the server's queue for it fills soon.
@@ -168,23 +169,12 @@ async fn slow_one(spec: Spec, tally: Arc<SlowTally>) {
     };
     tally.started.fetch_add(1, Relaxed);
     tokio::time::sleep(SLOW_STALL).await;
-    let code = tokio::time::timeout(Duration::from_secs(5), close_code(conn.ws)).await;
+    let mut ws = conn.ws;
+    let code = tokio::time::timeout(Duration::from_secs(5), close_code(&mut ws)).await;
     match code {
-        Ok(Some(4100)) => tally.closed_4100.fetch_add(1, Relaxed),
+        Ok(4100) => tally.closed_4100.fetch_add(1, Relaxed),
         _ => tally.other.fetch_add(1, Relaxed),
     };
-}
-
-/// Reads what was left unread up to the server's close; its code, if it closed.
-async fn close_code(mut ws: Ws) -> Option<u16> {
-    while let Some(msg) = ws.next().await {
-        match msg {
-            Ok(Message::Close(frame)) => return Some(frame.map_or(1005, |f| f.code.into())),
-            Ok(_) => {}
-            Err(_) => return Some(1006),
-        }
-    }
-    Some(1006)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
