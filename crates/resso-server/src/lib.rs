@@ -78,6 +78,24 @@ pub struct Shared {
     pub tracker: TaskTracker,
 }
 
+#[cfg(test)]
+impl Shared {
+    /// What a unit test of a connection's task needs: `apps`, default settings, nothing running.
+    pub(crate) fn for_tests(apps: &[config::AppConfig]) -> Self {
+        Self {
+            apps: Arc::new(Apps::new(apps)),
+            registry: Registry::default(),
+            settings: Arc::default(),
+            ids: Arc::default(),
+            api_limiter: Arc::default(),
+            echo: socketio::echo::Echo::default(),
+            sessions: Arc::default(),
+            shutdown: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+        }
+    }
+}
+
 /// Serves WebSocket clients and the HTTP API on `listener` until `shutdown` is cancelled, then closes
 /// every client with 4200 and returns once all connections have ended.
 ///

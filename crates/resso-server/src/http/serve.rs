@@ -151,26 +151,13 @@ async fn http(stream: Rewind, router: Router, shutdown: CancellationToken) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use tokio::net::{TcpListener, TcpStream};
 
-    use crate::apps::Apps;
     use crate::config::AppConfig;
     use crate::Shared;
 
     fn shared() -> Shared {
-        Shared {
-            apps: Arc::new(Apps::new(&[AppConfig::development()])),
-            registry: crate::registry::Registry::default(),
-            settings: Arc::default(),
-            ids: Arc::default(),
-            api_limiter: Arc::default(),
-            echo: crate::socketio::echo::Echo::default(),
-            sessions: Arc::default(),
-            shutdown: tokio_util::sync::CancellationToken::new(),
-            tracker: tokio_util::task::TaskTracker::new(),
-        }
+        Shared::for_tests(&[AppConfig::development()])
     }
 
     /// Every open connection carries its task's state, so its size is pinned: an unboxed future

@@ -106,14 +106,11 @@ fn app_for_path<'a>(apps: &'a Apps, path: &str) -> Option<&'a Arc<App>> {
 
 #[cfg(test)]
 mod size {
-    use std::sync::Arc;
-
     use resso_protocol::socketio::EngineVersion;
     use tokio::net::{TcpListener, TcpStream};
 
     use super::open::{open, Birth};
     use super::task::{self, Link};
-    use crate::apps::Apps;
     use crate::config::{AppConfig, SocketIoConfig};
     use crate::ws::Socket;
     use crate::Shared;
@@ -127,17 +124,7 @@ mod size {
     fn shared() -> Shared {
         let mut app = AppConfig::development();
         app.socketio = Some(SocketIoConfig::default());
-        Shared {
-            apps: Arc::new(Apps::new(&[app])),
-            registry: crate::registry::Registry::default(),
-            settings: Arc::default(),
-            ids: Arc::default(),
-            api_limiter: Arc::default(),
-            echo: super::echo::Echo::default(),
-            sessions: Arc::default(),
-            shutdown: tokio_util::sync::CancellationToken::new(),
-            tracker: tokio_util::task::TaskTracker::new(),
-        }
+        Shared::for_tests(&[app])
     }
 
     /// Every open socket is one such task, so its size is pinned: an argument stored twice or an
