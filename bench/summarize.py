@@ -42,8 +42,16 @@ def knee(run):
           and not s["publish_errors"]]
     return max((s["deliveries_per_s"] for s in ok), default=0.0)
 
+def user_us(r):
+    """Server CPU per delivery outside the kernel (runs from before the split have none)."""
+    kernel = r.get("server_kernel_us_per_delivery")
+    total = r["server_cpu_us_per_delivery"]
+    return None if kernel is None or total is None else total - kernel
+
 METRICS = {
     "fanout": [("server CPU µs/delivery", lambda r: r["server_cpu_us_per_delivery"]),
+               ("server kernel µs/delivery", lambda r: r.get("server_kernel_us_per_delivery")),
+               ("server user µs/delivery", lambda r: user_us(r)),
                ("server CPU (cores)", lambda r: r["server_cpu_cores"]),
                ("deliveries/s", lambda r: r["deliveries_per_s"]),
                ("p50 ms", lambda r: r["latency_us"]["p50"] / 1000),
@@ -52,6 +60,8 @@ METRICS = {
     "latency": [("p50 ms", lambda r: r["latency_us"]["p50"] / 1000),
                 ("p99 ms", lambda r: r["latency_us"]["p99"] / 1000),
                 ("server CPU µs/delivery", lambda r: r["server_cpu_us_per_delivery"]),
+                ("server kernel µs/delivery", lambda r: r.get("server_kernel_us_per_delivery")),
+                ("server user µs/delivery", lambda r: user_us(r)),
                 ("drops", lambda r: r["drops"])],
     "idle": [("KiB RSS per connection", lambda r: r["rss_kib_per_conn"]),
              ("connects+subscribes/s", lambda r: r["connect_per_s"]),
@@ -79,6 +89,9 @@ for (peer, sc) in sorted({(p, s) for (p, s) in groups if p not in ("resso", None
     else:
         rows = [(n, (lambda f: lambda run: f(run["steps"][0]))(f)) for n, f in METRICS[sc.split()[0]]]
     for name, f in rows:
-        a = st.median(f(r) for r in ours); b = st.median(f(r) for r in theirs)
+        xs = [f(r) for r in ours]; ys = [f(r) for r in theirs]
+        if None in xs or None in ys:
+            continue  # a metric these runs did not record
+        a = st.median(xs); b = st.median(ys)
         ratio = "-" if not b else f"{a / b:.2f}"
         print(f"| {peer} | {sc} | {name} | {num(a)} | {num(b)} | {ratio} | {len(ours)}/{len(theirs)} | {hb(ours)}/{hb(theirs)} | {protos(ours)}/{protos(theirs)} |")

@@ -70,6 +70,10 @@ impl Resources {
             .server_micros
             .filter(|_| deliveries > 0)
             .map(|us| us as f64 / deliveries as f64);
+        report.server_kernel_us_per_delivery = window
+            .server_kernel_micros
+            .filter(|_| deliveries > 0)
+            .map(|us| us as f64 / deliveries as f64);
         report.server_rss_kib_before = self.rss_before;
         report.server_rss_kib_after = after;
         report.server_rss_kib_peak = after.map(|a| a.max(self.peak.load(Relaxed)));

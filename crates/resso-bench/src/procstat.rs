@@ -12,12 +12,31 @@ pub fn count_also(pids: Vec<u32>) {
     let _ = EXTRA_PIDS.set(pids);
 }
 
-/// utime+stime of the server `pid` plus the extra pids, in microseconds.
-fn server_micros(pid: u32) -> Option<u64> {
+/// CPU time of the server `pid` plus the extra pids, in microseconds.
+fn server_time(pid: u32) -> Option<CpuTime> {
     let extra = EXTRA_PIDS.get().map_or(&[][..], Vec::as_slice);
-    extra.iter().try_fold(cpu_micros(Some(pid))?, |sum, p| {
-        Some(sum + cpu_micros(Some(*p))?)
+    extra.iter().try_fold(cpu_time(Some(pid))?, |sum, p| {
+        let more = cpu_time(Some(*p))?;
+        Some(CpuTime {
+            user: sum.user + more.user,
+            kernel: sum.kernel + more.kernel,
+        })
     })
+}
+
+/// utime and stime of a process, in microseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuTime {
+    pub user: u64,
+    /// In the kernel: on loopback this includes delivering into the receivers' sockets.
+    pub kernel: u64,
+}
+
+impl CpuTime {
+    #[must_use]
+    pub fn total(self) -> u64 {
+        self.user + self.kernel
+    }
 }
 
 /// Clock ticks per second of `/proc/*/stat` times (USER_HZ, fixed at 100 by the Linux ABI).
@@ -26,6 +45,12 @@ const TICKS_PER_SEC: u64 = 100;
 /// utime+stime of `pid` (or of this process) in microseconds.
 #[must_use]
 pub fn cpu_micros(pid: Option<u32>) -> Option<u64> {
+    cpu_time(pid).map(CpuTime::total)
+}
+
+/// utime and stime of `pid` (or of this process) in microseconds.
+#[must_use]
+pub fn cpu_time(pid: Option<u32>) -> Option<CpuTime> {
     let path = pid.map_or_else(|| "/proc/self/stat".into(), |p| format!("/proc/{p}/stat"));
     let text = std::fs::read_to_string(path).ok()?;
     // Fields after the command name, which is in parentheses and may contain spaces.
@@ -34,7 +59,10 @@ pub fn cpu_micros(pid: Option<u32>) -> Option<u64> {
     // rest starts at field 3 (state); utime and stime are fields 14 and 15.
     let utime: u64 = fields.nth(11)?.parse().ok()?;
     let stime: u64 = fields.next()?.parse().ok()?;
-    Some((utime + stime) * 1_000_000 / TICKS_PER_SEC)
+    Some(CpuTime {
+        user: utime * 1_000_000 / TICKS_PER_SEC,
+        kernel: stime * 1_000_000 / TICKS_PER_SEC,
+    })
 }
 
 /// Resident set size of `pid` in KiB (`VmRSS`).
@@ -64,7 +92,7 @@ pub fn open_files_limit() -> Option<u64> {
 #[derive(Debug, Clone, Copy)]
 pub struct CpuMark {
     at: Instant,
-    server: Option<u64>,
+    server: Option<CpuTime>,
     harness: Option<u64>,
 }
 
@@ -74,6 +102,8 @@ pub struct CpuWindow {
     pub wall_secs: f64,
     /// Server CPU in microseconds, if its pid is known.
     pub server_micros: Option<u64>,
+    /// The part of it spent in the kernel.
+    pub server_kernel_micros: Option<u64>,
     pub harness_micros: u64,
 }
 
@@ -105,7 +135,7 @@ impl CpuMark {
     pub fn now(pid: Option<u32>) -> Self {
         Self {
             at: Instant::now(),
-            server: pid.and_then(server_micros),
+            server: pid.and_then(server_time),
             harness: cpu_micros(None),
         }
     }
@@ -116,7 +146,11 @@ impl CpuMark {
         CpuWindow {
             wall_secs: later.at.duration_since(self.at).as_secs_f64(),
             server_micros: match (self.server, later.server) {
-                (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+                (Some(a), Some(b)) => Some(b.total().saturating_sub(a.total())),
+                _ => None,
+            },
+            server_kernel_micros: match (self.server, later.server) {
+                (Some(a), Some(b)) => Some(b.kernel.saturating_sub(a.kernel)),
                 _ => None,
             },
             harness_micros: match (self.harness, later.harness) {

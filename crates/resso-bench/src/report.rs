@@ -86,6 +86,8 @@ pub struct Report {
     pub server_cpu_s: Option<f64>,
     pub server_cpu_cores: Option<f64>,
     pub server_cpu_us_per_delivery: Option<f64>,
+    /// The kernel's part of it (stime): sending, and on loopback the receivers' side too.
+    pub server_kernel_us_per_delivery: Option<f64>,
     /// Server CPU per connect+subscribe (idle: during the connect phase; churn: per cycle).
     pub server_cpu_us_per_connect: Option<f64>,
     pub server_rss_kib_before: Option<u64>,
