@@ -148,7 +148,7 @@ async fn stormer(dialer: Dialer, n: usize, tally: Tally, stop: CancellationToken
     let mut k = 0usize;
     let next = || {
         k += 1;
-        if k % 2 == 0 {
+        if k.is_multiple_of(2) {
             return vec![Message::text(ws::unsubscribe_frame(ROOM))];
         }
         let data = member(&format!("storm-{n}-{k}"));

@@ -73,9 +73,12 @@ pub async fn client_events(dialer: Dialer, tally: Tally, stop: CancellationToken
         let event = json!({"event": "client-flood", "channel": EVENTS_ROOM, "data": {"n": sent}});
         vec![Message::text(event.to_string())]
     };
-    let seen = |t: &str| match t.contains("4301") {
-        true => tally.add("error 4301"),
-        false => tally.add("other frame"),
+    let seen = |t: &str| {
+        tally.add(if t.contains("4301") {
+            "error 4301"
+        } else {
+            "other frame"
+        })
     };
     let ended = ws::drive(&mut flooder, Duration::from_millis(1), next, seen, &stop).await;
     tally.add_n("sent", sent as u64);
@@ -122,9 +125,13 @@ async fn big_messages(dialer: Dialer, tally: Tally, stop: CancellationToken) {
         sent += 1;
         vec![Message::text(big.clone())]
     };
-    let seen = |t: &str| match t.contains("pusher:pong") {
-        true => tally.add("max-size pong"),
-        false => tally.add("max-size other"),
+    let seen = |t: &str| {
+        let pong = t.contains("pusher:pong");
+        tally.add(if pong {
+            "max-size pong"
+        } else {
+            "max-size other"
+        });
     };
     let ended = ws::drive(&mut ws, BIG_PERIOD, next, seen, &stop).await;
     tally.add_n("max-size sent", sent);
@@ -170,10 +177,11 @@ async fn unfinished(dialer: Dialer, tally: Tally) {
     tally.add(&closed_key(&mut ws).await);
 }
 
-/// Reads (answering nothing) until the close; `close {code}`, `lost`, or `no close`.
+/// Reads (answering nothing) until the close; `close {code}`, `dropped` (ended without a close
+/// frame) or `no close`.
 async fn closed_key(ws: &mut Ws) -> String {
     match timeout(CLOSE_WAIT, crate::subscriber::close_code(ws)).await {
-        Ok(1006) => "lost".into(),
+        Ok(1006) => "dropped".into(),
         Ok(code) => format!("close {code}"),
         Err(_) => "no close".into(),
     }

@@ -1,6 +1,7 @@
 //! Slow readers: clients with a 4 KiB receive buffer that subscribe to a busy channel and stop
-//! reading, so the server's queue for them passes `outbound_queue_bytes` and it closes them
-//! (4100). Their channel is fed its own large events (800 KB/s, from the harness as the app's
+//! reading, so the server's queue for them passes `outbound_queue_bytes` (or a write to them waits
+//! past `pong_timeout`) and it ends them with 4100 — a close frame that often cannot get through
+//! the full socket, so the reader sees the connection dropped. Their channel is fed its own large events (800 KB/s, from the harness as the app's
 //! backend would), since the bystanders' small ones would take minutes to back a queue up; that
 //! feed is part of this phase's load.
 
@@ -67,7 +68,7 @@ async fn reader(dialer: Dialer, tally: Tally, stop: CancellationToken) {
     }
     stop.cancelled().await;
     let key = match timeout(DRAIN, crate::subscriber::close_code(&mut ws)).await {
-        Ok(1006) => "lost".into(),
+        Ok(1006) => "dropped".into(),
         Ok(code) => format!("close {code}"),
         Err(_) => "still open".into(),
     };

@@ -59,7 +59,7 @@ pub fn baseline_spread(rows: &[PhaseRow]) -> Option<Spread> {
     p99.sort_unstable();
     let (&min, &max) = (p99.first()?, p99.last()?);
     let mid = p99.len() / 2;
-    let median = if p99.len() % 2 == 0 {
+    let median = if p99.len().is_multiple_of(2) {
         u64::midpoint(p99[mid - 1], p99[mid])
     } else {
         p99[mid]
