@@ -81,11 +81,11 @@ pub struct Args {
     pub sio_path: String,
 
     /// Subscriber connections [default per scenario: smoke 100, idle 10000, soak 100 (healthy
-    /// ones), others 1000].
+    /// ones), hostile 200, others 1000].
     #[arg(long, short = 'n')]
     pub subs: Option<usize>,
     /// Publishes per second [default: smoke 50, latency 10, soak 20 (sent one after another),
-    /// others 100].
+    /// hostile 50, others 100].
     #[arg(long, short = 'r')]
     pub rate: Option<f64>,
     /// Knee: publish rates to step through [default: 100,200,400,…].
@@ -162,6 +162,11 @@ pub enum Scenario {
     /// Leak check: churners, healthy subscribers and slow consumers for --duration (default 60 s),
     /// sampling server RSS, fds and tasks; fails unless they come back and no delivery is lost.
     Soak,
+    /// Bystanders (200 subs, 50 pub/s) through equal phases, baseline and hostile interleaved
+    /// (connection flood, channel cap, client events, frames, ping flood, HTTP API, presence
+    /// storm, slow readers); their p50/p99/drops per phase and the bounds hit. Own Ressò: with
+    /// bench/hostile.toml.
+    Hostile,
 }
 
 /// The subscribers' protocol.
@@ -204,6 +209,7 @@ impl Scenario {
             Self::Churn => "churn",
             Self::Slow => "slow",
             Self::Soak => "soak",
+            Self::Hostile => "hostile",
         }
     }
 }
@@ -215,6 +221,7 @@ impl Args {
         let default = match self.scenario {
             Scenario::Smoke => 100,
             Scenario::Soak => 100,
+            Scenario::Hostile => 200,
             Scenario::Idle => 10_000,
             _ => 1000,
         };
@@ -229,6 +236,7 @@ impl Args {
             Scenario::Latency => 10.0,
             Scenario::Slow => 100.0,
             Scenario::Soak => 20.0,
+            Scenario::Hostile => 50.0,
             _ => 100.0,
         };
         self.rate.unwrap_or(default).clamp(0.1, MAX_RATE)

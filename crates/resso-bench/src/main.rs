@@ -10,7 +10,8 @@
 //! - [`payload`]: publish bodies and the cheap scan of delivered frames; [`tracker`]: drops and
 //!   duplicates per subscriber.
 //! - [`phase`]: one measured publishing phase; [`scenarios`] and [`connections`]: the scenarios;
-//!   [`soak`]: the leak check (churn, healthy subscribers, slow consumers, samples, verdict).
+//!   [`soak`]: the leak check (churn, healthy subscribers, slow consumers, samples, verdict);
+//!   [`hostile`]: bystanders' deliveries while hostile clients are bounded, phase by phase.
 //! - [`stats`]: counters and histograms; [`procstat`]: CPU and RSS from `/proc`.
 //! - [`report`]: the table and the JSON lines; [`progress`]: the line on stderr every second.
 //!
@@ -19,6 +20,7 @@
 
 mod cli;
 mod connections;
+mod hostile;
 mod payload;
 mod phase;
 mod pool;

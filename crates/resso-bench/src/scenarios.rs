@@ -59,6 +59,7 @@ pub async fn run(run: &Run<'_>) -> anyhow::Result<Vec<Report>> {
         Scenario::Idle => connections::idle(run).await.map(|r| vec![r]),
         Scenario::Churn => connections::churn(run).await.map(|r| vec![r]),
         Scenario::Soak => crate::soak::soak(run).await,
+        Scenario::Hostile => crate::hostile::hostile(run).await,
     }
 }
 

@@ -64,7 +64,7 @@ impl Target {
         } else if args.server_cmd.is_some() || args.port.is_none() {
             let cmd = match &args.server_cmd {
                 Some(cmd) => cmd.clone(),
-                None => own_resso_command(&app, server_lines(args))?,
+                None => own_resso_command(&app, args.scenario)?,
             };
             let (child, port, log) = spawn(&cmd, args)?;
             let url = format!("ws://{}:{port}", args.host);
@@ -155,9 +155,9 @@ impl Drop for Target {
     }
 }
 
-/// Extra `[server]` settings of the harness's own Ressò for the scenario in `args`.
-fn server_lines(args: &Args) -> &'static str {
-    if args.scenario == Scenario::Soak {
+/// Extra `[server]` settings of the harness's own Ressò for `scenario`.
+fn server_lines(scenario: Scenario) -> &'static str {
+    if scenario == Scenario::Soak {
         crate::soak::SERVER_CONFIG
     } else {
         ""
@@ -165,8 +165,8 @@ fn server_lines(args: &Args) -> &'static str {
 }
 
 /// The `resso` binary next to this executable, with a config file for `app` on a free port and
-/// the `[server]` settings in `server_lines`.
-fn own_resso_command(app: &App, server_lines: &str) -> anyhow::Result<String> {
+/// the `[server]` settings of `scenario` (hostile: bench/hostile.toml as it is).
+fn own_resso_command(app: &App, scenario: Scenario) -> anyhow::Result<String> {
     let exe = std::env::current_exe().context("cannot find the harness executable")?;
     let resso = exe.with_file_name("resso");
     if !resso.exists() {
@@ -178,12 +178,19 @@ fn own_resso_command(app: &App, server_lines: &str) -> anyhow::Result<String> {
     }
     let config = std::env::temp_dir().join(format!("resso-bench-{}.toml", std::process::id()));
     let mut file = std::fs::File::create(&config).context("cannot write the server config")?;
-    writeln!(
-        file,
-        "[server]\nport = 0\n{server_lines}[[apps]]\nid = {:?}\nkey = {:?}\nsecret = {:?}\n\
-         client_events = true\n[apps.socketio]",
-        app.id, app.key, app.secret
-    )?;
+    if scenario == Scenario::Hostile {
+        file.write_all(crate::hostile::SERVER_CONFIG.as_bytes())?;
+    } else {
+        writeln!(
+            file,
+            "[server]\nport = 0\n{}[[apps]]\nid = {:?}\nkey = {:?}\nsecret = {:?}\n\
+             client_events = true\n[apps.socketio]",
+            server_lines(scenario),
+            app.id,
+            app.key,
+            app.secret
+        )?;
+    }
     Ok(format!(
         "env RESSO_LOG=warn '{}' --config '{}'",
         resso.display(),
