@@ -10,6 +10,8 @@ mod broker;
 #[path = "../../kit/client.rs"]
 mod client;
 mod cluster;
+#[path = "../../kit/eventually.rs"]
+mod eventually;
 mod process;
 #[allow(dead_code)]
 #[path = "../../kit/sink.rs"]
@@ -23,6 +25,7 @@ pub use api::Api;
 pub use broker::{Backend, Broker};
 pub use client::{presence_hash, Client};
 pub use cluster::{object_keys, user_ids, Cluster};
+pub use eventually::eventually;
 pub use process::Options;
 pub use sink::Sink;
 pub use sio::SioClient;
