@@ -74,7 +74,7 @@ impl Cluster {
         &mut self.nodes[i]
     }
 
-    fn live(&self) -> impl Iterator<Item = &Node> {
+    pub(super) fn live(&self) -> impl Iterator<Item = &Node> {
         self.nodes.iter().filter(|n| n.is_alive())
     }
 

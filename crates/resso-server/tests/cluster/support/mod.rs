@@ -13,6 +13,7 @@ mod cluster;
 #[path = "../../kit/eventually.rs"]
 mod eventually;
 mod process;
+mod settle;
 #[allow(dead_code)]
 #[path = "../../kit/sink.rs"]
 mod sink;
@@ -27,6 +28,7 @@ pub use client::{presence_hash, Client};
 pub use cluster::{object_keys, user_ids, Cluster};
 pub use eventually::eventually;
 pub use process::Options;
+pub use settle::HOOKS;
 pub use sink::Sink;
 pub use sio::SioClient;
 
