@@ -6,11 +6,11 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::time::{sleep, Instant};
+use tokio::time::Instant;
 
 use crate::support::{
     assert_all_silent, object_keys, presence_hash, user_ids, Backend, Client, Cluster, Options,
-    Sink, MAIN, RECV,
+    Sink, HOOKS, MAIN, RECV,
 };
 
 both_brokers!(killed_node_is_removed_once_and_a_new_node_joins);
@@ -32,7 +32,7 @@ async fn expect_added(client: &mut Client, user: &str) {
 async fn killed_node_is_removed_once_and_a_new_node_joins(backend: Backend) {
     let sink = Sink::start(MAIN).await;
     let options = Options {
-        webhook: Some(sink.url("/hooks")),
+        webhook: Some(sink.url(HOOKS)),
         ..Options::default()
     };
     let mut cluster = Cluster::start(backend, 3, options).await;
@@ -90,7 +90,7 @@ async fn killed_node_is_removed_once_and_a_new_node_joins(backend: Backend) {
         .await;
     sink.wait_for_event(killed, ("channel_vacated", LONELY, None), REACT)
         .await;
-    sleep(Duration::from_millis(700)).await;
+    cluster.settle(&sink).await;
     let counts = [
         sink.count(killed, "member_removed", ROOM, Some("3")),
         sink.count(killed, "channel_vacated", LONELY, None),

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::time::sleep;
 
 use crate::support::{Backend, Client, Cluster, Options, MAIN};
 
@@ -12,9 +11,6 @@ both_brokers!(
     terminate_reaches_other_nodes
 );
 
-/// Long enough for two heartbeats (200 ms) to carry connection counts.
-const HEARTBEATS: Duration = Duration::from_millis(500);
-
 async fn max_connections_counts_every_node(backend: Backend) {
     let options = Options {
         max_connections: Some(3),
@@ -22,13 +18,14 @@ async fn max_connections_counts_every_node(backend: Backend) {
     };
     let cluster = Cluster::start(backend, 2, options).await;
     let (n1, n2) = (cluster.node(0), cluster.node(1));
+    // Each wait: until every node's count (its own plus the others' heartbeats) has caught up.
     let first = n1.connect().await;
-    sleep(HEARTBEATS).await;
+    cluster.await_connections(1).await;
     let second = n2.connect().await;
-    sleep(HEARTBEATS).await;
+    cluster.await_connections(2).await;
     let mut third = n1.connect().await;
     third.ping().await;
-    sleep(HEARTBEATS).await;
+    cluster.await_connections(3).await;
 
     for (node, name) in [(n2, "node 2"), (n1, "node 1")] {
         let mut fourth = Client::open_as(&node.ws_url(MAIN.key), MAIN).await;
@@ -40,7 +37,7 @@ async fn max_connections_counts_every_node(backend: Backend) {
 
     // A connection closing anywhere frees a slot everywhere.
     second.close().await;
-    sleep(HEARTBEATS).await;
+    cluster.await_connections(2).await;
     let mut again = n1.connect().await;
     again.ping().await;
     drop(first);

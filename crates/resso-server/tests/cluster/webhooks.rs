@@ -3,22 +3,20 @@
 
 use std::time::Duration;
 
-use tokio::time::{sleep, Instant};
+use tokio::time::Instant;
 
-use crate::support::{Backend, Cluster, Options, Sink, MAIN};
+use crate::support::{Backend, Cluster, Options, Sink, HOOKS, MAIN};
 
 both_brokers!(webhooks_fire_once, concurrent_changes_fire_once);
 
 const ROOM: &str = "hooks-room";
 const PRESENCE: &str = "presence-hooks";
-/// Longer than grace (200 ms) plus batch window (20 ms) plus a delivery: later duplicates would show.
-const SETTLE: Duration = Duration::from_millis(700);
 const WAIT: Duration = Duration::from_secs(3);
 
 async fn start(backend: Backend) -> (Cluster, Sink) {
     let sink = Sink::start(MAIN).await;
     let options = Options {
-        webhook: Some(sink.url("/hooks")),
+        webhook: Some(sink.url(HOOKS)),
         ..Options::default()
     };
     (Cluster::start(backend, 2, options).await, sink)
@@ -54,7 +52,7 @@ async fn webhooks_fire_once(backend: Backend) {
     cluster.await_subscriptions(ROOM, 2).await;
     sink.wait_for_event(t0, ("channel_occupied", ROOM, None), WAIT)
         .await;
-    sleep(SETTLE).await;
+    cluster.settle(&sink).await;
     assert_count(&sink, t0, ("channel_occupied", ROOM, None), 1);
     assert_count(&sink, t0, ("channel_vacated", ROOM, None), 0);
 
@@ -65,7 +63,7 @@ async fn webhooks_fire_once(backend: Backend) {
     cluster.await_subscriptions(ROOM, 0).await;
     sink.wait_for_event(t0, ("channel_vacated", ROOM, None), WAIT)
         .await;
-    sleep(SETTLE).await;
+    cluster.settle(&sink).await;
     assert_count(&sink, t0, ("channel_vacated", ROOM, None), 1);
     assert_count(&sink, t0, ("channel_occupied", ROOM, None), 1);
 
@@ -85,7 +83,7 @@ async fn webhooks_fire_once(backend: Backend) {
         .await;
     sink.wait_for_event(t0, ("channel_vacated", PRESENCE, None), WAIT)
         .await;
-    sleep(SETTLE).await;
+    cluster.settle(&sink).await;
     for name in ["member_added", "member_removed"] {
         assert_count(&sink, t0, (name, PRESENCE, member.0), 1);
     }
@@ -112,7 +110,7 @@ async fn concurrent_changes_fire_once(backend: Backend) {
     cluster.await_subscriptions(PRESENCE, 2).await;
     sink.wait_for_event(t0, ("channel_occupied", PRESENCE, None), WAIT)
         .await;
-    sleep(SETTLE).await;
+    cluster.settle(&sink).await;
     let t1 = Instant::now();
 
     cluster.broker.process().signal("STOP");
@@ -122,7 +120,7 @@ async fn concurrent_changes_fire_once(backend: Backend) {
     x2.ping().await;
     cluster.broker.process().signal("CONT");
     cluster.await_subscriptions(PRESENCE, 0).await;
-    sleep(SETTLE + Duration::from_millis(300)).await;
+    cluster.settle(&sink).await;
 
     let (member, occupied) = ((PRESENCE, Some("7")), (PRESENCE, None));
     let joined = [

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use tokio::time::Instant;
 
 use crate::support::{config, Client, TestApp, TestServer, MAIN, QUIET};
 
@@ -126,13 +127,41 @@ async fn eleventh_event_in_a_second_is_rate_limited_with_4301() {
     other.assert_silent().await;
     sender.expect_error(Some(4301)).await;
     sender.ping().await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    sender
-        .send_json(&event("client-n", CHAT, json!({"n": "later"})))
-        .await;
+    let later = until_accepted(&mut sender).await;
     assert_eq!(
         other.recv_json().await,
-        event("client-n", CHAT, json!({"n": "later"}))
+        later,
+        "the first event accepted again, and none refused, reaches the other subscriber"
     );
     sender.assert_silent().await;
+}
+
+/// Sends `client-n` events `later-0`, `later-1`, … until one is accepted, which happens when the
+/// rate window ends (about a second after its first event); every one sent before must be refused
+/// with 4301. An event is accepted when the pong of a ping sent after it comes with no error
+/// before it. Returns the accepted event.
+async fn until_accepted(sender: &mut Client) -> Value {
+    /// Between attempts, so the server is not flooded while the window runs out.
+    const EVERY: Duration = Duration::from_millis(10);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    for k in 0.. {
+        let later = event("client-n", CHAT, json!({"n": format!("later-{k}")}));
+        sender.send_json(&later).await;
+        sender
+            .send_json(&json!({"event": "pusher:ping", "data": {}}))
+            .await;
+        let answer = sender.recv_json().await;
+        if answer["event"] == "pusher:pong" {
+            return later;
+        }
+        assert_eq!(answer["event"], "pusher:error", "{answer}");
+        assert_eq!(answer["data"]["code"], 4301, "{answer}");
+        sender.expect_event("pusher:pong").await;
+        assert!(
+            Instant::now() < deadline,
+            "client events still refused 3 s after the rate was reached"
+        );
+        tokio::time::sleep(EVERY).await;
+    }
+    unreachable!("the loop returns or panics")
 }

@@ -7,6 +7,9 @@ use serde_json::{json, Value};
 
 use super::TestApp;
 
+/// The laravel-echo-server API client (`app_id`, `key`) every node configures for `MAIN`.
+pub const ECHO: (&str, &str) = ("echo-id", "echo-key");
+
 /// A signed HTTP client for one app on one node.
 pub struct Api {
     http: reqwest::Client,
@@ -57,6 +60,19 @@ impl Api {
         let (status, body) = self.get(rest, extra).await;
         assert_eq!(status, 200, "GET {rest} {extra:?}: {body}");
         body
+    }
+
+    /// `MAIN`'s open connections across the cluster as this node counts them against
+    /// `max_connections` (its own plus what the others' heartbeats told it): the
+    /// `subscription_count` of laravel-echo-server's `GET /apps/{id}/status`.
+    pub async fn connections(&self) -> u64 {
+        let (id, key) = ECHO;
+        let url = format!("{}/apps/{id}/status?auth_key={key}", self.base);
+        let (status, body) = send(self.http.get(url)).await;
+        assert_eq!(status, 200, "GET /apps/{id}/status: {body}");
+        body["subscription_count"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("subscription_count is a number: {body}"))
     }
 
     /// Publishes one event (`socket_id` excluded if given) and expects `200 {}`.

@@ -12,7 +12,7 @@ use tokio::time::{sleep, Instant};
 
 use super::broker::{Backend, Broker};
 use super::process::{Node, Options};
-use super::{Api, Client, TestApp, MAIN, PROBE};
+use super::{eventually, Api, Client, TestApp, MAIN, PROBE};
 
 /// How long the cluster may take to converge after a change.
 pub const CONVERGE: Duration = Duration::from_secs(5);
@@ -74,7 +74,7 @@ impl Cluster {
         &mut self.nodes[i]
     }
 
-    fn live(&self) -> impl Iterator<Item = &Node> {
+    pub(super) fn live(&self) -> impl Iterator<Item = &Node> {
         self.nodes.iter().filter(|n| n.is_alive())
     }
 
@@ -151,6 +151,16 @@ impl Cluster {
         let rest = format!("/channels/{channel}/users");
         self.await_all(&rest, &[], |body| user_ids(body) == wanted)
             .await;
+    }
+
+    /// Waits until every live node counts `n` connections of the main app cluster-wide (the count
+    /// its `max_connections` is checked against).
+    pub async fn await_connections(&self, n: u64) {
+        for node in self.live() {
+            let api = node.api();
+            let what = format!("{} counts {n} connections cluster-wide", node.name);
+            eventually(&what, || async { api.connections().await == n }).await;
+        }
     }
 
     /// Waits until every live node counts `n` subscriptions to `channel`.

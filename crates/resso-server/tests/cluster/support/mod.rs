@@ -10,7 +10,10 @@ mod broker;
 #[path = "../../kit/client.rs"]
 mod client;
 mod cluster;
+#[path = "../../kit/eventually.rs"]
+mod eventually;
 mod process;
+mod settle;
 #[allow(dead_code)]
 #[path = "../../kit/sink.rs"]
 mod sink;
@@ -23,7 +26,9 @@ pub use api::Api;
 pub use broker::{Backend, Broker};
 pub use client::{presence_hash, Client};
 pub use cluster::{object_keys, user_ids, Cluster};
+pub use eventually::eventually;
 pub use process::Options;
+pub use settle::HOOKS;
 pub use sink::Sink;
 pub use sio::SioClient;
 

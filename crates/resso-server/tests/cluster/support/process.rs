@@ -125,6 +125,11 @@ fn config_toml(broker: &Broker, options: &Options) -> String {
     if let Some(url) = &options.webhook {
         main_extra.push_str(&format!("webhooks = [{{ url = \"{url}\" }}]\n"));
     }
+    // laravel-echo-server's API, for its cluster-wide connection count (`Api::connections`).
+    let (echo_id, echo_key) = super::api::ECHO;
+    main_extra.push_str(&format!(
+        "echo_api = {{ clients = [{{ app_id = \"{echo_id}\", key = \"{echo_key}\" }}] }}\n"
+    ));
     format!(
         r#"
 [server]
