@@ -3,6 +3,7 @@
 //! logs, keeps the node serving its local clients, reconnects with exponential backoff, throws away
 //! the deltas queued meanwhile (the fresh snapshot supersedes them) and announces itself again.
 
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,6 +42,8 @@ pub struct Session<'a> {
     pub registry: &'a Registry,
     pub apps: &'a Apps,
     pub shutdown: &'a CancellationToken,
+    /// Set once this session has announced itself, i.e. once the broker was reached.
+    pub announced: &'a AtomicBool,
 }
 
 impl Session<'_> {
@@ -54,6 +57,7 @@ impl Session<'_> {
 
     /// The announcement to send first on every (re)connect, after dropping stale queued messages.
     pub fn hello(&mut self) -> Vec<u8> {
+        self.announced.store(true, Relaxed);
         while self.outbound.try_recv().is_ok() {}
         let hello = Wire::Hello {
             node: self.registry.node(),
@@ -84,18 +88,21 @@ pub async fn run(
     apps: Arc<Apps>,
     shutdown: CancellationToken,
 ) {
-    let mut delay = BACKOFF_MIN;
+    let mut backoff = Backoff::default();
     loop {
+        let announced = AtomicBool::new(false);
         let session = Session {
             outbound: &mut outbound,
             registry: &registry,
             apps: &apps,
             shutdown: &shutdown,
+            announced: &announced,
         };
         let result = match &broker {
             Broker::Redis { url, channel } => redis::serve(url, channel, session).await,
             Broker::Nats { url, subject } => nats::serve(url, subject, session).await,
         };
+        let delay = backoff.after(announced.load(Relaxed));
         match result {
             Ok(()) => return,
             Err(e) => tracing::warn!(
@@ -106,6 +113,45 @@ pub async fn run(
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(delay) => {}
         }
-        delay = (delay * 2).min(BACKOFF_MAX);
+    }
+}
+
+/// Reconnect delays: doubling while the broker stays out of reach, back to the shortest once a
+/// session got through, so a later outage is not waited out at the longest delay.
+struct Backoff {
+    next: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self { next: BACKOFF_MIN }
+    }
+}
+
+impl Backoff {
+    /// The pause after a session that ended; `reached` says whether it got to the broker.
+    fn after(&mut self, reached: bool) -> Duration {
+        if reached {
+            self.next = BACKOFF_MIN;
+        }
+        let delay = self.next;
+        self.next = (delay * 2).min(BACKOFF_MAX);
+        delay
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_its_cap_and_starts_over_after_a_session_got_through() {
+        let mut backoff = Backoff::default();
+        let failed: Vec<Duration> = (0..8).map(|_| backoff.after(false)).collect();
+        assert_eq!(failed[0], BACKOFF_MIN);
+        assert_eq!(failed[1], BACKOFF_MIN * 2);
+        assert_eq!(failed[7], BACKOFF_MAX);
+        assert_eq!(backoff.after(true), BACKOFF_MIN);
+        assert_eq!(backoff.after(false), BACKOFF_MIN * 2);
     }
 }
