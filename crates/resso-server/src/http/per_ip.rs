@@ -11,6 +11,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::time::Instant;
+use tokio_util::task::TaskTracker;
 
 use crate::config::ServerLimits;
 use crate::rate::RateWindow;
@@ -141,6 +142,17 @@ tokio::task_local! {
 /// Serves `connection` holding `place`: freed when it ends, unless [`take_place`] moved it on.
 pub fn holding<F: Future>(place: IpGuard, connection: F) -> impl Future<Output = F::Output> {
     PLACE.scope(Cell::new(Some(place)), connection)
+}
+
+/// Spawns `task` on `tracker`, holding `place` (when a per-address limit is on) until it ends.
+pub fn spawn_holding<F>(tracker: &TaskTracker, place: Option<IpGuard>, task: F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    match place {
+        None => drop(tracker.spawn(task)),
+        Some(place) => drop(tracker.spawn(holding(place, task))),
+    }
 }
 
 /// Takes the place of the connection being served, for a task that outlives it (a Socket.IO

@@ -86,10 +86,7 @@ async fn serve(s: &Shared, app: &Arc<App>, request: Request) -> Result<Response,
                 headers(request.headers()),
             )?;
             let run = task::run(opened.engine, task::Link::polling(), opened.inbox, Some(rx));
-            match place {
-                None => drop(s.tracker.spawn(run)),
-                Some(place) => drop(s.tracker.spawn(per_ip::holding(place, run))),
-            }
+            per_ip::spawn_holding(&s.tracker, place, run);
             get(tx).await
         }
         (Method::GET, Some(sid)) => get(session(s, sid)?).await,

@@ -44,11 +44,9 @@ pub async fn serve(mut stream: TcpStream, upgrade: SocketIoUpgrade, s: Shared) {
         Plan::New(opened) => {
             let Opened { engine, inbox } = *opened;
             let run = task::run(engine, task::Link::Ws(socket), inbox, None);
-            match crate::http::per_ip::take_place() {
-                None => drop(s.tracker.spawn(run)),
-                // The socket keeps its address's place for as long as it lives.
-                Some(place) => drop(s.tracker.spawn(crate::http::per_ip::holding(place, run))),
-            }
+            // The socket keeps its address's place for as long as it lives.
+            let place = crate::http::per_ip::take_place();
+            crate::http::per_ip::spawn_holding(&s.tracker, place, run);
         }
     }
 }
