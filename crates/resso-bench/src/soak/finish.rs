@@ -131,25 +131,13 @@ fn add_checks(f: &mut Figures, checks: &[InOrder]) {
 }
 
 fn first_error(live: &Live) -> Option<String> {
-    let feed = live
-        .feed
-        .first_error
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let slow = live
-        .slow_feed
-        .first_error
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let churn = live
-        .churn
-        .first_error
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    feed.or(slow).or(churn)
+    [
+        &live.feed.first_error,
+        &live.slow_feed.first_error,
+        &live.churn.first_error,
+    ]
+    .into_iter()
+    .find_map(|error| error.lock().unwrap_or_else(|p| p.into_inner()).clone())
 }
 
 /// The figures as a few lines on stdout.
