@@ -16,6 +16,7 @@ use resso_protocol::ErrorCode;
 use tokio::time::{sleep_until, timeout, Instant};
 
 use crate::broadcast::Broadcast;
+pub use crate::deadline::Deadline;
 use crate::outbox::Inbox;
 use crate::ws::frame::{self, op};
 use crate::ws::socket::{Stream, Unsent};
@@ -42,24 +43,6 @@ pub trait Protocol: Send + 'static {
     fn ping() -> Bytes;
     /// What precedes the close frame with `code`, if anything.
     fn goodbye(code: ErrorCode, message: &str) -> Option<Bytes>;
-}
-
-/// A time by which a connection must have done something, and the code it is closed with if not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Deadline {
-    pub at: Instant,
-    pub code: ErrorCode,
-}
-
-impl Deadline {
-    /// The earlier of `self` and `other`.
-    #[must_use]
-    pub fn min(self, other: Option<Self>) -> Self {
-        match other {
-            Some(o) if o.at < self.at => o,
-            _ => self,
-        }
-    }
 }
 
 /// Heartbeat settings, in milliseconds (every connection carries them: 8 bytes, not 32).

@@ -5,13 +5,17 @@
 //! - [`engine`]: one Engine.IO packet (`4…` message, `2probe` ping, binary …);
 //! - [`payload`]: a polling body holding several packets (EIO 3 `<len>:<packet>` with lengths in
 //!   UTF-16 code units, EIO 4 `\x1e`-separated);
-//! - [`packet`]: the Socket.IO packet carried by an Engine.IO message (`40{…}`, `42["e",…]`, …).
+//! - [`packet`]: the Socket.IO packet carried by an Engine.IO message (`40{…}`, `42["e",…]`, …);
+//! - [`SioUserId`]: a presence user id as Socket.IO clients get it.
 //!
 //! Nothing here panics on input, and every length read from the wire is bounded first.
 
 pub mod engine;
 pub mod packet;
 pub mod payload;
+mod user_id;
+
+pub use user_id::SioUserId;
 
 #[cfg(test)]
 mod tests;

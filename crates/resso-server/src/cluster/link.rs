@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::wire::Wire;
-use super::{nats, redis};
+use super::{dispatch, nats, redis, Outbound};
 use crate::apps::Apps;
 use crate::registry::Registry;
 
@@ -39,6 +39,8 @@ pub enum LinkError {
 /// What a connected broker session needs from the link.
 pub struct Session<'a> {
     pub outbound: &'a mut mpsc::Receiver<Wire>,
+    /// Where answers to the other nodes go (the same queue).
+    pub answers: &'a Outbound,
     pub registry: &'a Registry,
     pub apps: &'a Apps,
     pub shutdown: &'a CancellationToken,
@@ -50,7 +52,7 @@ impl Session<'_> {
     /// Applies one inbound payload; malformed payloads are logged and skipped.
     pub fn inbound(&self, payload: &[u8]) {
         match serde_json::from_slice::<Wire>(payload) {
-            Ok(wire) => super::protocol::apply(self.registry, wire, self.apps),
+            Ok(wire) => dispatch::apply(self.registry, self.answers, wire, self.apps),
             Err(e) => tracing::warn!("ignoring a malformed cluster message: {e}"),
         }
     }
@@ -81,9 +83,10 @@ pub fn encode(wire: &Wire) -> Vec<u8> {
 }
 
 /// Runs the link until shutdown.
-pub async fn run(
+pub(super) async fn run(
     broker: Broker,
     mut outbound: mpsc::Receiver<Wire>,
+    answers: Outbound,
     registry: Registry,
     apps: Arc<Apps>,
     shutdown: CancellationToken,
@@ -93,6 +96,7 @@ pub async fn run(
         let announced = AtomicBool::new(false);
         let session = Session {
             outbound: &mut outbound,
+            answers: &answers,
             registry: &registry,
             apps: &apps,
             shutdown: &shutdown,

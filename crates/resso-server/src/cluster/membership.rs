@@ -8,11 +8,17 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::wire::Wire;
+use super::Outbound;
 use crate::config::ClusterConfig;
 use crate::registry::Registry;
 
 /// Runs until shutdown.
-pub async fn run(registry: Registry, config: ClusterConfig, shutdown: CancellationToken) {
+pub(super) async fn run(
+    registry: Registry,
+    out: Outbound,
+    config: ClusterConfig,
+    shutdown: CancellationToken,
+) {
     let timeout = Duration::from_millis(config.node_timeout_ms);
     let mut tick = tokio::time::interval(Duration::from_millis(config.heartbeat_ms));
     loop {
@@ -20,7 +26,7 @@ pub async fn run(registry: Registry, config: ClusterConfig, shutdown: Cancellati
             () = shutdown.cancelled() => return,
             _ = tick.tick() => {
                 let connections = registry.connection_counts();
-                registry.send(Wire::Heartbeat { node: registry.node(), connections });
+                out.send(Wire::Heartbeat { node: out.node, connections });
                 registry.expire_nodes(timeout);
             }
         }

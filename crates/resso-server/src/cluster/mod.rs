@@ -1,25 +1,22 @@
 //! Horizontal scaling: nodes share events and state through a broker (Redis pub/sub or NATS), chosen
 //! once at start-up by one `match` in [`start`]; nothing outside this module knows which one runs.
-//! The registry sends [`Wire`] messages through a [`Cluster`] handle (never waiting: a bounded
-//! queue, overflow counted) and the other nodes' messages reach it through [`protocol::apply`].
-//! Each event crosses the broker once; every node fans it out to its own subscribers.
+//! The registry tells the other nodes what changed through its [`Peers`] port, which [`Outbound`]
+//! implements by wrapping each message in a [`Wire`] envelope and queueing it (never waiting: a
+//! bounded queue, overflow counted); the other nodes' messages reach the registry through
+//! [`dispatch::apply`]. Each event crosses the broker once; every node fans it out to its own
+//! subscribers. The replication vocabulary (changes, snapshots, node ids) is the registry's.
 //!
-//! - [`wire`]: the messages, names parsed once at decode.
-//! - [`protocol`]: what each message does here — deltas, `Hello`/`State` snapshots, resync.
-//! - [`replica`]: what the other nodes hold, kept beside the registry's local state; who leads.
-//! - [`told`]: which node fires the cluster's occupancy and member webhooks, and how a webhook
-//!   consumer's picture is mended after a partition.
+//! - [`wire`]: the envelope on the broker, names parsed once at decode.
+//! - [`dispatch`]: what each message does here — deltas, `Hello`/`State` snapshots, resync.
 //! - [`link`]: the task owning the broker connection: reconnects with backoff, re-announces itself.
 //! - `redis` / `nats`: the two brokers behind one small [`link::Broker`] enum.
 //! - [`membership`]: heartbeats and the detection of dead nodes.
 
-pub mod link;
-pub mod membership;
+mod dispatch;
+mod link;
+mod membership;
 mod nats;
-pub mod protocol;
 mod redis;
-pub mod replica;
-pub mod told;
 pub mod wire;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,55 +28,27 @@ use tokio_util::task::TaskTracker;
 
 use crate::apps::Apps;
 use crate::config::{Backend, ClusterConfig};
-use crate::registry::Registry;
-use wire::{NodeId, Wire};
+use crate::registry::replica::NodeId;
+use crate::registry::{Outgoing, Peers, Port, Registry};
+use wire::Wire;
 
 /// How many messages may wait for the broker before new ones are dropped (and counted).
 const QUEUE: usize = 65_536;
 
-/// Handle for sending to the other nodes; cheap to clone. Without a cluster it sends nothing.
+/// The queue to the broker link; cheap to clone. Cluster messages of its own (heartbeats,
+/// snapshots) and the registry's share it, so the other nodes see them in the order they were
+/// sent: a `State` never overtakes a delta it already includes.
 #[derive(Clone)]
-pub struct Cluster {
+pub(crate) struct Outbound {
     node: NodeId,
-    tx: Option<mpsc::Sender<Wire>>,
+    tx: mpsc::Sender<Wire>,
     dropped: Arc<AtomicU64>,
 }
 
-impl Default for Cluster {
-    fn default() -> Self {
-        Self::single()
-    }
-}
-
-impl Cluster {
-    /// A single node: nothing is sent anywhere.
-    #[must_use]
-    pub fn single() -> Self {
-        Self {
-            node: rand::random(),
-            tx: None,
-            dropped: Arc::default(),
-        }
-    }
-
-    /// This node's id.
-    #[must_use]
-    pub const fn node(&self) -> NodeId {
-        self.node
-    }
-
-    /// Whether other nodes may exist.
-    #[must_use]
-    pub const fn is_clustered(&self) -> bool {
-        self.tx.is_some()
-    }
-
+impl Outbound {
     /// Sends `wire` to the other nodes; never waits.
-    pub fn send(&self, wire: Wire) {
-        let Some(tx) = &self.tx else {
-            return;
-        };
-        if tx.try_send(wire).is_err() {
+    fn send(&self, wire: Wire) {
+        if self.tx.try_send(wire).is_err() {
             let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if dropped.is_power_of_two() {
                 tracing::warn!(dropped, "cluster queue full: message dropped");
@@ -88,26 +57,44 @@ impl Cluster {
     }
 }
 
-/// Creates the handle and its outbound queue for `config`; the link is started by [`start`] once
-/// the registry that receives from it exists.
+impl Peers for Outbound {
+    fn send(&self, message: Outgoing) {
+        let node = self.node;
+        let wire = match message {
+            Outgoing::Publish(publish) => Wire::Publish(publish),
+            Outgoing::Delta { app, change } => Wire::Delta { node, app, change },
+            Outgoing::Terminate { app, user } => Wire::Terminate { node, app, user },
+        };
+        Self::send(self, wire);
+    }
+}
+
+/// The registry's port for `config`, and the queue behind it for [`start`] (none on a single node).
 #[must_use]
-pub fn handle(config: &ClusterConfig) -> (Cluster, Option<mpsc::Receiver<Wire>>) {
+pub fn port(config: &ClusterConfig) -> (Port, Option<Queue>) {
     if config.backend == Backend::None {
-        return (Cluster::single(), None);
+        return (Port::single(), None);
     }
     let (tx, rx) = mpsc::channel(QUEUE);
-    let cluster = Cluster {
+    let outbound = Outbound {
         node: rand::random(),
-        tx: Some(tx),
+        tx,
         dropped: Arc::default(),
     };
-    (cluster, Some(rx))
+    let port = Port::clustered(outbound.node, Arc::new(outbound.clone()));
+    (port, Some(Queue { outbound, rx }))
+}
+
+/// The outbound queue, both ends: the link drains it, heartbeats and answers go into it.
+pub struct Queue {
+    outbound: Outbound,
+    rx: mpsc::Receiver<Wire>,
 }
 
 /// Starts the broker link and the membership task, tracked by `tracker` and stopped by `shutdown`.
 pub fn start(
     config: &ClusterConfig,
-    rx: mpsc::Receiver<Wire>,
+    queue: Queue,
     registry: Registry,
     apps: Arc<Apps>,
     shutdown: CancellationToken,
@@ -126,10 +113,25 @@ pub fn start(
             subject: topic,
         },
     };
+    let Queue { outbound, rx } = queue;
     tracker.spawn(membership::run(
         registry.clone(),
+        outbound.clone(),
         config.clone(),
         shutdown.clone(),
     ));
-    tracker.spawn(link::run(broker, rx, registry, apps, shutdown));
+    tracker.spawn(link::run(broker, rx, outbound, registry, apps, shutdown));
+}
+
+#[cfg(test)]
+impl Queue {
+    /// What this node sent, as the broker would carry it.
+    pub(crate) fn try_recv(&mut self) -> Option<Wire> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Applies another node's message to `registry` as this node's link would.
+    pub(crate) fn apply(&self, registry: &Registry, wire: Wire, apps: &Apps) {
+        dispatch::apply(registry, &self.outbound, wire, apps);
+    }
 }

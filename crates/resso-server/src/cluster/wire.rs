@@ -9,14 +9,10 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
-use resso_protocol::{AppId, ChannelName, SocketId, UserId};
+use resso_protocol::{AppId, UserId};
 
-use crate::broadcast::{Broadcast, Kind, Payload};
-
-/// A node's id: random per process.
-pub type NodeId = u64;
+use crate::registry::replica::{Change, NodeId, Publish, Snapshot};
 
 /// One message between nodes.
 #[derive(Debug, Serialize, Deserialize)]
@@ -49,113 +45,6 @@ pub enum Wire {
     },
 }
 
-/// A channel event crossing nodes.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Publish {
-    pub node: NodeId,
-    pub app: AppId,
-    pub channel: ChannelName,
-    pub event: String,
-    /// From the HTTP API: the data string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// From a client: the JSON value it sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub json: Option<Box<RawValue>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<UserId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub except: Option<SocketId>,
-}
-
-impl Publish {
-    /// A client event for the other nodes, excluding its sender there too; `None` when `msg` is
-    /// not a channel event.
-    #[must_use]
-    pub fn client_event(
-        node: NodeId,
-        app: &AppId,
-        msg: &Broadcast,
-        sender: SocketId,
-    ) -> Option<Self> {
-        let Kind::Event {
-            channel,
-            event,
-            payload,
-            user_id,
-        } = msg.kind()
-        else {
-            return None;
-        };
-        let (text, json) = match payload {
-            Payload::Text(t) => (Some(t.clone()), None),
-            Payload::Json(j) => (None, Some(j.clone())),
-            Payload::Empty => (None, None),
-        };
-        Some(Self {
-            node,
-            app: app.clone(),
-            channel: channel.clone(),
-            event: event.clone(),
-            text,
-            json,
-            user_id: user_id.clone(),
-            except: Some(sender),
-        })
-    }
-}
-
-/// A change of one node's local state.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Change {
-    Subscribed {
-        channel: ChannelName,
-        member: Option<MemberWire>,
-    },
-    Unsubscribed {
-        channel: ChannelName,
-        user: Option<UserId>,
-    },
-    SignedIn {
-        user: UserId,
-    },
-    SignedOut {
-        user: UserId,
-    },
-}
-
-/// A presence member on the wire.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MemberWire {
-    pub user: UserId,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub info: Option<Box<RawValue>>,
-}
-
-/// Everything a node holds locally, per app.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Snapshot {
-    pub apps: HashMap<AppId, AppSnapshot>,
-}
-
-/// One app's local state on one node.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct AppSnapshot {
-    pub connections: u64,
-    /// Channel → (subscriber count, presence members with their connection counts).
-    pub channels: HashMap<ChannelName, ChannelSnapshot>,
-    /// Signed-in user → connection count.
-    pub users: HashMap<UserId, usize>,
-}
-
-/// One channel's local state on one node.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct ChannelSnapshot {
-    pub subscribers: usize,
-    pub members: Vec<(MemberWire, usize)>,
-}
-
 impl Wire {
     /// The node that sent it.
     #[must_use]
@@ -175,6 +64,9 @@ impl Wire {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::replica::MemberInfo;
+    use resso_protocol::ChannelName;
+    use serde_json::value::RawValue;
 
     #[test]
     fn round_trips_as_tagged_json() {
@@ -182,7 +74,7 @@ mod tests {
         let channel = ChannelName::parse("presence-x", &resso_protocol::Limits::default()).unwrap();
         let change = Change::Subscribed {
             channel,
-            member: Some(MemberWire {
+            member: Some(MemberInfo {
                 user: "1".into(),
                 info: Some(info),
             }),

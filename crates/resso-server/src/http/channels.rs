@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::signed::Signed;
 use super::ApiFailure;
-use crate::Shared;
+use crate::http::Shared;
 
 pub async fn list(State(s): State<Shared>, signed: Signed) -> Result<Json<Value>, ApiFailure> {
     let prefix = signed.query.get("filter_by_prefix").unwrap_or("");

@@ -8,7 +8,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 
-use crate::Shared;
+use crate::http::Shared;
 
 /// The body of `GET /debug/stats`.
 #[derive(Debug, Serialize)]
@@ -36,6 +36,6 @@ async fn stats(State(shared): State<Shared>) -> Json<Stats> {
     Json(Stats {
         tasks,
         connections: shared.registry.connection_counts().values().sum(),
-        socketio_sessions: shared.sessions.len(),
+        socketio_sessions: shared.socketio.sessions.len(),
     })
 }

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use super::signed::Signed;
 use super::ApiFailure;
 use crate::apps::App;
-use crate::Shared;
+use crate::http::Shared;
 
 pub async fn events(State(s): State<Shared>, signed: Signed) -> Result<Json<Value>, ApiFailure> {
     let publish = api::parse_events(&signed.body, &signed.app.limits)?;

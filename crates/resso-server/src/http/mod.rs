@@ -3,7 +3,7 @@
 //! `GET /up`, and a JSON 404 for everything else. Handlers are thin: [`signed::Signed`] authenticates, the pure
 //! `resso_protocol::api` validates, the registry answers.
 
-pub mod body;
+mod body;
 mod channels;
 mod debug;
 mod echo_api;
@@ -11,10 +11,10 @@ mod error;
 mod events;
 mod limiter;
 mod over_limit;
-pub mod per_ip;
 mod rewind;
 mod serve;
 mod signed;
+mod state;
 mod users;
 
 use axum::http::StatusCode;
@@ -22,20 +22,21 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::{ws, Shared};
+use crate::{pusher, socketio};
 
 pub use error::ApiFailure;
 pub use limiter::ApiLimiter;
 pub use serve::serve;
+pub use state::{Edge, Shared};
 
 /// Every route of the server.
 pub fn router(shared: Shared) -> Router {
     echo_api::start_clock();
     Router::new()
-        .merge(crate::socketio::routes(&shared))
+        .merge(socketio::routes(&shared.socketio))
         .merge(debug::routes(&shared))
-        .route("/app/{key}", get(ws::not_upgraded))
-        .route("/app/{key}/{*rest}", get(ws::not_upgraded))
+        .route("/app/{key}", get(pusher::not_upgraded))
+        .route("/app/{key}/{*rest}", get(pusher::not_upgraded))
         .route("/apps/{app_id}/events", post(events::events))
         .route("/apps/{app_id}/batch_events", post(events::batch))
         .route("/apps/{app_id}/channels", get(channels::list))

@@ -1,4 +1,4 @@
-//! What a connection over a per-address limit ([`super::per_ip`]) is told, cheaply and without
+//! What a connection over a per-address limit ([`crate::admission`]) is told, cheaply and without
 //! hyper: a Pusher WebSocket upgrade completes (pusher-js cannot tell a refused upgrade from a
 //! network fault) and gets `pusher:error` 4100 and close 4100, which pusher-js retries after a
 //! backoff; anything else (the HTTP API, Socket.IO) gets 429 with a JSON body. The refused
@@ -9,14 +9,12 @@ use std::time::Duration;
 use resso_protocol::ErrorCode;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-use super::per_ip::OverLimit;
-use crate::connection;
-use crate::session::Session;
+use crate::admission::OverLimit;
+use crate::pusher;
 use crate::ws::upgrade::{self, First};
-use crate::ws::Socket;
+use crate::ws::{Socket, Stream};
 
 /// How long a refused connection may take to send its head, and each answer to go out.
 const REFUSAL_WAIT: Duration = Duration::from_secs(1);
@@ -25,8 +23,8 @@ const REFUSAL_WAIT: Duration = Duration::from_secs(1);
 const DRAIN: usize = 64 * 1024;
 
 /// Answers a connection refused for `why` and closes it.
-pub async fn refuse(stream: TcpStream, why: OverLimit, max_message_bytes: usize) {
-    let Ok(Ok(first)) = timeout(REFUSAL_WAIT, upgrade::read_first(&stream)).await else {
+pub async fn refuse<S: Stream>(mut stream: S, why: OverLimit, max_message_bytes: usize) {
+    let Ok(Ok(first)) = timeout(REFUSAL_WAIT, upgrade::read_first(&mut stream)).await else {
         return;
     };
     match first {
@@ -34,14 +32,14 @@ pub async fn refuse(stream: TcpStream, why: OverLimit, max_message_bytes: usize)
             let mut socket = Socket::new(stream, &upgrade.early, max_message_bytes)
                 .with_unsent(upgrade.response);
             let message = format!("Over capacity: {why}");
-            connection::close::<Session, _>(&mut socket, ErrorCode::OverCapacity, &message).await;
+            pusher::refuse_saying(&mut socket, ErrorCode::OverCapacity, &message).await;
         }
         First::SocketIo(_) | First::Http(_) => too_many_requests(stream, why).await,
     }
 }
 
 /// `429` with `{"error", "code"}`, as the HTTP API's own refusals, then close.
-async fn too_many_requests(mut stream: TcpStream, why: OverLimit) {
+async fn too_many_requests<S: Stream>(mut stream: S, why: OverLimit) {
     let body = json!({"error": format!("Too many requests: {why}"), "code": 429}).to_string();
     let response = format!(
         "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n\

@@ -1,21 +1,22 @@
-//! A TCP stream with bytes already read off it put back in front, so hyper can parse a request
-//! head that the upgrade check looked at first.
+//! A stream with bytes already read off it put back in front, so hyper can parse a request head
+//! that the upgrade check looked at first.
 
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 
-pub struct Rewind {
+use crate::ws::Stream;
+
+pub struct Rewind<S> {
     prefix: Vec<u8>,
     at: usize,
-    inner: TcpStream,
+    inner: S,
 }
 
-impl Rewind {
-    pub const fn new(prefix: Vec<u8>, inner: TcpStream) -> Self {
+impl<S> Rewind<S> {
+    pub const fn new(prefix: Vec<u8>, inner: S) -> Self {
         Self {
             prefix,
             at: 0,
@@ -24,7 +25,7 @@ impl Rewind {
     }
 }
 
-impl AsyncRead for Rewind {
+impl<S: Stream> AsyncRead for Rewind<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -45,7 +46,7 @@ impl AsyncRead for Rewind {
     }
 }
 
-impl AsyncWrite for Rewind {
+impl<S: Stream> AsyncWrite for Rewind<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -1,6 +1,8 @@
-//! The accept loop. A new connection's first request head is read by [`ws::upgrade`]: a WebSocket
-//! upgrade is served on the spot, on the same task; anything else goes to hyper (HTTP/1.1) and the
-//! router, with the bytes already read put back in front.
+//! The accept loop. A new connection's first request head is read by [`upgrade::read_first`]: a
+//! WebSocket upgrade is served on the spot, on the same task, by the Pusher or the Socket.IO
+//! endpoint; anything else goes to hyper (HTTP/1.1) and the router, with the bytes already read put
+//! back in front. Everything after `accept` is generic over the stream ([`Stream`]), with the
+//! peer's address beside it: [`spawn`] is the one place a stream wrapper (TLS) goes in.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -15,15 +17,16 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use socket2::SockRef;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 
-use super::per_ip::PerIp;
 use super::rewind::Rewind;
-use super::{body, over_limit};
-use crate::ws::{self, upgrade::First};
-use crate::Shared;
+use super::{body, over_limit, Shared};
+use crate::admission::{self, PerIp};
+use crate::ws::upgrade::{self, First};
+use crate::ws::Stream;
+use crate::{pusher, socketio};
 
 /// How long a client may take to send a request's head: a connection that sends nothing (or
 /// dribbles a header) is closed instead of holding a task forever.
@@ -61,8 +64,8 @@ pub async fn serve(listener: TcpListener, router: Router, s: Shared) {
 
 /// Serves an accepted connection in its own task: past a per-address limit, only to refuse it;
 /// within one, holding its place until the task ends.
-fn spawn(
-    stream: TcpStream,
+fn spawn<S: Stream>(
+    stream: S,
     peer: SocketAddr,
     per_ip: Option<&Arc<PerIp>>,
     router: &Router,
@@ -76,7 +79,7 @@ fn spawn(
     match per_ip.admit(peer.ip()) {
         Ok(place) => {
             let serve = connection(stream, router.clone(), s.clone());
-            s.tracker.spawn(super::per_ip::holding(place, serve));
+            s.tracker.spawn(admission::holding(place, serve));
         }
         Err(why) => {
             tracing::debug!(%peer, "connection refused: {why}");
@@ -89,19 +92,23 @@ fn spawn(
 /// Reads the first head, then becomes a WebSocket connection or an HTTP one: two stages chained,
 /// the HTTP one boxed, so a WebSocket connection's task carries neither hyper's state nor the
 /// router.
-fn connection(stream: TcpStream, router: Router, s: Shared) -> impl Future<Output = ()> + Send {
+fn connection<S: Stream>(
+    mut stream: S,
+    router: Router,
+    s: Shared,
+) -> impl Future<Output = ()> + Send {
     async move {
-        let first = timeout(HEADER_TIMEOUT, ws::upgrade::read_first(&stream)).await;
+        let first = timeout(HEADER_TIMEOUT, upgrade::read_first(&mut stream)).await;
         (stream, first)
     }
     .then(
         move |(stream, first)| -> Either<_, Pin<Box<dyn Future<Output = ()> + Send>>> {
             match first {
                 Ok(Ok(First::Upgrade(upgrade))) => {
-                    Either::Left(ws::serve_upgrade(stream, upgrade, s))
+                    Either::Left(pusher::serve_upgrade(stream, upgrade, s.pusher.clone()))
                 }
                 Ok(Ok(First::SocketIo(upgrade))) => Either::Right(Box::pin(
-                    crate::socketio::upgrade::serve(stream, upgrade, s),
+                    socketio::serve_upgrade(stream, upgrade, s.socketio.clone()),
                 )),
                 Ok(Ok(First::Http(prefix))) => Either::Right(Box::pin(http(
                     Rewind::new(prefix, stream),
@@ -133,7 +140,7 @@ fn is_connection_error(e: &std::io::Error) -> bool {
     )
 }
 
-async fn http(stream: Rewind, router: Router, shutdown: CancellationToken) {
+async fn http<S: Stream>(stream: Rewind<S>, router: Router, shutdown: CancellationToken) {
     let service = TowerToHyperService::new(router);
     let mut conn = pin!(http1::Builder::new()
         .timer(TokioTimer::new())
@@ -154,10 +161,10 @@ mod tests {
     use tokio::net::{TcpListener, TcpStream};
 
     use crate::config::AppConfig;
-    use crate::Shared;
+    use crate::http::{Edge, Shared};
 
     fn shared() -> Shared {
-        Shared::for_tests(&[AppConfig::development()])
+        Edge::for_tests(&[AppConfig::development()])
     }
 
     /// Every open connection carries its task's state, so its size is pinned: an unboxed future

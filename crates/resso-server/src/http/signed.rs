@@ -10,7 +10,7 @@ use resso_protocol::http_sig::{self, Query};
 
 use super::ApiFailure;
 use crate::apps::App;
-use crate::Shared;
+use crate::http::Shared;
 
 /// An authenticated HTTP API request.
 pub struct Signed {

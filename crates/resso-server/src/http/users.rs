@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::signed::Signed;
 use super::ApiFailure;
-use crate::Shared;
+use crate::http::Shared;
 
 pub async fn terminate(
     State(s): State<Shared>,

@@ -10,10 +10,10 @@ use resso_protocol::{AppId, ChannelKind, ChannelName};
 use tokio::time::Instant;
 
 use super::channel::Channel;
+use super::replica::Remote;
 use super::{Registry, COUNT_INTERVAL, COUNT_THROTTLE_ABOVE};
 use crate::apps::{App, Apps};
 use crate::broadcast::Broadcast;
-use crate::cluster::replica::Remote;
 use crate::webhooks::HookEvent;
 
 /// Whether a count update also fires the `subscription_count` webhook: only the node where the

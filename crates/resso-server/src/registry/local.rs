@@ -1,6 +1,6 @@
 //! Changes made by this node's own connections: subscribe, unsubscribe, disconnect, signin. Each
 //! decides its transitions (occupied, member added, …) against the cluster-wide view, tells local
-//! subscribers (and webhooks, on the leading node: [`crate::cluster::told`]), and sends the other nodes a
+//! subscribers (and webhooks, on the leading node: [`super::replica::leadership`]), and sends the other nodes a
 //! delta.
 
 use std::collections::HashSet;
@@ -12,13 +12,12 @@ use resso_protocol::{AppId, ChannelKind, ChannelName, SocketId, UserId};
 
 use super::channel::{Channel, Subscriber};
 use super::counts::{CountHook, Owed};
+use super::replica::{Change, MemberInfo, Remote, Retractions};
 use super::{cache, AppState, Refusal, Registry, Replay, Subscribed, Watchlist};
 use crate::apps::App;
 use crate::broadcast::Broadcast;
-use crate::cluster::replica::Remote;
-use crate::cluster::told::{Key, ToldGone};
-use crate::cluster::wire::{Change, MemberWire};
 use crate::outbox::Outbox;
+use crate::webhooks::Fact;
 use crate::webhooks::HookEvent;
 
 impl Registry {
@@ -84,7 +83,7 @@ impl Registry {
             }
         }
         if fresh {
-            settle(&mut state.told_gone, &app.id, channel, member.as_ref());
+            settle(&mut state.retractions, &app.id, channel, member.as_ref());
             self.join(app, entry, remote, channel, socket, outbox, member);
             let owed = &mut state.owed_counts;
             self.count_changed(app, (entry, remote), owed, channel, CountHook::Fire);
@@ -145,7 +144,7 @@ impl Registry {
                 },
             );
         }
-        let member = member.map(|m| MemberWire {
+        let member = member.map(|m| MemberInfo {
             user: m.user_id,
             info: m.user_info,
         });
@@ -281,13 +280,13 @@ impl Registry {
 }
 
 /// A local join reports its own transitions: removals told for a vanished node need no taking back.
-fn settle(told: &mut ToldGone, app: &AppId, channel: &ChannelName, member: Option<&Member>) {
+fn settle(told: &mut Retractions, app: &AppId, channel: &ChannelName, member: Option<&Member>) {
     if told.is_empty() {
         return; // the usual case: no keys to build
     }
-    told.settle(&Key::Channel(app.clone(), channel.clone()));
+    told.settle(&Fact::Channel(app.clone(), channel.clone()));
     if let Some(m) = member {
-        told.settle(&Key::Member(
+        told.settle(&Fact::Member(
             app.clone(),
             channel.clone(),
             m.user_id.clone(),

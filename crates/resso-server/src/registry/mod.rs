@@ -7,14 +7,16 @@
 //! subscribe or a signin with is typed ([`Subscribed`], [`Watchlist`]), for each protocol to encode.
 //! Webhook events and cluster deltas are emitted here, where the transitions (first subscriber,
 //! last member, …) are decided against the cluster-wide view: the other nodes' replicas
-//! ([`crate::cluster::replica`]) live under the same lock, and what each cluster message means is
-//! [`crate::cluster::protocol`]'s.
+//! ([`replica`]) live under the same lock. What it tells the other nodes leaves through its own
+//! [`Port`], in its own vocabulary; it knows nothing of the transport that carries it.
 
 mod cache;
 mod channel;
 mod counts;
 mod local;
+mod port;
 mod queries;
+pub mod replica;
 mod replicate;
 mod reply;
 mod users;
@@ -23,19 +25,17 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use resso_protocol::{AppId, ChannelName, ErrorCode, SocketId, UserId};
+use resso_protocol::{AppId, ChannelKind, ChannelName, ErrorCode, SocketId, UserId};
 use tokio_util::sync::CancellationToken;
 
 use crate::apps::App;
 use crate::broadcast::{Broadcast, Payload};
-use crate::cluster::replica::Remote;
-use crate::cluster::told::ToldGone;
-use crate::cluster::wire::{Change, NodeId, Publish, Wire};
-use crate::cluster::Cluster;
 use crate::outbox::Outbox;
 use crate::webhooks::{HookEvent, Webhooks};
 pub use cache::Cached;
 use channel::Channel;
+pub use port::{Outgoing, Peers, Port};
+use replica::{Change, NodeId, Publish, Remote, Retractions};
 pub use reply::{Replay, Subscribed, Watchlist};
 
 /// Channels above this many subscribers get `subscription_count` at most every [`COUNT_INTERVAL`].
@@ -47,7 +47,7 @@ const COUNT_INTERVAL: Duration = Duration::from_secs(5);
 pub struct Registry {
     state: Arc<Mutex<State>>,
     webhooks: Webhooks,
-    cluster: Cluster,
+    port: Port,
     /// Once a clustered node shuts down, the surviving nodes fire the webhooks for what leaves with
     /// it, so this node fires none.
     shutdown: CancellationToken,
@@ -61,7 +61,7 @@ struct State {
     /// The other nodes' state (empty on a single node).
     remote: Remote,
     /// Removals this node fired for vanished nodes, to take back if they return.
-    told_gone: ToldGone,
+    retractions: Retractions,
 }
 
 #[derive(Default)]
@@ -97,13 +97,13 @@ pub enum Refusal {
 }
 
 impl Registry {
-    /// A registry reporting to `webhooks` and sharing state through `cluster` until `shutdown`.
+    /// A registry reporting to `webhooks` and telling other nodes through `port` until `shutdown`.
     #[must_use]
-    pub fn new(webhooks: Webhooks, cluster: Cluster, shutdown: CancellationToken) -> Self {
+    pub fn new(webhooks: Webhooks, port: Port, shutdown: CancellationToken) -> Self {
         Self {
             state: Arc::default(),
             webhooks,
-            cluster,
+            port,
             shutdown,
         }
     }
@@ -167,27 +167,39 @@ impl Registry {
     /// publishes can no longer be relayed in one order and delivered here in the other.
     fn relay(&self, _state: &State, wire: Option<Publish>) {
         if let Some(wire) = wire {
-            self.cluster.send(Wire::Publish(wire));
+            self.port.send(Outgoing::Publish(wire));
         }
     }
 
-    /// Publishes a client event (`msg`, an event on `channel`) to every node but to `sender`;
-    /// returns how many local subscribers got it.
+    /// Publishes a client event of `sender` to every other subscriber of `channel` on every node,
+    /// with the sender's presence `user_id` on presence channels (looked up under the same lock);
+    /// returns that user.
     pub fn publish_client_event(
         &self,
         app: &App,
         channel: &ChannelName,
-        msg: &Arc<Broadcast>,
+        event: String,
+        payload: Payload,
         sender: SocketId,
-    ) -> usize {
-        let wire = self
-            .cluster
-            .is_clustered()
-            .then(|| Publish::client_event(self.cluster.node(), &app.id, msg, sender))
-            .flatten();
+    ) -> Option<UserId> {
         let state = self.lock();
+        let user = (channel.kind() == ChannelKind::Presence)
+            .then(|| user_in(&state, &app.id, channel, sender))
+            .flatten();
+        let msg = Arc::new(Broadcast::event(
+            channel.clone(),
+            event,
+            payload,
+            user.clone(),
+        ));
+        let wire = self
+            .port
+            .is_clustered()
+            .then(|| Publish::client_event(self.port.node(), &app.id, &msg, sender))
+            .flatten();
         self.relay(&state, wire);
-        fan_out(&state, &app.id, channel, msg, Some(sender))
+        fan_out(&state, &app.id, channel, &msg, Some(sender));
+        user
     }
 
     /// Publishes an HTTP API event on every node, keeping it as the channel's cached event on cache
@@ -200,8 +212,8 @@ impl Registry {
         data: &str,
         except: Option<SocketId>,
     ) -> usize {
-        let wire = self.cluster.is_clustered().then(|| Publish {
-            node: self.cluster.node(),
+        let wire = self.port.is_clustered().then(|| Publish {
+            node: self.port.node(),
             app: app.id.clone(),
             channel: channel.clone(),
             event: event.to_owned(),
@@ -260,8 +272,7 @@ impl Registry {
 
     /// Closes every connection signed in as `user`, on every node; returns how many were here.
     pub fn terminate(&self, app: &App, user: &str) -> usize {
-        self.cluster.send(Wire::Terminate {
-            node: self.cluster.node(),
+        self.port.send(Outgoing::Terminate {
             app: app.id.clone(),
             user: UserId::from(user),
         });
@@ -277,31 +288,25 @@ impl Registry {
     /// This node's id.
     #[must_use]
     pub const fn node(&self) -> NodeId {
-        self.cluster.node()
-    }
-
-    /// Sends a message to the other nodes.
-    pub fn send(&self, wire: Wire) {
-        self.cluster.send(wire);
+        self.port.node()
     }
 
     fn delta(&self, app: &App, change: Change) {
-        if self.cluster.is_clustered() {
-            self.cluster.send(Wire::Delta {
-                node: self.cluster.node(),
+        if self.port.is_clustered() {
+            self.port.send(Outgoing::Delta {
                 app: app.id.clone(),
                 change,
             });
         }
     }
 
-    /// Whether this node fires the occupancy and member webhooks (see [`crate::cluster::told`]).
+    /// Whether this node fires the occupancy and member webhooks (see [`replica`]).
     fn leads(&self, remote: &Remote) -> bool {
-        remote.led_by(self.cluster.node())
+        remote.led_by(self.port.node())
     }
 
     fn emit(&self, app: &AppId, event: HookEvent) {
-        if self.cluster.is_clustered() && self.shutdown.is_cancelled() {
+        if self.port.is_clustered() && self.shutdown.is_cancelled() {
             return;
         }
         self.webhooks.emit(app, event);
@@ -329,5 +334,8 @@ fn fan_out(
     entry.send(msg, except)
 }
 
-#[cfg(test)]
-mod tests;
+/// The presence user `socket` subscribed to `channel` as, in `state`.
+fn user_in(state: &State, app: &AppId, channel: &ChannelName, socket: SocketId) -> Option<UserId> {
+    let entry = state.apps.get(app)?.channels.get(channel)?;
+    entry.subscribers.get(&socket)?.user.clone()
+}

@@ -13,9 +13,7 @@ impl Registry {
     /// The presence user `socket` joined `channel` as.
     #[must_use]
     pub fn user_of(&self, app: &AppId, channel: &ChannelName, socket: SocketId) -> Option<UserId> {
-        let state = self.lock();
-        let entry = state.apps.get(app)?.channels.get(channel)?;
-        entry.subscribers.get(&socket)?.user.clone()
+        super::user_in(&self.lock(), app, channel, socket)
     }
 
     /// The user `socket` is signed in as.

@@ -1,8 +1,8 @@
-//! Applying what other nodes say (as [`crate::cluster::protocol`] decides). Every change to the
+//! Applying what other nodes say (deltas, snapshots, heartbeats, departures). Every change to the
 //! replica of another node is bracketed by a look at the cluster-wide truth of the keys it touches
 //! (is this user present in this channel, is this channel occupied, is this user online) before and
 //! after; where the truth flips, local subscribers and watchers are told, and the leader fires the
-//! webhooks ([`crate::cluster::told`]).
+//! webhooks ([`super::replica::leadership`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,14 +11,14 @@ use std::time::Duration;
 use resso_protocol::{AppId, ChannelName, UserId};
 use serde_json::value::RawValue;
 
+use super::replica::{
+    channel_hook, member_hook, AppSnapshot, Change, ChannelSnapshot, Keys, MemberInfo, NodeId,
+    Publish, Remote, Snapshot, Transition,
+};
 use super::{Registry, State};
 use crate::apps::Apps;
 use crate::broadcast::{Broadcast, Payload};
-use crate::cluster::replica::{Keys, Remote};
-use crate::cluster::told::{channel_hook, member_hook, Flip, Key};
-use crate::cluster::wire::{
-    AppSnapshot, Change, ChannelSnapshot, MemberWire, NodeId, Publish, Snapshot,
-};
+use crate::webhooks::Fact;
 
 /// The truth of some [`Keys`] at one moment.
 #[derive(PartialEq, Eq)]
@@ -98,7 +98,7 @@ impl Registry {
     pub fn expire_nodes(&self, timeout: Duration) -> Vec<NodeId> {
         let dead = {
             let mut state = self.lock();
-            state.told_gone.prune();
+            state.retractions.prune();
             state.remote.expired(timeout)
         };
         for node in &dead {
@@ -134,7 +134,7 @@ impl Registry {
     }
 
     /// Runs `change` on the replica, then reacts to every key whose cluster-wide truth flipped:
-    /// local subscribers and watchers are told, and webhooks fired as [`told`](crate::cluster::told) says.
+    /// local subscribers and watchers are told, and webhooks fired as [`leadership`](super::replica::leadership) says.
     fn change_remote(&self, keys: &Keys, cause: Cause, change: impl FnOnce(&mut Remote)) {
         let mut guard = self.lock();
         let state = &mut *guard;
@@ -142,11 +142,11 @@ impl Registry {
         let leaving = leaving_infos(state, keys, &before);
         change(&mut state.remote);
         let after = view(state, keys);
-        if before == after && state.told_gone.is_empty() {
+        if before == after && state.retractions.is_empty() {
             return;
         }
         let fires = state.remote.led_by(self.node()) && cause != Cause::FirstContact;
-        let flip = |was: bool, now: bool| Flip {
+        let flip = |was: bool, now: bool| Transition {
             flipped: was != now,
             now,
             fires,
@@ -158,15 +158,15 @@ impl Registry {
                 let info = leaving[i].clone();
                 self.member_flipped(state, (app, channel, user), flip.now, info);
             }
-            let key = Key::Member(app.clone(), channel.clone(), user.clone());
-            if state.told_gone.decide(&key, flip) {
+            let key = Fact::Member(app.clone(), channel.clone(), user.clone());
+            if state.retractions.decide(&key, flip) {
                 self.emit(app, member_hook(channel, user, flip.now));
             }
         }
         for (i, (app, channel)) in keys.channels.iter().enumerate() {
             let flip = flip(before.channels[i], after.channels[i]);
-            let key = Key::Channel(app.clone(), channel.clone());
-            if state.told_gone.decide(&key, flip) {
+            let key = Fact::Channel(app.clone(), channel.clone());
+            if state.retractions.decide(&key, flip) {
                 self.emit(app, channel_hook(channel, flip.now));
             }
         }
@@ -273,7 +273,7 @@ fn app_snapshot(a: &super::AppState) -> AppSnapshot {
                 .members
                 .iter()
                 .map(|(id, p)| {
-                    let member = MemberWire {
+                    let member = MemberInfo {
                         user: id.clone(),
                         info: p.info.clone(),
                     };

@@ -17,12 +17,12 @@ use resso_protocol::{ChannelKind, ChannelName, ClientMessage, ErrorCode, SocketI
 use tokio::time::Instant;
 
 use crate::apps::App;
-use crate::connection::Deadline;
+use crate::deadline::Deadline;
 use crate::outbox::Outbox;
 use crate::rate::RateWindow;
 use crate::registry::{Refusal, Registry};
 use channels::Channels;
-pub use reply::{ClientEventError, Refused, Reply, SignedIn, SigninError, SubscribeError};
+pub use reply::{Refused, Reply, SignedIn, SigninError, SubscribeError};
 
 /// One connection's protocol state.
 pub struct Session {

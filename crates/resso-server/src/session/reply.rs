@@ -67,26 +67,9 @@ pub enum Refused {
     #[error(transparent)]
     Malformed(#[from] ParseError),
     #[error(transparent)]
-    ClientEvent(#[from] ClientEventError),
+    ClientEvent(#[from] crate::client_event::ClientEventError),
     #[error(transparent)]
     Signin(#[from] SigninError),
-}
-
-/// Why a client event was not relayed.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientEventError {
-    #[error("To send client events, you must enable this feature in the Settings page of your dashboard.")]
-    Disabled,
-    #[error("Cannot broadcast client event (connection not subscribed to channel {0})")]
-    NotSubscribed(String),
-    #[error("Client events are only allowed on private and presence channels")]
-    WrongChannel,
-    #[error("Event name is longer than {0} characters")]
-    NameTooLong(usize),
-    #[error("Client event data is larger than {0} bytes")]
-    DataTooLarge(usize),
-    #[error("client event rate limit reached")]
-    RateLimited,
 }
 
 /// Why a signin was refused.

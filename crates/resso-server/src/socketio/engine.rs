@@ -17,6 +17,7 @@ use resso_protocol::{ErrorCode, SocketId};
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 
+use super::codec::SocketIo;
 use super::echo::Echo;
 use super::handler::{Connect, Handler};
 use super::Sessions;
@@ -122,9 +123,9 @@ impl Engine {
         self.out.push_back(Queued::Frame(frame));
     }
 
-    /// Queues a broadcast Socket.IO clients get (`sio_packet` is `None` for the others).
+    /// Queues a broadcast Socket.IO clients get (the others have no Socket.IO encoding).
     pub fn push_broadcast(&mut self, msg: Arc<Broadcast>) {
-        if msg.sio_packet().is_some() {
+        if msg.encoded::<SocketIo>().is_some() {
             self.out.push_back(Queued::Broadcast(msg));
         }
     }
@@ -136,7 +137,7 @@ impl Engine {
             .drain(..)
             .filter_map(|q| match q {
                 Queued::Own(p) => Some(frame::text(std::str::from_utf8(&p).unwrap_or_default())),
-                Queued::Broadcast(b) => b.sio_ws_frame().cloned(),
+                Queued::Broadcast(b) => b.encoded::<SocketIo>().map(|e| e.frame().clone()),
                 Queued::Frame(f) => Some(f),
             })
             .collect()
@@ -149,7 +150,7 @@ impl Engine {
             .drain(..)
             .filter_map(|q| match q {
                 Queued::Own(p) => Some(p),
-                Queued::Broadcast(b) => b.sio_packet().cloned(),
+                Queued::Broadcast(b) => b.encoded::<SocketIo>().map(|e| e.payload().clone()),
                 Queued::Frame(_) => None,
             })
             .collect()

@@ -6,6 +6,7 @@
 //! - [`polling`]: long-polling GET/POST and CORS, talking to the socket's task by [`Command`]s;
 //! - [`upgrade`]: the websocket transport, straight (`transports: ['websocket']`) or as an upgrade
 //!   from polling, taken off the connection by `ws::upgrade` like Pusher's;
+//! - [`codec`]: a broadcast as Socket.IO clients get it, encoded once per broadcast;
 //! - [`open`]: admission (origin, app limits, `Registry::connect`) and the session's birth;
 //! - [`task`]: one task per socket owning its inbox, transport, heartbeat and handler;
 //! - [`engine`]: what the task does with each Engine.IO and Socket.IO packet;
@@ -15,26 +16,66 @@
 //! A Socket.IO socket is one registry socket, its `SocketId` the `socket.id` clients see, so the
 //! registry, the HTTP API, limits and the cluster treat both protocols alike.
 
+pub mod codec;
 pub mod echo;
 mod engine;
-pub mod handler;
+mod handler;
 mod open;
 mod polling;
-pub mod request;
+mod request;
 mod task;
-pub mod upgrade;
+mod upgrade;
+
+pub use codec::SocketIo;
+pub use upgrade::serve as serve_upgrade;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use axum::extract::FromRef;
 use axum::routing::any;
 use axum::Router;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::task::TaskTracker;
 
 use crate::apps::{App, Apps};
-use crate::ws::Socket;
-use crate::Shared;
+use crate::config::ServerConfig;
+use crate::registry::Registry;
+use crate::ws::{Socket, Stream};
 use request::Failure;
+
+/// What the endpoint needs to admit and serve sockets; cheap to clone.
+#[derive(Clone)]
+pub struct Endpoint {
+    pub apps: Arc<Apps>,
+    pub registry: Registry,
+    pub settings: Arc<ServerConfig>,
+    /// What every socket's Echo handler shares (the auth client).
+    pub echo: echo::Echo,
+    /// The live Engine.IO sessions.
+    pub sessions: Arc<Sessions>,
+    pub tracker: TaskTracker,
+}
+
+#[cfg(test)]
+impl Endpoint {
+    /// An endpoint for `apps` with default settings and nothing running.
+    pub(crate) fn for_tests(apps: &[crate::config::AppConfig]) -> Self {
+        Self {
+            apps: Arc::new(Apps::new(apps)),
+            registry: Registry::default(),
+            settings: Arc::default(),
+            echo: echo::Echo::default(),
+            sessions: Arc::default(),
+            tracker: TaskTracker::new(),
+        }
+    }
+}
+
+/// A websocket that joins a polling session: it arrived on another connection, over whichever
+/// stream that was, so its type is erased (one indirection per read and write, for sockets that
+/// started on polling; a socket born on the websocket keeps its stream's own type).
+pub(crate) type Joining = Socket<Box<dyn Stream>>;
 
 /// What an HTTP request or an upgrading websocket asks of a socket's task.
 pub(crate) enum Command {
@@ -44,7 +85,7 @@ pub(crate) enum Command {
     Post(String, oneshot::Sender<Result<(), Failure>>),
     /// A websocket opened with this session's sid, to probe and switch to. Boxed: every socket's
     /// command channel allocates a block of slots up front, each the size of the largest variant.
-    Upgrade(Box<Socket>),
+    Upgrade(Box<Joining>),
 }
 
 /// The live Engine.IO sessions by sid: how polling requests and upgrades find their socket's
@@ -81,10 +122,15 @@ impl Sessions {
     }
 }
 
-/// The polling routes of every app with a Socket.IO endpoint (`{path}/`).
-pub fn routes(shared: &Shared) -> Router<Shared> {
+/// The polling routes of every app with a Socket.IO endpoint (`{path}/`), for a router whose state
+/// holds an [`Endpoint`].
+pub fn routes<S>(endpoint: &Endpoint) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Endpoint: FromRef<S>,
+{
     let mut router = Router::new();
-    for app in shared.apps.iter() {
+    for app in endpoint.apps.iter() {
         let Some(sio) = &app.config.socketio else {
             continue;
         };
@@ -111,9 +157,9 @@ mod size {
 
     use super::open::{open, Birth};
     use super::task::{self, Link};
+    use super::Endpoint;
     use crate::config::{AppConfig, SocketIoConfig};
     use crate::ws::Socket;
-    use crate::Shared;
 
     /// Each polling session's command channel holds a block of 32 slots of this size.
     #[test]
@@ -121,10 +167,10 @@ mod size {
         assert!(std::mem::size_of::<super::Command>() <= 40);
     }
 
-    fn shared() -> Shared {
+    fn shared() -> Endpoint {
         let mut app = AppConfig::development();
         app.socketio = Some(SocketIoConfig::default());
-        Shared::for_tests(&[app])
+        Endpoint::for_tests(&[app])
     }
 
     /// Every open socket is one such task, so its size is pinned: an argument stored twice or an

@@ -15,10 +15,10 @@ use tokio::time::Instant;
 use super::engine::{Beat, Engine, Identity};
 use super::request::Failure;
 use super::Command;
+use super::Endpoint;
 use crate::apps::App;
 use crate::outbox::{outbox, Inbox};
 use crate::registry::Unwelcome;
-use crate::Shared;
 
 /// An admitted session, its open packet queued.
 pub(super) struct Opened {
@@ -41,7 +41,7 @@ pub(super) enum Birth {
 /// [`Failure::Forbidden`] for a disabled app, a refused origin or a full app;
 /// [`Failure::BadRequest`] while shutting down.
 pub(super) fn open(
-    s: &Shared,
+    s: &Endpoint,
     app: &Arc<App>,
     version: EngineVersion,
     birth: Birth,

@@ -14,17 +14,18 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::open::{open, Birth};
 use super::request::{EngineQuery, Failure, Transport};
+use super::Endpoint;
 use super::{task, Command};
+use crate::admission;
 use crate::apps::App;
-use crate::http::per_ip;
 use crate::ws::upgrade::SOCKETIO_HEADERS;
-use crate::Shared;
+use crate::ws::Stream;
 
 /// Requests a session's task may have waiting (a GET, a POST, an upgrade, with room to spare).
 const COMMANDS: usize = 8;
 
 /// Every request to an app's `{path}/`.
-pub(super) async fn handle(State(s): State<Shared>, app: Arc<App>, request: Request) -> Response {
+pub(super) async fn handle(State(s): State<Endpoint>, app: Arc<App>, request: Request) -> Response {
     let origin = request.headers().get(header::ORIGIN).cloned();
     let allowed = app.allows_origin(origin.as_ref().and_then(|o| o.to_str().ok()));
     let preflight = request.method() == Method::OPTIONS;
@@ -67,7 +68,7 @@ fn preflight_response(request: &HeaderMap) -> Response {
         .into_response()
 }
 
-async fn serve(s: &Shared, app: &Arc<App>, request: Request) -> Result<Response, Failure> {
+async fn serve(s: &Endpoint, app: &Arc<App>, request: Request) -> Result<Response, Failure> {
     let query = EngineQuery::parse(request.uri().query().unwrap_or(""))?;
     if query.transport != Transport::Polling {
         return Err(Failure::BadRequest); // a websocket request that is no valid upgrade
@@ -76,7 +77,7 @@ async fn serve(s: &Shared, app: &Arc<App>, request: Request) -> Result<Response,
     match (method, query.sid.as_deref()) {
         (Method::GET, None) => {
             // The session outlives this request and its connection: it takes a place of its own.
-            let place = per_ip::another_place().map_err(|_| Failure::OverLimit)?;
+            let place = admission::another_place().map_err(|_| Failure::OverLimit)?;
             let (tx, rx) = mpsc::channel(COMMANDS);
             let opened = open(
                 s,
@@ -85,8 +86,9 @@ async fn serve(s: &Shared, app: &Arc<App>, request: Request) -> Result<Response,
                 Birth::Polling(tx.clone()),
                 headers(request.headers()),
             )?;
-            let run = task::run(opened.engine, task::Link::polling(), opened.inbox, Some(rx));
-            per_ip::spawn_holding(&s.tracker, place, run);
+            let link = task::Link::<Box<dyn Stream>>::polling();
+            let run = task::run(opened.engine, link, opened.inbox, Some(rx));
+            admission::spawn_holding(&s.tracker, place, run);
             get(tx).await
         }
         (Method::GET, Some(sid)) => get(session(s, sid)?).await,
@@ -100,7 +102,7 @@ async fn serve(s: &Shared, app: &Arc<App>, request: Request) -> Result<Response,
     }
 }
 
-fn session(s: &Shared, sid: &str) -> Result<mpsc::Sender<Command>, Failure> {
+fn session(s: &Endpoint, sid: &str) -> Result<mpsc::Sender<Command>, Failure> {
     s.sessions.get(sid).ok_or(Failure::UnknownSid)
 }
 

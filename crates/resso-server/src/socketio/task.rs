@@ -6,6 +6,7 @@
 //! upgrade (`2probe` → `3probe`, the pending GET ended with `6`, then `5`) switches transports
 //! between two turns of the loop, and a long poll that vanished gives its packets back.
 
+use std::any::Any;
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
 use std::task::{Context, Poll};
@@ -19,21 +20,22 @@ use tokio::time::{sleep_until, timeout, Instant};
 
 use super::engine::{End, Engine};
 use super::request::Failure;
-use super::Command;
+use super::{Command, Joining};
 use crate::outbox::Inbox;
 use crate::ws::frame::{self, op};
 use crate::ws::socket::Unsent;
-use crate::ws::{Incoming, ReadEnd, Socket};
+use crate::ws::{Incoming, ReadEnd, Socket, Stream};
 
 /// Most broadcasts taken from the inbox in one turn.
 const BATCH: usize = 64;
 /// How long a goodbye may take.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
-/// The socket's transport.
-pub(super) enum Link {
+/// The socket's transport: polling, or a websocket over `S` (a socket born on polling runs with
+/// `S` the erased stream its upgrade arrives on).
+pub(super) enum Link<S> {
     Polling(Polling),
-    Ws(Socket),
+    Ws(Socket<S>),
 }
 
 /// A polling transport: the GET waiting for packets, and a websocket being probed.
@@ -44,12 +46,12 @@ pub(super) struct Polling {
 }
 
 struct Upgrading {
-    socket: Socket,
+    socket: Joining,
     probed: bool,
     deadline: Instant,
 }
 
-impl Link {
+impl<S: Stream> Link<S> {
     pub fn polling() -> Self {
         Self::Polling(Polling::default())
     }
@@ -82,7 +84,7 @@ enum Arrival {
     Probe(Result<Incoming, ReadEnd>),
 }
 
-fn poll_link(link: &mut Link, cx: &mut Context<'_>) -> Poll<Arrival> {
+fn poll_link<S: Stream>(link: &mut Link<S>, cx: &mut Context<'_>) -> Poll<Arrival> {
     match link {
         Link::Ws(socket) => socket.poll_recv(cx).map(Arrival::Main),
         Link::Polling(Polling {
@@ -101,9 +103,9 @@ fn poll_link(link: &mut Link, cx: &mut Context<'_>) -> Poll<Arrival> {
     clippy::manual_async_fn,
     reason = "an async fn stores its arguments twice"
 )]
-pub(super) fn run(
+pub(super) fn run<S: Stream>(
     mut engine: Engine,
-    mut link: Link,
+    mut link: Link<S>,
     mut inbox: Inbox,
     mut commands: Option<mpsc::Receiver<Command>>,
 ) -> impl Future<Output = ()> + Send {
@@ -123,9 +125,9 @@ fn poll_command(
         .map_or(Poll::Pending, |rx| rx.poll_recv(cx))
 }
 
-async fn serve(
+async fn serve<S: Stream>(
     engine: &mut Engine,
-    link: &mut Link,
+    link: &mut Link<S>,
     inbox: &mut Inbox,
     commands: &mut Option<mpsc::Receiver<Command>>,
 ) -> End {
@@ -167,7 +169,11 @@ async fn serve(
 }
 
 /// Writes what is queued, if the transport can take it.
-async fn flush<D>(engine: &mut Engine, link: &mut Link, doomed: &mut Pin<&mut D>) -> Result<(), End>
+async fn flush<S: Stream, D>(
+    engine: &mut Engine,
+    link: &mut Link<S>,
+    doomed: &mut Pin<&mut D>,
+) -> Result<(), End>
 where
     D: std::future::Future<Output = ErrorCode>,
 {
@@ -220,7 +226,11 @@ fn noop(version: EngineVersion) -> String {
     payload::encode(["6"], version)
 }
 
-fn on_command(engine: &mut Engine, link: &mut Link, command: Command) -> Result<(), End> {
+fn on_command<S: Stream>(
+    engine: &mut Engine,
+    link: &mut Link<S>,
+    command: Command,
+) -> Result<(), End> {
     let Link::Polling(p) = link else {
         // Polling after the upgrade, or a second websocket: refused; the socket lives on.
         match command {
@@ -275,7 +285,11 @@ fn on_post(
     handled
 }
 
-async fn on_arrival(engine: &mut Engine, link: &mut Link, arrival: Arrival) -> Result<(), End> {
+async fn on_arrival<S: Stream>(
+    engine: &mut Engine,
+    link: &mut Link<S>,
+    arrival: Arrival,
+) -> Result<(), End> {
     match arrival {
         Arrival::Main(Ok(Incoming::Text(text))) => engine.on_text(&text),
         Arrival::Main(Ok(Incoming::Ping(payload))) => {
@@ -295,7 +309,11 @@ async fn on_arrival(engine: &mut Engine, link: &mut Link, arrival: Arrival) -> R
 }
 
 /// A frame on the websocket being probed: `2probe`, then `5`; anything else abandons the upgrade.
-async fn on_probe(link: &mut Link, arrived: Result<Incoming, ReadEnd>, version: EngineVersion) {
+async fn on_probe<S: Stream>(
+    link: &mut Link<S>,
+    arrived: Result<Incoming, ReadEnd>,
+    version: EngineVersion,
+) {
     let Link::Polling(p) = link else { return };
     let Some(up) = p.upgrade.as_mut() else { return };
     match arrived {
@@ -314,14 +332,16 @@ async fn on_probe(link: &mut Link, arrived: Result<Incoming, ReadEnd>, version: 
             if let Some(tx) = p.pending.take() {
                 let _ = tx.send(Ok(noop(version)));
             }
-            *link = Link::Ws(up.socket);
+            if let Some(socket) = adopt(up.socket) {
+                *link = Link::Ws(socket);
+            }
         }
         Ok(Incoming::Ping(_) | Incoming::Pong | Incoming::Binary) => {}
         _ => p.upgrade = None,
     }
 }
 
-fn on_timer(engine: &mut Engine, link: &mut Link) -> Result<(), End> {
+fn on_timer<S: Stream>(engine: &mut Engine, link: &mut Link<S>) -> Result<(), End> {
     let now = Instant::now();
     if let Link::Polling(p) = link {
         if p.upgrade.as_ref().is_some_and(|u| u.deadline <= now) {
@@ -334,7 +354,7 @@ fn on_timer(engine: &mut Engine, link: &mut Link) -> Result<(), End> {
 
 /// The goodbye `end` asks for: an engine close (with a Socket.IO DISCONNECT first when the client
 /// must not come back), on whichever transport is left.
-async fn goodbye(engine: &mut Engine, link: &mut Link, end: End) {
+async fn goodbye<S: Stream>(engine: &mut Engine, link: &mut Link<S>, end: End) {
     let packets: &[&str] = match &end {
         End::Gone | End::Violation(_) => &[],
         End::Doomed(code) if (4000..4100).contains(&code.code()) => &["41", "1"],
@@ -368,4 +388,14 @@ async fn goodbye(engine: &mut Engine, link: &mut Link, end: End) {
             }
         }
     }
+}
+
+/// The joining websocket as this task's transport: a polling-born task runs over the erased
+/// stream a join arrives on, so this is the same type there (a websocket-born task has no
+/// polling session to join, and gets `None`).
+fn adopt<S: Stream>(joining: Joining) -> Option<Socket<S>> {
+    let mut slot = Some(joining);
+    (&mut slot as &mut dyn Any)
+        .downcast_mut::<Option<Socket<S>>>()?
+        .take()
 }

@@ -4,15 +4,15 @@
 //! before any 101.
 
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use super::open::{open, Birth, Opened};
 use super::request::{EngineQuery, Failure, Transport};
+use super::Endpoint;
 use super::{app_for_path, task, Command};
+use crate::admission;
 use crate::ws::upgrade::SocketIoUpgrade;
-use crate::ws::Socket;
-use crate::Shared;
+use crate::ws::{Socket, Stream};
 
 /// What an acceptable upgrade becomes.
 enum Plan {
@@ -25,7 +25,7 @@ enum Plan {
 /// Serves a Socket.IO websocket upgrade: refuses it, hands it to its polling session, or starts
 /// a new socket's task. That task is spawned apart rather than awaited here, so that it is laid
 /// out for itself alone, not inside the connection task sized for Pusher's.
-pub async fn serve(mut stream: TcpStream, upgrade: SocketIoUpgrade, s: Shared) {
+pub async fn serve<S: Stream>(mut stream: S, upgrade: SocketIoUpgrade, s: Endpoint) {
     let (plan, max_payload) = match plan(&upgrade, &s) {
         Ok(plan) => plan,
         Err(failure) => {
@@ -38,20 +38,20 @@ pub async fn serve(mut stream: TcpStream, upgrade: SocketIoUpgrade, s: Shared) {
     match plan {
         Plan::Join(tx) => {
             if socket.send(&[]).await.is_ok() {
-                let _ = tx.send(Command::Upgrade(Box::new(socket))).await;
+                let _ = tx.send(Command::Upgrade(Box::new(socket.erased()))).await;
             }
         }
         Plan::New(opened) => {
             let Opened { engine, inbox } = *opened;
             let run = task::run(engine, task::Link::Ws(socket), inbox, None);
             // The socket keeps its address's place for as long as it lives.
-            let place = crate::http::per_ip::take_place();
-            crate::http::per_ip::spawn_holding(&s.tracker, place, run);
+            let place = admission::take_place();
+            admission::spawn_holding(&s.tracker, place, run);
         }
     }
 }
 
-fn plan(upgrade: &SocketIoUpgrade, s: &Shared) -> Result<(Plan, usize), Failure> {
+fn plan(upgrade: &SocketIoUpgrade, s: &Endpoint) -> Result<(Plan, usize), Failure> {
     let app = app_for_path(&s.apps, &upgrade.path).ok_or(Failure::BadRequest)?;
     let query = EngineQuery::parse(&upgrade.query)?;
     if query.transport != Transport::Websocket {

@@ -7,17 +7,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
-use resso_protocol::{AppId, ChannelName, UserId};
 use tokio::time::Instant;
 
-use super::{Emitted, HookEvent};
-
-/// What a held event is waiting to be cancelled by.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Channel(AppId, ChannelName),
-    Member(AppId, ChannelName, UserId),
-}
+use super::{Emitted, Fact, HookEvent};
 
 /// What [`Grace::offer`] did with an event.
 #[derive(Debug)]
@@ -35,10 +27,10 @@ pub enum Offer {
 pub struct Grace {
     window: Duration,
     /// Held events by key, with the sequence number of their entry in `order`.
-    held: HashMap<Key, (u64, Emitted)>,
+    held: HashMap<Fact, (u64, Emitted)>,
     /// Deadlines in arrival order (the window is fixed, so also deadline order); entries whose
     /// sequence number no longer matches `held` were cancelled and are skipped.
-    order: VecDeque<(Instant, u64, Key)>,
+    order: VecDeque<(Instant, u64, Fact)>,
     seq: u64,
 }
 
@@ -62,24 +54,24 @@ impl Grace {
         let app = emitted.app.clone();
         match &emitted.event {
             HookEvent::ChannelVacated { channel } => {
-                self.hold(Key::Channel(app, channel.clone()), emitted, now)
+                self.hold(Fact::Channel(app, channel.clone()), emitted, now)
             }
             HookEvent::MemberRemoved { channel, user_id } => {
-                let key = Key::Member(app, channel.clone(), user_id.clone());
+                let key = Fact::Member(app, channel.clone(), user_id.clone());
                 self.hold(key, emitted, now)
             }
             HookEvent::ChannelOccupied { channel } => {
-                self.cancel(&Key::Channel(app, channel.clone()), emitted)
+                self.cancel(&Fact::Channel(app, channel.clone()), emitted)
             }
             HookEvent::MemberAdded { channel, user_id } => {
-                let key = Key::Member(app, channel.clone(), user_id.clone());
+                let key = Fact::Member(app, channel.clone(), user_id.clone());
                 self.cancel(&key, emitted)
             }
             _ => Offer::Pass(emitted),
         }
     }
 
-    fn hold(&mut self, key: Key, emitted: Emitted, now: Instant) -> Offer {
+    fn hold(&mut self, key: Fact, emitted: Emitted, now: Instant) -> Offer {
         self.seq += 1;
         self.order
             .push_back((now + self.window, self.seq, key.clone()));
@@ -87,7 +79,7 @@ impl Grace {
         Offer::Held
     }
 
-    fn cancel(&mut self, key: &Key, emitted: Emitted) -> Offer {
+    fn cancel(&mut self, key: &Fact, emitted: Emitted) -> Offer {
         match self.held.remove(key) {
             Some(_) => Offer::Cancelled,
             None => Offer::Pass(emitted),
@@ -124,7 +116,7 @@ impl Grace {
             .collect()
     }
 
-    fn take_if_current(&mut self, key: &Key, seq: u64) -> Option<Emitted> {
+    fn take_if_current(&mut self, key: &Fact, seq: u64) -> Option<Emitted> {
         match self.held.get(key) {
             Some((current, _)) if *current == seq => self.held.remove(key).map(|(_, e)| e),
             _ => None,
@@ -144,6 +136,7 @@ impl Grace {
 #[cfg(test)]
 mod tests {
     use resso_protocol::Limits;
+    use resso_protocol::{AppId, ChannelName, UserId};
 
     use super::*;
 

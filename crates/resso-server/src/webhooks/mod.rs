@@ -33,6 +33,14 @@ use endpoint::Endpoints;
 use stats::Counters;
 pub use stats::WebhookStats;
 
+/// A webhook-visible fact: a channel occupied, or a member present in a channel. The grace delay
+/// holds events per fact, and a cluster's leader remembers the facts it reported gone.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Fact {
+    Channel(AppId, ChannelName),
+    Member(AppId, ChannelName, UserId),
+}
+
 /// Something a webhook may report.
 #[derive(Debug, Clone)]
 pub enum HookEvent {

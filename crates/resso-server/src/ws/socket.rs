@@ -71,6 +71,18 @@ impl<S: Stream> Socket<S> {
         }
     }
 
+    /// The same socket over its stream with the type erased, for a place that must hold sockets
+    /// from any listener.
+    #[must_use]
+    pub fn erased(self) -> Socket<Box<dyn Stream>> {
+        Socket {
+            stream: Box::new(self.stream),
+            decoder: self.decoder,
+            unread: self.unread,
+            unsent: self.unsent,
+        }
+    }
+
     /// Puts `bytes` (the 101 response) before anything sent later, so that they leave together.
     #[must_use]
     pub fn with_unsent(mut self, bytes: Vec<u8>) -> Self {

@@ -1,4 +1,4 @@
-//! WebSocket upgrades taken straight off a new TCP connection. The first request head is read and
+//! WebSocket upgrades taken straight off a new connection. The first request head is read and
 //! parsed here (httparse); a valid upgrade to `/app/...` becomes a [`Socket`] on the same task, its
 //! 101 going out in one write with the first Pusher frame. Anything else goes to hyper and the
 //! router with the bytes already read. Socket.IO's websocket transport (`…?EIO=4&transport=websocket`
@@ -6,12 +6,16 @@
 //! headers Socket.IO needs; whether the path is an app's is decided there. (Through hyper, an upgrade cost a second task, hyper's
 //! connection state and buffers, and one more write per connect.)
 
+use std::future::poll_fn;
 use std::io;
+use std::pin::Pin;
+use std::task::{ready, Poll};
 
 use percent_encoding::percent_decode_str;
-use tokio::net::TcpStream;
+use tokio::io::ReadBuf;
 
 use super::handshake;
+use super::socket::Stream;
 
 /// Longest request head looked at; a longer one is hyper's to refuse.
 const MAX_HEAD: usize = 16 * 1024;
@@ -71,15 +75,11 @@ pub struct Request {
 ///
 /// # Errors
 /// The stream's read error.
-pub async fn read_first(stream: &TcpStream) -> io::Result<First> {
+pub async fn read_first<S: Stream>(stream: &mut S) -> io::Result<First> {
     let mut buf = Vec::new();
     loop {
-        stream.readable().await?;
-        match read_some(stream, &mut buf) {
-            Ok(0) => return Ok(First::Http(buf)),
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(e) => return Err(e),
+        if poll_fn(|cx| read_some(stream, &mut buf, cx)).await? == 0 {
+            return Ok(First::Http(buf));
         }
         if let Some(first) = classify(&buf) {
             return Ok(first);
@@ -87,12 +87,17 @@ pub async fn read_first(stream: &TcpStream) -> io::Result<First> {
     }
 }
 
-/// One read through a stack buffer (kept off the task's state).
-fn read_some(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
+/// One read through a stack buffer, which lives only while polled (kept off the task's state).
+fn read_some<S: Stream>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+    cx: &mut std::task::Context<'_>,
+) -> Poll<io::Result<usize>> {
     let mut chunk = [0u8; 2048];
-    let n = stream.try_read(&mut chunk)?;
-    buf.extend_from_slice(&chunk[..n]);
-    Ok(n)
+    let mut read = ReadBuf::new(&mut chunk);
+    ready!(Pin::new(stream).poll_read(cx, &mut read))?;
+    buf.extend_from_slice(read.filled());
+    Poll::Ready(Ok(read.filled().len()))
 }
 
 /// What a connection's first bytes are (public for the fuzz target); `None` while the head is

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::EchoFailure;
 use crate::apps::App;
-use crate::Shared;
+use crate::http::Shared;
 
 /// The largest `POST /events` body read.
 pub const MAX_BODY: usize = 1024 * 1024;

@@ -22,7 +22,7 @@ use tokio::time::Instant;
 
 use crate::apps::App;
 use crate::config::EchoCors;
-use crate::Shared;
+use crate::http::Shared;
 
 /// When the API came up, for `status`'s `uptime`.
 static STARTED: LazyLock<Instant> = LazyLock::new(Instant::now);

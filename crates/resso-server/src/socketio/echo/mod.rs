@@ -35,7 +35,7 @@ use target::AuthTarget;
 const MAX_PENDING_AUTH: usize = 64;
 
 /// What every Echo socket of a server shares: the auth client (one connection pool). Cheap to
-/// clone; one lives in [`crate::Shared`].
+/// clone; one lives in the Socket.IO endpoint.
 #[derive(Clone, Default)]
 pub struct Echo {
     auth: AuthClient,

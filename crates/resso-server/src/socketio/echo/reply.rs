@@ -6,7 +6,7 @@ use resso_protocol::presence::Member;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::broadcast::SioUserId;
+use resso_protocol::socketio::SioUserId;
 
 #[derive(Serialize)]
 struct Entry<'a> {

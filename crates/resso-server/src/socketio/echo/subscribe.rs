@@ -2,6 +2,7 @@
 //! once the app's auth endpoint allows them, in the background, while the socket's other traffic
 //! goes on. Every refusal answers `subscription_error (channel, status)` and says why in the log.
 
+use crate::socketio::SocketIo;
 use bytes::Bytes;
 use futures_util::stream::FuturesUnordered;
 use resso_protocol::presence::Member;
@@ -134,7 +135,7 @@ impl EchoSocket {
             out.push(reply::presence_subscribed(channel.as_str(), members));
         }
         if let Some(Replay::Event(event)) = &subscribed.replay {
-            out.extend(event.sio_packet().cloned());
+            out.extend(event.encoded::<SocketIo>().map(|e| e.payload().clone()));
         }
         self.joined.push(channel);
     }

@@ -60,8 +60,8 @@ impl Client {
         let mut got = Vec::new();
         while let Some(msg) = self.inbox.try_recv() {
             got.extend(
-                msg.sio_packet()
-                    .map(|p| String::from_utf8(p.to_vec()).unwrap()),
+                msg.encoded::<crate::socketio::SocketIo>()
+                    .map(|e| e.text().to_owned()),
             );
         }
         got

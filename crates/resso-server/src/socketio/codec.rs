@@ -5,45 +5,20 @@
 //! a payload string holding JSON is embedded as that JSON, presence changes are
 //! `presence:joining` / `presence:leaving` with the member.
 
-use bytes::Bytes;
+use resso_protocol::socketio::SioUserId;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::{Kind, Payload};
-use crate::ws::frame;
+use crate::broadcast::{Codec, Encoded, Kind, Payload};
 
-/// The packet text and its WebSocket frame, sharing one buffer.
-#[derive(Debug)]
-pub(super) struct Encoded {
-    pub frame: Bytes,
-    pub packet: Bytes,
-}
+/// The Socket.IO codec of broadcasts.
+pub struct SocketIo;
 
-impl Encoded {
-    pub fn new(packet: &str) -> Self {
-        let frame = frame::text(packet);
-        let packet = frame.slice(frame::header_len(packet.len())..);
-        Self { frame, packet }
-    }
-}
+impl Codec for SocketIo {
+    const SLOT: usize = 1;
 
-/// A presence `user_id` as Socket.IO clients get it: a canonical decimal integer (no sign, no
-/// leading zero, at most 2^53 − 1, so JavaScript holds it exactly) is written as a number, as
-/// laravel-echo-server passed on Laravel's integer keys; any other id stays a string. Pusher
-/// clients always get strings, as Pusher sends them.
-pub(crate) struct SioUserId<'a>(pub &'a str);
-
-impl Serialize for SioUserId<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        const MAX_SAFE: u64 = (1 << 53) - 1;
-        let id = self.0;
-        let canonical = !id.is_empty()
-            && id.bytes().all(|b| b.is_ascii_digit())
-            && (id == "0" || !id.starts_with('0'));
-        match id.parse::<u64>() {
-            Ok(n) if canonical && n <= MAX_SAFE => s.serialize_u64(n),
-            _ => s.serialize_str(id),
-        }
+    fn encode(kind: &Kind) -> Option<Encoded> {
+        packet(kind).map(|p| Encoded::new(&p))
     }
 }
 
@@ -56,7 +31,7 @@ struct Member<'a> {
 }
 
 /// The packet for `kind`, or `None` when Socket.IO clients never get it.
-pub(super) fn packet(kind: &Kind) -> Option<String> {
+fn packet(kind: &Kind) -> Option<String> {
     match kind {
         Kind::Event {
             channel,
@@ -124,8 +99,8 @@ fn event_packet<D: Serialize + ?Sized>(event: &str, channel: &str, data: Option<
 mod tests {
     use resso_protocol::{ChannelName, Limits, UserId};
 
-    use super::super::{Broadcast, Payload};
-    use super::SioUserId;
+    use super::SocketIo;
+    use crate::broadcast::{Broadcast, Payload};
     use crate::ws::frame;
 
     fn channel(name: &str) -> ChannelName {
@@ -137,7 +112,7 @@ mod tests {
     }
 
     fn packet(msg: &Broadcast) -> &str {
-        std::str::from_utf8(msg.sio_packet().unwrap()).unwrap()
+        msg.encoded::<SocketIo>().unwrap().text()
     }
 
     fn event(payload: Payload) -> Broadcast {
@@ -224,55 +199,31 @@ mod tests {
             packet(&left_known),
             r#"42["presence:leaving","presence-room",{"user_id":2,"user_info":{"name":"Bob"}}]"#
         );
-        assert!(
-            !left_known.pusher_frame().contains("Bob"),
-            "Pusher's member_removed has no user_info: {}",
-            left_known.pusher_frame()
-        );
-    }
-
-    #[test]
-    fn only_canonical_safe_integers_become_numbers() {
-        let id = |text: &str| serde_json::to_string(&SioUserId(text)).unwrap();
-        assert_eq!(id("0"), "0");
-        assert_eq!(id("42"), "42");
-        assert_eq!(id("9007199254740991"), "9007199254740991");
-        for text in [
-            "9007199254740992",
-            "007",
-            "-1",
-            "1.5",
-            "1e3",
-            "",
-            "abc",
-            "12a",
-        ] {
-            assert_eq!(id(text), serde_json::to_string(text).unwrap(), "{text:?}");
-        }
     }
 
     #[test]
     fn counts_and_watchlists_are_not_for_socket_io() {
         let count = Broadcast::subscription_count(channel("news"), 3);
-        assert!(count.sio_packet().is_none() && count.sio_ws_frame().is_none());
+        assert!(count.encoded::<SocketIo>().is_none());
         let watch = Broadcast::watchlist(true, UserId::from("1"));
-        assert!(watch.sio_packet().is_none() && watch.sio_ws_frame().is_none());
+        assert!(watch.encoded::<SocketIo>().is_none());
     }
 
     #[test]
     fn the_frame_wraps_the_packet_and_both_are_encoded_once() {
         let msg = event(Payload::Text("x".repeat(300)));
-        let frame = msg.sio_ws_frame().unwrap();
+        let encoded = || msg.encoded::<SocketIo>().unwrap();
+        let frame = encoded().frame();
         assert_eq!(frame[0], 0x81, "a final text frame");
-        assert_eq!(frame::payload(frame), &msg.sio_packet().unwrap()[..]);
+        assert_eq!(frame::payload(frame), &encoded().payload()[..]);
         assert_eq!(
-            msg.sio_ws_frame().unwrap().as_ptr(),
+            encoded().frame().as_ptr(),
             frame.as_ptr(),
             "cached, not re-encoded"
         );
         assert_eq!(
-            msg.sio_packet().unwrap().as_ptr(),
-            frame[frame.len() - msg.sio_packet().unwrap().len()..].as_ptr(),
+            encoded().payload().as_ptr(),
+            frame[frame.len() - encoded().payload().len()..].as_ptr(),
             "the packet is the frame's own payload bytes"
         );
     }

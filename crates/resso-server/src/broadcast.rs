@@ -1,12 +1,8 @@
 //! What the registry fans out: a typed [`Broadcast`], shared by every subscriber behind one `Arc`.
-//! Each protocol encodes it lazily and at most once per publish — the Pusher message by
-//! [`crate::pusher`], the Socket.IO packet by `sio` — each cached in a `OnceLock` already framed as
-//! a WebSocket text frame, so a thousand subscribers cost one serialization per protocol and are
-//! written from the same bytes. The registry never encodes anything.
-
-mod sio;
-
-pub(crate) use sio::SioUserId;
+//! It has one encoded slot per protocol and no encoder of its own: each protocol's [`Codec`] passes
+//! itself in, and the broadcast keeps what it made — already framed as a WebSocket text frame — so
+//! a thousand subscribers cost one serialization per protocol and are written from the same bytes.
+//! The registry never encodes anything.
 
 use std::sync::OnceLock;
 
@@ -22,11 +18,54 @@ pub struct Broadcast {
     kind: Kind,
     /// Roughly how many bytes it costs in a connection's queue; computed once.
     size: usize,
-    /// The Pusher message as a whole WebSocket text frame.
-    pusher: OnceLock<Bytes>,
-    /// The Socket.IO packet, framed and bare (one buffer); never set for what Socket.IO clients
-    /// never get.
-    sio: OnceLock<sio::Encoded>,
+    /// Each protocol's encoding, made by its [`Codec`] on first use.
+    encoded: [OnceLock<Option<Encoded>>; SLOTS],
+}
+
+/// How many protocols encode broadcasts (Pusher, Socket.IO).
+const SLOTS: usize = 2;
+
+/// A protocol's encoder of broadcasts.
+pub trait Codec {
+    /// Which of a broadcast's slots keeps this protocol's encoding (below [`SLOTS`]).
+    const SLOT: usize;
+    /// `kind` as this protocol's message, or `None` when its clients never get it.
+    fn encode(kind: &Kind) -> Option<Encoded>;
+}
+
+/// A message as a WebSocket text frame, and its payload alone, in one buffer.
+#[derive(Debug)]
+pub struct Encoded {
+    frame: Bytes,
+    payload: Bytes,
+}
+
+impl Encoded {
+    /// Frames `text` once; the payload is a view into the same buffer.
+    #[must_use]
+    pub fn new(text: &str) -> Self {
+        let frame = frame::text(text);
+        let payload = frame.slice(frame::header_len(text.len())..);
+        Self { frame, payload }
+    }
+
+    /// The whole WebSocket frame, header included.
+    #[must_use]
+    pub const fn frame(&self) -> &Bytes {
+        &self.frame
+    }
+
+    /// The message alone (for transports that frame it themselves, such as polling).
+    #[must_use]
+    pub const fn payload(&self) -> &Bytes {
+        &self.payload
+    }
+
+    /// The message as text.
+    #[must_use]
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.payload).unwrap_or_default()
+    }
 }
 
 /// The payload of an event.
@@ -118,8 +157,7 @@ impl Broadcast {
         Self {
             kind,
             size,
-            pusher: OnceLock::new(),
-            sio: OnceLock::new(),
+            encoded: Default::default(),
         }
     }
 
@@ -189,35 +227,11 @@ impl Broadcast {
         self.size
     }
 
-    /// The Pusher message as a WebSocket text frame (header and payload), encoded on first use and
-    /// shared afterwards.
-    pub fn ws_frame(&self) -> &Bytes {
-        self.pusher
-            .get_or_init(|| frame::text(&crate::pusher::broadcast(&self.kind)))
-    }
-
-    /// The Pusher message's JSON text.
-    pub fn pusher_frame(&self) -> &str {
-        std::str::from_utf8(frame::payload(self.ws_frame())).unwrap_or_default()
-    }
-
-    /// The Engine.IO message packet (`42["event","channel",data]`, the same for EIO 3 and 4),
-    /// encoded on first use and shared afterwards; `None` for what Socket.IO clients never get
-    /// (subscription counts, watchlist events).
-    pub fn sio_packet(&self) -> Option<&Bytes> {
-        self.sio_encoded().map(|e| &e.packet)
-    }
-
-    /// [`Self::sio_packet`] as a complete WebSocket text frame, from the same buffer.
-    pub fn sio_ws_frame(&self) -> Option<&Bytes> {
-        self.sio_encoded().map(|e| &e.frame)
-    }
-
-    fn sio_encoded(&self) -> Option<&sio::Encoded> {
-        if let Some(encoded) = self.sio.get() {
-            return Some(encoded);
-        }
-        let packet = sio::packet(&self.kind)?;
-        Some(self.sio.get_or_init(|| sio::Encoded::new(&packet)))
+    /// This message as `C` encodes it, made on first use and shared afterwards; `None` for what
+    /// `C`'s clients never get.
+    pub fn encoded<C: Codec>(&self) -> Option<&Encoded> {
+        self.encoded[C::SLOT]
+            .get_or_init(|| C::encode(&self.kind))
+            .as_ref()
     }
 }

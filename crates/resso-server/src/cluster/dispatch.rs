@@ -1,15 +1,16 @@
-//! The cluster protocol: what a node does with each message from another. Deltas, publishes and
+//! What a node does with each message from another. Deltas, publishes and
 //! terminations are applied to the registry; a `Hello` (a node (re)joining) replaces what is known
 //! of it and is answered with this node's `State`; a heartbeat from a node whose state is not known
 //! here (its `Hello` was missed, or a broker outage lost track of it) makes this node resync by
 //! saying `Hello` itself; a `Bye` removes the node at once instead of waiting for it to time out.
 
 use super::wire::Wire;
+use super::Outbound;
 use crate::apps::Apps;
 use crate::registry::Registry;
 
-/// Applies a message from another node (this node's own echo is ignored).
-pub fn apply(registry: &Registry, wire: Wire, apps: &Apps) {
+/// Applies a message from another node (this node's own echo is ignored); answers go to `out`.
+pub(super) fn apply(registry: &Registry, out: &Outbound, wire: Wire, apps: &Apps) {
     if wire.node() == registry.node() {
         return;
     }
@@ -18,12 +19,12 @@ pub fn apply(registry: &Registry, wire: Wire, apps: &Apps) {
         Wire::Delta { node, app, change } => registry.apply_delta(node, &app, &change, apps),
         Wire::Heartbeat { node, connections } => {
             if !registry.heartbeat(node, connections) {
-                say_hello(registry);
+                say_hello(registry, out);
             }
         }
         Wire::Hello { node, snapshot } => {
             registry.replace_node(node, snapshot);
-            registry.send(Wire::State {
+            out.send(Wire::State {
                 node: registry.node(),
                 snapshot: registry.snapshot(),
             });
@@ -37,8 +38,8 @@ pub fn apply(registry: &Registry, wire: Wire, apps: &Apps) {
 }
 
 /// Asks every node for its state, with ours.
-fn say_hello(registry: &Registry) {
-    registry.send(Wire::Hello {
+fn say_hello(registry: &Registry, out: &Outbound) {
+    out.send(Wire::Hello {
         node: registry.node(),
         snapshot: registry.snapshot(),
     });

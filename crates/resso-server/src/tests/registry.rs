@@ -1,6 +1,14 @@
-use super::*;
+//! The registry's transitions, as Pusher clients see them.
+
+use resso_protocol::{ChannelName, ErrorCode, SocketId};
+use tokio_util::sync::CancellationToken;
+
+use crate::apps::App;
 use crate::config::AppConfig;
 use crate::outbox::{outbox, Inbox};
+use crate::pusher::Pusher;
+use crate::registry::{Counts, Port, Refusal, Registry, Subscribed, Unwelcome, Watchlist};
+use crate::webhooks::Webhooks;
 use resso_protocol::presence::Member;
 use resso_protocol::{Limits, UserId};
 
@@ -8,27 +16,27 @@ fn app() -> App {
     App::from_config(&AppConfig::development())
 }
 
-fn name(s: &str) -> ChannelName {
+pub(super) fn name(s: &str) -> ChannelName {
     ChannelName::parse(s, &Limits::default()).unwrap()
 }
 
-fn member(id: &str) -> Option<Member> {
+pub(super) fn member(id: &str) -> Option<Member> {
     let data = format!(r#"{{"user_id":"{id}","user_info":{{"n":"{id}"}}}}"#);
     Some(Member::parse(Some(&data), &Limits::default()).unwrap())
 }
 
 /// The Pusher frames a subscribe's answer becomes.
-fn frames(channel: &ChannelName, subscribed: Subscribed) -> Vec<String> {
+pub(super) fn frames(channel: &ChannelName, subscribed: Subscribed) -> Vec<String> {
     let mut out = Vec::new();
-    crate::pusher::subscribed(channel, subscribed, &mut out);
+    crate::pusher::codec::subscribed(channel, subscribed, &mut out);
     out.iter()
         .map(|f| String::from_utf8(crate::ws::frame::payload(f).to_vec()).unwrap())
         .collect()
 }
 
-fn drain(inbox: &mut Inbox) -> Vec<String> {
+pub(super) fn app_drain(inbox: &mut Inbox) -> Vec<String> {
     std::iter::from_fn(|| inbox.try_recv())
-        .map(|m| m.pusher_frame().to_string())
+        .map(|m| m.encoded::<Pusher>().unwrap().text().to_owned())
         .collect()
 }
 
@@ -47,15 +55,15 @@ fn presence_is_per_user() {
             .unwrap(),
     );
     assert!(frames[0].contains(r#"\"count\":2"#), "{frames:?}");
-    assert_eq!(drain(&mut i1).len(), 1, "alice hears bob join");
-    let frames = super::tests::frames(
+    assert_eq!(app_drain(&mut i1).len(), 1, "alice hears bob join");
+    let frames = self::frames(
         &ch,
         reg.subscribe(&app, &ch, SocketId::new(1, 3), &o3, member("bob"))
             .unwrap(),
     );
     assert!(frames[0].contains(r#"\"count\":2"#), "{frames:?}");
     assert!(
-        drain(&mut i1).is_empty(),
+        app_drain(&mut i1).is_empty(),
         "a second connection of bob is not a new member"
     );
     assert_eq!(
@@ -67,11 +75,11 @@ fn presence_is_per_user() {
     );
     assert!(reg.unsubscribe(&app, &ch, SocketId::new(1, 2)));
     assert!(
-        drain(&mut i1).is_empty(),
+        app_drain(&mut i1).is_empty(),
         "bob is still here on another connection"
     );
     reg.disconnect(&app, SocketId::new(1, 3), [&ch]);
-    let removed = drain(&mut i1);
+    let removed = app_drain(&mut i1);
     assert_eq!(removed.len(), 1);
     assert!(removed[0].contains("member_removed") && removed[0].contains("bob"));
 }
@@ -134,12 +142,14 @@ fn connection_quota() {
 #[test]
 fn shutdown_closes_every_connection_and_admits_none() {
     use futures_util::FutureExt;
-    let (reg, app) = (Registry::default(), app());
+    let shutdown = CancellationToken::new();
+    let reg = Registry::new(Webhooks::disabled(), Port::single(), shutdown.clone());
+    let app = app();
     let (outbox, inbox) = outbox(1024);
     reg.connect(&app, SocketId::new(1, 1), &outbox).unwrap();
     let doom = inbox.doom_signal();
     assert_eq!(doom.doomed().now_or_never(), None);
-    reg.shutdown.cancel();
+    shutdown.cancel();
     reg.close_all(ErrorCode::ReconnectImmediately);
     assert_eq!(
         doom.doomed().now_or_never(),
@@ -168,7 +178,7 @@ fn cache_channels_replay_the_last_api_event() {
     );
     reg.publish_api(&app, &ch, "price", r#"{"p":1}"#, None);
     reg.publish_api(&app, &ch, "price", r#"{"p":2}"#, None);
-    let frames = super::tests::frames(
+    let frames = self::frames(
         &ch,
         reg.subscribe(&app, &ch, SocketId::new(1, 2), &o, None)
             .unwrap(),
@@ -204,14 +214,14 @@ fn watchlists_follow_signins() {
     assert!(reg
         .sign_in(&app, SocketId::new(1, 2), &bob_user, &bob)
         .is_none());
-    let online = drain(&mut wi);
+    let online = app_drain(&mut wi);
     assert_eq!(online.len(), 1);
     assert!(
         online[0].contains(r#"\"online\",\"user_ids\":[\"bob\"]"#),
         "{online:?}"
     );
     reg.disconnect(&app, SocketId::new(1, 2), []);
-    assert!(drain(&mut wi)[0].contains("offline"));
+    assert!(app_drain(&mut wi)[0].contains("offline"));
     assert_eq!(
         reg.signed_in_as(&app.id, SocketId::new(1, 1))
             .unwrap()
@@ -219,135 +229,4 @@ fn watchlists_follow_signins() {
         "alice"
     );
     assert_eq!(reg.terminate(&app, "alice"), 1);
-}
-
-mod cluster {
-    use super::*;
-    use crate::cluster::wire::Wire;
-    use crate::config::{Backend, ClusterConfig};
-    use tokio::sync::mpsc;
-    use tokio_util::sync::CancellationToken;
-
-    fn node() -> (Registry, mpsc::Receiver<Wire>) {
-        let config = ClusterConfig {
-            backend: Backend::Redis,
-            url: Some("redis://x".into()),
-            ..Default::default()
-        };
-        let (handle, rx) = crate::cluster::handle(&config);
-        (
-            Registry::new(Webhooks::disabled(), handle, CancellationToken::new()),
-            rx.unwrap(),
-        )
-    }
-
-    /// Delivers everything `from` sent to `to`, as the broker would.
-    fn pump(from: &mut mpsc::Receiver<Wire>, to: &Registry, apps: &crate::apps::Apps) {
-        while let Ok(wire) = from.try_recv() {
-            let text = serde_json::to_string(&wire).unwrap();
-            crate::cluster::protocol::apply(to, serde_json::from_str(&text).unwrap(), apps);
-        }
-    }
-
-    #[test]
-    fn presence_spans_nodes_and_dies_with_a_node() {
-        let apps = crate::apps::Apps::new(&[AppConfig::development()]);
-        let app = apps.by_id("app-id").unwrap().clone();
-        let ((a, mut a_rx), (b, mut b_rx)) = (node(), node());
-        let ch = name("presence-room");
-        let (oa, mut ia) = outbox(1 << 20);
-        let (ob, mut ib) = outbox(1 << 20);
-        a.subscribe(&app, &ch, SocketId::new(1, 1), &oa, member("alice"))
-            .unwrap();
-        pump(&mut a_rx, &b, &apps);
-        let frames = frames(
-            &ch,
-            b.subscribe(&app, &ch, SocketId::new(2, 1), &ob, member("bob"))
-                .unwrap(),
-        );
-        assert!(
-            frames[0].contains(r#"\"count\":2"#),
-            "bob sees alice on the other node: {frames:?}"
-        );
-        pump(&mut b_rx, &a, &apps);
-        let added = drain(&mut ia);
-        assert_eq!(added.len(), 1, "{added:?}");
-        assert!(added[0].contains("member_added") && added[0].contains("bob"));
-        assert_eq!(
-            a.counts(&app.id, "presence-room"),
-            Counts {
-                subscriptions: 2,
-                users: 2
-            }
-        );
-        // alice also connects on node b: no second member_added anywhere
-        b.subscribe(&app, &ch, SocketId::new(2, 2), &ob, member("alice"))
-            .unwrap();
-        pump(&mut b_rx, &a, &apps);
-        assert!(drain(&mut ia).is_empty());
-        assert!(drain(&mut ib).iter().all(|f| !f.contains("member_added")));
-        // node b dies: alice stays (still on a), bob goes
-        a.remove_node(b.node());
-        let removed = drain(&mut ia);
-        assert_eq!(removed.len(), 1, "{removed:?}");
-        assert!(removed[0].contains("member_removed") && removed[0].contains("bob"));
-        assert_eq!(
-            a.counts(&app.id, "presence-room"),
-            Counts {
-                subscriptions: 1,
-                users: 1
-            }
-        );
-    }
-
-    #[test]
-    fn events_cross_nodes_with_exclusion() {
-        let apps = crate::apps::Apps::new(&[AppConfig::development()]);
-        let app = apps.by_id("app-id").unwrap().clone();
-        let ((a, mut a_rx), (b, _b_rx)) = (node(), node());
-        let ch = name("news");
-        let (o1, mut i1) = outbox(1 << 20);
-        let (o2, mut i2) = outbox(1 << 20);
-        b.subscribe(&app, &ch, SocketId::new(2, 1), &o1, None)
-            .unwrap();
-        b.subscribe(&app, &ch, SocketId::new(2, 2), &o2, None)
-            .unwrap();
-        a.publish_api(&app, &ch, "e", "d", Some(SocketId::new(2, 2)));
-        pump(&mut a_rx, &b, &apps);
-        assert_eq!(
-            drain(&mut i1),
-            [r#"{"event":"e","channel":"news","data":"d"}"#]
-        );
-        assert!(drain(&mut i2).is_empty(), "excluded on the other node too");
-        assert_eq!(
-            a.channels(&app.id, "").len(),
-            0,
-            "a never heard b's deltas in this test"
-        );
-    }
-
-    #[test]
-    fn a_node_known_only_from_deltas_is_asked_for_its_state() {
-        let apps = crate::apps::Apps::new(&[AppConfig::development()]);
-        let app = apps.by_id("app-id").unwrap().clone();
-        let ((a, mut a_rx), (b, mut b_rx)) = (node(), node());
-        let (o, _i) = outbox(1 << 20);
-        // b had a subscriber before a heard of it (a missed b's Hello).
-        b.subscribe(&app, &name("early"), SocketId::new(2, 1), &o, None)
-            .unwrap();
-        while b_rx.try_recv().is_ok() {}
-        b.subscribe(&app, &name("late"), SocketId::new(2, 2), &o, None)
-            .unwrap();
-        pump(&mut b_rx, &a, &apps);
-        assert_eq!(a.channels(&app.id, "").len(), 1, "only the delta so far");
-        // b's heartbeat makes a ask for everyone's state; b answers with its snapshot.
-        let heartbeat = Wire::Heartbeat {
-            node: b.node(),
-            connections: std::collections::HashMap::new(),
-        };
-        crate::cluster::protocol::apply(&a, heartbeat, &apps);
-        pump(&mut a_rx, &b, &apps);
-        pump(&mut b_rx, &a, &apps);
-        assert_eq!(a.channels(&app.id, "").len(), 2, "early and late");
-    }
 }

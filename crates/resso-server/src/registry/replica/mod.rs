@@ -1,9 +1,12 @@
 //! What the other nodes of a cluster hold: a replica per node of its subscriber counts, presence
-//! members, signed-in users and connection counts, kept current by the deltas, heartbeats and
-//! snapshots of [`crate::cluster`]. The registry keeps one beside its local state, under its lock,
-//! to answer with cluster-wide truth; with no cluster it stays empty. It also says who leads (fires
-//! the cluster's occupancy and member webhooks, [`super::told`]) and which [`Keys`] a change
+//! members, signed-in users and connection counts, kept current by the [`changes`] other nodes
+//! send (deltas, heartbeats, snapshots). The registry keeps one beside its local state, under its
+//! lock, to answer with cluster-wide truth; with no cluster it stays empty. It also says who leads
+//! (fires the cluster's occupancy and member webhooks, [`leadership`]) and which [`Keys`] a change
 //! touches, so the registry can look at their truth before and after.
+//!
+//! - [`changes`]: the replication vocabulary — events, deltas, snapshots, node ids.
+//! - [`leadership`]: who fires the cluster's webhooks, and retractions after a partition.
 
 use std::collections::{HashMap, HashSet};
 
@@ -11,7 +14,11 @@ use resso_protocol::{AppId, ChannelName, UserId};
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 
-use super::wire::{AppSnapshot, Change, NodeId, Snapshot};
+mod changes;
+mod leadership;
+
+pub use changes::{AppSnapshot, Change, ChannelSnapshot, MemberInfo, NodeId, Publish, Snapshot};
+pub use leadership::{channel_hook, member_hook, Retractions, Transition};
 
 /// The keys whose cluster-wide truth a change may flip: is this user present in this channel, is
 /// this channel occupied, is this user online.

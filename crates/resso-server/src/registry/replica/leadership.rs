@@ -8,34 +8,27 @@
 //!
 //! A broker outage looks like the other nodes' death, so each side of it fires, as its own leader,
 //! the removals of what it can no longer see. When the sides meet again, the one that told the
-//! consumer a member or channel was gone tells it again that it is there: [`ToldGone`] remembers
-//! those keys (for a while) until they come back.
+//! consumer a member or channel was gone tells it again that it is there: [`Retractions`]
+//! remembers those facts (for a while) until they come back.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use resso_protocol::{AppId, ChannelName, UserId};
+use resso_protocol::{ChannelName, UserId};
 
-use crate::webhooks::HookEvent;
+use crate::webhooks::{Fact, HookEvent};
 use tokio::time::Instant;
 
 /// How long a removal told because a node vanished may still be taken back.
 const REMEMBER: Duration = Duration::from_secs(600);
 
-/// A webhook-visible fact: a member present in a channel, or a channel occupied.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Key {
-    Member(AppId, ChannelName, UserId),
-    Channel(AppId, ChannelName),
-}
-
 /// Facts this node fired a removal webhook for because a node vanished.
 #[derive(Default)]
-pub struct ToldGone(HashMap<Key, Instant>);
+pub struct Retractions(HashMap<Fact, Instant>);
 
-/// What happened to one key in one change.
+/// What one change did to one fact.
 #[derive(Debug, Clone, Copy)]
-pub struct Flip {
+pub struct Transition {
     /// Its cluster-wide truth changed.
     pub flipped: bool,
     /// Its truth after the change.
@@ -46,10 +39,10 @@ pub struct Flip {
     pub departed: bool,
 }
 
-impl ToldGone {
+impl Retractions {
     /// Whether to fire the webhook that says `key` is now `flip.now`: for a flip this node fires,
     /// and for a fact it once told gone that is back.
-    pub fn decide(&mut self, key: &Key, flip: Flip) -> bool {
+    pub fn decide(&mut self, key: &Fact, flip: Transition) -> bool {
         let by_flip = flip.flipped && flip.fires;
         if !flip.now {
             if by_flip && flip.departed {
@@ -66,7 +59,7 @@ impl ToldGone {
     }
 
     /// Forgets `key`: it came back in a way already reported.
-    pub fn settle(&mut self, key: &Key) {
+    pub fn settle(&mut self, key: &Fact) {
         self.0.remove(key);
     }
 
@@ -100,15 +93,17 @@ pub fn channel_hook(channel: &ChannelName, occupied: bool) -> HookEvent {
 mod tests {
     use super::*;
 
-    fn key() -> Key {
-        Key::Channel(
+    use resso_protocol::AppId;
+
+    fn key() -> Fact {
+        Fact::Channel(
             AppId::from("a"),
             ChannelName::parse("c", &resso_protocol::Limits::default()).unwrap(),
         )
     }
 
-    const fn flip(flipped: bool, now: bool, fires: bool, departed: bool) -> Flip {
-        Flip {
+    const fn flip(flipped: bool, now: bool, fires: bool, departed: bool) -> Transition {
+        Transition {
             flipped,
             now,
             fires,
@@ -118,7 +113,7 @@ mod tests {
 
     #[test]
     fn a_leader_fires_flips_and_nobody_else_does() {
-        let mut told = ToldGone::default();
+        let mut told = Retractions::default();
         assert!(told.decide(&key(), flip(true, true, true, false)));
         assert!(told.decide(&key(), flip(true, false, true, false)));
         assert!(!told.decide(&key(), flip(true, true, false, false)));
@@ -127,7 +122,7 @@ mod tests {
 
     #[test]
     fn a_removal_for_a_vanished_node_is_taken_back_once_by_whoever_told_it() {
-        let mut told = ToldGone::default();
+        let mut told = Retractions::default();
         assert!(told.decide(&key(), flip(true, false, true, true)));
         assert!(
             told.decide(&key(), flip(true, true, false, false)),
@@ -141,7 +136,7 @@ mod tests {
 
     #[test]
     fn a_fact_settled_otherwise_is_not_told_again() {
-        let mut told = ToldGone::default();
+        let mut told = Retractions::default();
         told.decide(&key(), flip(true, false, true, true));
         told.settle(&key());
         assert!(!told.decide(&key(), flip(false, true, false, false)));

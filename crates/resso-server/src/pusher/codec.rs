@@ -9,11 +9,30 @@ use resso_protocol::server::{self, EventData};
 use resso_protocol::{ChannelKind, ChannelName, ErrorCode, UserId};
 use tokio::time::Instant;
 
-use crate::broadcast::{Broadcast, Kind, Payload};
+use crate::broadcast::{Broadcast, Codec, Encoded, Kind, Payload};
+use crate::client_event::ClientEventError;
 use crate::connection::{Deadline, Heartbeat, Protocol};
 use crate::registry::{Replay, Subscribed, Watchlist};
-use crate::session::{ClientEventError, Refused, Reply, Session, SignedIn, SubscribeError};
+use crate::session::{Refused, Reply, Session, SignedIn, SubscribeError};
 use crate::ws::frame;
+
+/// The Pusher codec of broadcasts.
+pub struct Pusher;
+
+impl Codec for Pusher {
+    const SLOT: usize = 0;
+
+    fn encode(kind: &Kind) -> Option<Encoded> {
+        Some(Encoded::new(&broadcast(kind)))
+    }
+}
+
+/// A broadcast's Pusher frame (every broadcast has one).
+fn frame_of(msg: &Broadcast) -> &Bytes {
+    msg.encoded::<Pusher>().map_or(&EMPTY, Encoded::frame)
+}
+
+static EMPTY: Bytes = Bytes::new();
 
 impl Protocol for Session {
     fn greeting(&self, heartbeat: Heartbeat) -> Bytes {
@@ -32,7 +51,7 @@ impl Protocol for Session {
     }
 
     fn frame(msg: &Broadcast) -> Option<&Bytes> {
-        Some(msg.ws_frame())
+        Some(frame_of(msg))
     }
 
     fn ping() -> Bytes {
@@ -70,7 +89,7 @@ pub fn subscribed(channel: &ChannelName, subscribed: Subscribed, out: &mut Vec<B
     };
     out.push(frame::text(&confirm));
     match subscribed.replay {
-        Some(Replay::Event(msg)) => out.push(msg.ws_frame().clone()),
+        Some(Replay::Event(msg)) => out.push(frame_of(&msg).clone()),
         Some(Replay::Miss) => out.push(frame::text(&server::cache_miss(name))),
         None => {}
     }
@@ -131,8 +150,7 @@ fn watchlist_events(watchlist: &Watchlist) -> String {
 }
 
 /// A broadcast's Pusher message.
-#[must_use]
-pub fn broadcast(kind: &Kind) -> String {
+fn broadcast(kind: &Kind) -> String {
     match kind {
         Kind::Event {
             channel,
@@ -187,7 +205,7 @@ mod tests {
             Payload::Text(r#"{"p":2}"#.into()),
             None,
         ));
-        let delivered = msg.ws_frame().clone();
+        let delivered = frame_of(&msg).clone();
         let mut out = Vec::new();
         let replay = Some(Replay::Event(msg));
         subscribed(
@@ -204,5 +222,14 @@ mod tests {
             delivered.as_ptr(),
             "the same bytes, not re-framed"
         );
+    }
+
+    #[test]
+    fn member_removed_carries_no_user_info() {
+        let channel = ChannelName::parse("presence-room", &Limits::default()).unwrap();
+        let info = serde_json::value::RawValue::from_string(r#"{"name":"Bob"}"#.into()).unwrap();
+        let left = Broadcast::member_removed(channel, UserId::from("2"), Some(info));
+        let text = left.encoded::<Pusher>().unwrap().text();
+        assert!(!text.contains("Bob"), "{text}");
     }
 }
