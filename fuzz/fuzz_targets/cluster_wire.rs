@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use resso_server::cluster::wire::Wire;
+use resso_server::fuzzing::Wire;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(wire) = serde_json::from_slice::<Wire>(data) else {

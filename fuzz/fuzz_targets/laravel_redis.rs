@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use resso_protocol::Limits;
-use resso_server::ingest::message::parse;
+use resso_server::fuzzing::parse_laravel_message as parse;
 
 fuzz_target!(|data: &[u8]| {
     let split = data.iter().position(|&b| b == b'\n').unwrap_or(data.len());

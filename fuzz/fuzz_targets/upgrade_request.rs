@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use resso_server::ws::upgrade::{classify, First};
+use resso_server::fuzzing::{classify, First};
 
 fn kind(first: &First) -> &'static str {
     match first {

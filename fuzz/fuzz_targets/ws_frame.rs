@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use resso_server::ws::frame::Decoder;
+use resso_server::fuzzing::Decoder;
 
 const MAX: usize = 4096;
 

@@ -7,7 +7,7 @@
 use std::io::{self, Cursor, Read, Write};
 
 use libfuzzer_sys::fuzz_target;
-use resso_server::ws::frame::{Decoder, Incoming};
+use resso_server::fuzzing::{Decoder, Incoming};
 use tungstenite::protocol::{Role, WebSocket, WebSocketConfig};
 use tungstenite::{Error, Message};
 

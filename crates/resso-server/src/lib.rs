@@ -27,30 +27,40 @@
 //!    until a shutdown token is cancelled. `main` is a thin wrapper, and the integration tests
 //!    call the same `run` on port 0.
 //!
-//! `docs/architecture.md` walks one event's path through these layers.
+//! `docs/architecture.md` walks one event's path through these layers. Only [`config`], [`run`]
+//! and what the integration tests drive directly ([`apps`], [`webhooks`]) are public.
 
-pub mod admission;
+pub(crate) mod admission;
 pub mod apps;
-pub mod broadcast;
-pub mod client_event;
-pub mod cluster;
+pub(crate) mod broadcast;
+pub(crate) mod client_event;
+pub(crate) mod cluster;
 pub mod config;
-pub mod connection;
-pub mod deadline;
-pub mod http;
-pub mod ids;
-pub mod ingest;
-pub mod outbox;
-pub mod pusher;
-pub mod rate;
-pub mod registry;
-pub mod server;
-pub mod session;
-pub mod socketio;
+pub(crate) mod connection;
+pub(crate) mod deadline;
+pub(crate) mod http;
+pub(crate) mod ids;
+pub(crate) mod ingest;
+pub(crate) mod outbox;
+pub(crate) mod pusher;
+pub(crate) mod rate;
+pub(crate) mod registry;
+pub(crate) mod server;
+pub(crate) mod session;
+pub(crate) mod socketio;
 pub mod webhooks;
-pub mod ws;
+pub(crate) mod ws;
 
 #[cfg(test)]
 mod tests;
 
 pub use server::run;
+
+/// The parsers of outside bytes, for the fuzz targets (`fuzz/`); not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::cluster::wire::Wire;
+    pub use crate::ingest::message::parse as parse_laravel_message;
+    pub use crate::ws::frame::{Decoder, Incoming};
+    pub use crate::ws::upgrade::{classify, First};
+}

@@ -48,7 +48,7 @@ pub async fn run(
             &tracker,
         );
     }
-    let _ingest = ingest::start(&apps, &registry, &shutdown, &tracker);
+    ingest::start(&apps, &registry, &shutdown, &tracker);
     tracker.spawn(flush_counts(
         registry.clone(),
         apps.clone(),

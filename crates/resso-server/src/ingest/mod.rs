@@ -13,56 +13,33 @@ pub mod complaints;
 pub mod message;
 mod task;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use resso_protocol::AppId;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::apps::Apps;
 use crate::registry::Registry;
-use complaints::{Counts, Stats};
-
-/// Handle on the running subscriptions: their counters, by app. Cheap to clone.
-#[derive(Debug, Clone, Default)]
-pub struct Ingest {
-    stats: Arc<HashMap<AppId, Arc<Stats>>>,
-}
-
-impl Ingest {
-    /// The counters of `app`'s subscription; `None` when it has none.
-    #[must_use]
-    pub fn counts(&self, app: &AppId) -> Option<Counts> {
-        self.stats.get(app).map(|s| s.counts())
-    }
-}
+use complaints::Stats;
 
 /// Starts one subscription task per app with `[apps.ingest]`, tracked by `tracker` and stopped by
 /// `shutdown`.
-#[must_use]
 pub fn start(
     apps: &Apps,
     registry: &Registry,
     shutdown: &CancellationToken,
     tracker: &TaskTracker,
-) -> Ingest {
-    let mut stats = HashMap::new();
+) {
     for app in apps.iter() {
         let Some(config) = app.config.ingest.clone() else {
             continue;
         };
-        let app_stats = Arc::new(Stats::default());
-        stats.insert(app.id.clone(), app_stats.clone());
         let subscriber = task::Subscriber {
             app: app.clone(),
             config,
             registry: registry.clone(),
-            stats: app_stats,
+            stats: Arc::new(Stats::default()),
         };
         tracker.spawn(subscriber.run(shutdown.clone()));
-    }
-    Ingest {
-        stats: Arc::new(stats),
     }
 }

@@ -8,5 +8,4 @@
 pub mod codec;
 mod endpoint;
 
-pub use codec::Pusher;
 pub use endpoint::{not_upgraded, refuse_saying, serve_upgrade, Endpoint};

@@ -4,21 +4,15 @@
 
 use std::collections::{HashMap, HashSet};
 
-use resso_protocol::{AppId, ChannelName, SocketId, UserId};
+use resso_protocol::{AppId, ChannelName, UserId};
 use serde_json::value::RawValue;
 
 use super::{Cached, Counts, Registry};
 
 impl Registry {
-    /// The presence user `socket` joined `channel` as.
-    #[must_use]
-    pub fn user_of(&self, app: &AppId, channel: &ChannelName, socket: SocketId) -> Option<UserId> {
-        super::user_in(&self.lock(), app, channel, socket)
-    }
-
     /// The user `socket` is signed in as.
-    #[must_use]
-    pub fn signed_in_as(&self, app: &AppId, socket: SocketId) -> Option<UserId> {
+    #[cfg(test)]
+    pub fn signed_in_as(&self, app: &AppId, socket: resso_protocol::SocketId) -> Option<UserId> {
         let state = self.lock();
         state.apps.get(app)?.users.user_of(socket).cloned()
     }

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use super::codec::SocketIo;
 use super::echo::Echo;
-use super::handler::{Connect, Handler};
+use super::echo::{Connect, EchoSocket};
 use super::Sessions;
 use crate::apps::App;
 use crate::broadcast::Broadcast;
@@ -69,7 +69,7 @@ pub(super) struct Identity {
 pub(super) struct Engine {
     pub version: EngineVersion,
     id: Identity,
-    handler: Option<Box<dyn Handler>>,
+    handler: Option<Box<EchoSocket>>,
     out: VecDeque<Queued>,
     /// Bytes of the own packets queued (broadcasts are bounded by the outbox).
     out_bytes: usize,
@@ -210,7 +210,7 @@ impl Engine {
                 self.push(refusal)
             }
             Kind::Connect if self.handler.is_none() && self.version == EngineVersion::V4 => {
-                self.connect(p.data.map(ToOwned::to_owned))
+                self.connect()
             }
             Kind::Event if default => self.on_event(p.data),
             Kind::Disconnect if default => Err(End::Gone),
@@ -231,31 +231,19 @@ impl Engine {
     }
 
     /// Connects the socket on `/` through the application and queues the answer.
-    pub fn connect(&mut self, auth: Option<Box<RawValue>>) -> Result<(), End> {
+    pub fn connect(&mut self) -> Result<(), End> {
         let c = Connect {
             app: self.id.app.clone(),
             socket_id: self.id.socket_id,
             registry: self.id.registry.clone(),
             outbox: self.id.outbox.clone(),
             headers: std::mem::take(&mut self.id.headers),
-            auth,
         };
-        match self.id.echo.connect(c) {
-            Ok(h) => {
-                self.handler = Some(Box::new(h));
-                self.beat.connect_by = None;
-                match self.version {
-                    EngineVersion::V3 => self.push(packet::CONNECT_V4),
-                    EngineVersion::V4 => {
-                        self.push(packet::connected(&self.id.socket_id.to_string()))
-                    }
-                }
-            }
-            Err(refused) => self.push(packet::connect_error(
-                self.version,
-                "/",
-                &refused.to_string(),
-            )),
+        self.handler = Some(Box::new(self.id.echo.connect(c)));
+        self.beat.connect_by = None;
+        match self.version {
+            EngineVersion::V3 => self.push(packet::CONNECT_V4),
+            EngineVersion::V4 => self.push(packet::connected(&self.id.socket_id.to_string())),
         }
     }
 

@@ -10,8 +10,8 @@
 //! - [`open`]: admission (origin, app limits, `Registry::connect`) and the session's birth;
 //! - [`task`]: one task per socket owning its inbox, transport, heartbeat and handler;
 //! - [`engine`]: what the task does with each Engine.IO and Socket.IO packet;
-//! - [`handler`]: the seam to the application logic;
-//! - [`echo`]: that logic, Echo's connector (subscribe, presence, whispers, channel auth).
+//! - [`echo`]: the application logic, Echo's connector (subscribe, presence, whispers, channel
+//!   auth), which never sees a transport.
 //!
 //! A Socket.IO socket is one registry socket, its `SocketId` the `socket.id` clients see, so the
 //! registry, the HTTP API, limits and the cluster treat both protocols alike.
@@ -19,7 +19,6 @@
 pub mod codec;
 pub mod echo;
 mod engine;
-mod handler;
 mod open;
 mod polling;
 mod request;
@@ -116,7 +115,7 @@ impl Sessions {
         self.lock().len()
     }
 
-    #[must_use]
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -6,7 +6,7 @@ use tokio_util::sync::CancellationToken;
 use crate::apps::App;
 use crate::config::AppConfig;
 use crate::outbox::{outbox, Inbox};
-use crate::pusher::Pusher;
+use crate::pusher::codec::Pusher;
 use crate::registry::{Counts, Port, Refusal, Registry, Subscribed, Unwelcome, Watchlist};
 use crate::webhooks::Webhooks;
 use resso_protocol::presence::Member;

@@ -56,6 +56,7 @@ pub fn encode(opcode: u8, payload: &[u8]) -> Bytes {
 
 /// The payload of a frame made by [`encode`].
 #[must_use]
+#[cfg(test)]
 pub fn payload(frame: &[u8]) -> &[u8] {
     let start = match frame.get(1) {
         Some(126) => 4,

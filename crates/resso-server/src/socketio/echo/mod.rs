@@ -25,7 +25,6 @@ use crate::apps::App;
 use crate::outbox::Outbox;
 use crate::rate::RateWindow;
 use crate::registry::Registry;
-use crate::socketio::handler::{Connect, Handler, Refused};
 use auth::AuthClient;
 use parse::Inbound;
 pub use subscribe::Done;
@@ -33,6 +32,18 @@ use target::AuthTarget;
 
 /// Most auth calls one socket may have running; more subscriptions are refused with 429.
 const MAX_PENDING_AUTH: usize = 64;
+
+/// What the engine knows about a socket when its CONNECT on `/` arrives.
+pub struct Connect {
+    pub app: Arc<App>,
+    pub socket_id: SocketId,
+    pub registry: Registry,
+    /// The socket's queue, for the registry's subscriptions (the engine owns the inbox).
+    pub outbox: Outbox,
+    /// Request headers of the handshake (the first polling GET or the websocket upgrade):
+    /// `cookie`, `origin`, `referer`, `user-agent` when sent, lower-case names.
+    pub headers: Vec<(String, String)>,
+}
 
 /// What every Echo socket of a server shares: the auth client (one connection pool). Cheap to
 /// clone; one lives in the Socket.IO endpoint.
@@ -44,11 +55,7 @@ pub struct Echo {
 impl Echo {
     /// The handler for a socket whose CONNECT arrived, authorizing channels where the app's
     /// `[apps.socketio]` says (no `auth_host`: private and presence channels are refused).
-    ///
-    /// # Errors
-    /// None at present: every Echo client is welcome once the engine admitted it (the `Result`
-    /// is the seam's, for refusals such as a CONNECT payload check).
-    pub fn connect(&self, c: Connect) -> Result<EchoSocket, Refused> {
+    pub fn connect(&self, c: Connect) -> EchoSocket {
         let referer = c
             .headers
             .iter()
@@ -60,7 +67,7 @@ impl Echo {
             .socketio
             .as_ref()
             .and_then(|sio| AuthTarget::for_page(sio, referer));
-        Ok(self.connect_to(c, target))
+        self.connect_to(c, target)
     }
 
     fn connect_to(&self, c: Connect, target: Option<AuthTarget>) -> EchoSocket {
@@ -123,8 +130,10 @@ impl EchoSocket {
     }
 }
 
-impl Handler for EchoSocket {
-    fn on_event(&mut self, args: &RawValue, out: &mut Vec<Bytes>) {
+impl EchoSocket {
+    /// An EVENT on `/`: `args` is the packet's JSON array as sent (`["subscribe",{…}]`).
+    /// Replies for this socket only are pushed to `out` as Engine.IO packet texts (`42[…]`).
+    pub fn on_event(&mut self, args: &RawValue, out: &mut Vec<Bytes>) {
         match Inbound::parse(args) {
             Ok(Inbound::Subscribe { channel, headers }) => self.subscribe(&channel, headers, out),
             Ok(Inbound::Unsubscribe { channel }) => self.unsubscribe(&channel),
@@ -143,7 +152,9 @@ impl Handler for EchoSocket {
         }
     }
 
-    fn poll_work(&mut self, cx: &mut Context<'_>, out: &mut Vec<Bytes>) -> Poll<()> {
+    /// Background work (auth calls to the app) that finished; `Poll::Pending` when none is ready
+    /// or none is running (the task is woken when one finishes). Cancel-safe.
+    pub fn poll_work(&mut self, cx: &mut Context<'_>, out: &mut Vec<Bytes>) -> Poll<()> {
         let mut any = false;
         while let Some(Poll::Ready(Some(done))) = self.work.as_mut().map(|w| w.poll_next_unpin(cx))
         {

@@ -32,7 +32,6 @@ fn client_of(
         registry: registry.clone(),
         outbox: out,
         headers: vec![("cookie".into(), "laravel_session=abc".into())],
-        auth: None,
     };
     Client {
         socket: echo.connect_to(connect, target),

@@ -23,7 +23,7 @@ use crate::apps::App;
 use crate::config::AppConfig;
 use crate::outbox::{outbox, Inbox};
 use crate::registry::Registry;
-use crate::socketio::handler::{Connect, Handler};
+use crate::socketio::echo::Connect;
 
 #[derive(serde::Deserialize)]
 struct AuthForm {
