@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up and runs Ressò's whole test suite on a fresh Debian machine:
-#   lint (rustfmt, clippy) → Rust unit + integration tests (the cluster tests start their own
+#   lint (layering, rustfmt, clippy) → Rust unit + integration tests (the cluster tests start their own
 #   redis-server and nats-server processes) → a short run of every fuzz target → a seconds-long
 #   smoke of the benchmark harness and its 60-second soak → compat tests with the real npm packages (pusher-js,
 #   laravel-echo, pusher) → the Python
@@ -34,6 +34,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 step "format and lint"
+python3 scripts/layers.py
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

@@ -31,7 +31,11 @@ pub enum LinkError {
     #[error("redis: {0}")]
     Redis(#[from] ::redis::RedisError),
     #[error("nats: {0}")]
-    Nats(String),
+    NatsConnect(#[from] async_nats::ConnectError),
+    #[error("nats: {0}")]
+    NatsSubscribe(#[from] async_nats::SubscribeError),
+    #[error("nats: {0}")]
+    NatsPublish(#[from] async_nats::PublishError),
     #[error("the broker closed the subscription")]
     Closed,
 }

@@ -9,10 +9,6 @@ use tokio::sync::mpsc;
 
 use super::link::{encode, LinkError, Session};
 
-fn nats_error(e: impl std::fmt::Display) -> LinkError {
-    LinkError::Nats(e.to_string())
-}
-
 /// Serves the NATS connection until shutdown (`Ok`) or a failure to connect (`Err`).
 pub async fn serve(url: &str, subject: &str, mut session: Session<'_>) -> Result<(), LinkError> {
     let (events_tx, mut events) = mpsc::unbounded_channel();
@@ -24,11 +20,8 @@ pub async fn serve(url: &str, subject: &str, mut session: Session<'_>) -> Result
                 let _ = tx.send(event);
             }
         });
-    let client = options.connect(url).await.map_err(nats_error)?;
-    let mut messages = client
-        .subscribe(subject.to_owned())
-        .await
-        .map_err(nats_error)?;
+    let client = options.connect(url).await?;
+    let mut messages = client.subscribe(subject.to_owned()).await?;
     let mut up = false;
     loop {
         tokio::select! {
@@ -41,7 +34,7 @@ pub async fn serve(url: &str, subject: &str, mut session: Session<'_>) -> Result
                 Event::Connected => {
                     up = true;
                     tracing::info!("cluster: connected to nats, subject {subject:?}");
-                    client.publish(subject.to_owned(), session.hello().into()).await.map_err(nats_error)?;
+                    client.publish(subject.to_owned(), session.hello().into()).await?;
                 }
                 Event::Disconnected => {
                     up = false;
@@ -55,7 +48,7 @@ pub async fn serve(url: &str, subject: &str, mut session: Session<'_>) -> Result
             }
             Some(wire) = session.outbound.recv() => {
                 if up {
-                    client.publish(subject.to_owned(), encode(&wire).into()).await.map_err(nats_error)?;
+                    client.publish(subject.to_owned(), encode(&wire).into()).await?;
                 }
             }
         }
