@@ -118,7 +118,8 @@ impl Loaded {
         self.origins.set(path, origin);
     }
 
-    /// Adds `app`, replacing an app with the same id in place; returns its index.
+    /// Adds `app`, replacing an app with the same id in place; returns its index. The caller
+    /// records the origins of the fields it set.
     pub(super) fn put_app(&mut self, app: AppConfig, id_var: &str) -> usize {
         let i = if let Some(i) = self.config.apps.iter().position(|a| a.id == app.id) {
             self.config.apps[i] = app;
@@ -127,7 +128,16 @@ impl Loaded {
             self.config.apps.push(app);
             self.config.apps.len() - 1
         };
-        self.record(&format!("apps[{i}]"), Origin::env(id_var));
+        // The app's fields are defaults unless recorded otherwise; its id keeps the origin it
+        // had, so that recording the new one warns about a Soketi app replaced by Reverb's.
+        let path = format!("apps[{i}]");
+        let id = format!("{path}.id");
+        let before = self.origins.recorded(&id).cloned();
+        self.origins.set(&path, Origin::Default);
+        if let Some(before) = before {
+            self.origins.set(&id, before);
+        }
+        self.record(&id, Origin::env(id_var));
         i
     }
 

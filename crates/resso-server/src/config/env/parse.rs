@@ -38,12 +38,12 @@ pub fn limit(name: &str, value: &str) -> Result<Option<u64>, ConfigError> {
 }
 
 /// Soketi's kilobytes (fractions allowed, as it reads them) as bytes.
-pub fn kilobytes(name: &str, value: &str) -> Result<usize, ConfigError> {
+pub fn kilobytes(name: &str, value: &str) -> Result<u64, ConfigError> {
     match value.trim().parse::<f64>() {
-        Ok(kb) if kb.is_finite() && kb >= 0.0 && kb < 1e12 =>
+        Ok(kb) if (0.0..1e12).contains(&kb) =>
         {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            Ok((kb * 1024.0).round() as usize)
+            Ok((kb * 1024.0).round() as u64)
         }
         _ => Err(invalid(
             name,

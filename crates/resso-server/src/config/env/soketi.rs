@@ -95,73 +95,78 @@ fn fixed(r: &mut Reader) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// Reads one value of a Soketi variable, as a count or a size.
+type Parse = fn(&str, &str) -> Result<u64, ConfigError>;
+/// Sets one app field to a value.
+type Set = fn(&mut AppConfig, u64);
+
+/// Soketi's server-wide limits: (variable, the app field it sets, how it is read, setting it).
+const APP_WIDE: [(&str, &str, Parse, Set); 6] = [
+    (
+        "SOKETI_EVENT_MAX_NAME_LENGTH",
+        "limits.event_name_length",
+        parse::number,
+        |a, n| {
+            a.limits.event_name_length = size(n);
+        },
+    ),
+    (
+        "SOKETI_EVENT_MAX_SIZE_IN_KB",
+        "limits.event_data_bytes",
+        parse::kilobytes,
+        |a, n| {
+            a.limits.event_data_bytes = size(n);
+        },
+    ),
+    (
+        "SOKETI_PRESENCE_MAX_MEMBERS",
+        "limits.presence_members",
+        parse::number,
+        |a, n| {
+            a.limits.presence_members = size(n);
+        },
+    ),
+    (
+        "SOKETI_PRESENCE_MAX_MEMBER_SIZE",
+        "limits.user_info_bytes",
+        parse::kilobytes,
+        |a, n| {
+            a.limits.user_info_bytes = size(n);
+        },
+    ),
+    (
+        "SOKETI_CHANNEL_LIMITS_MAX_NAME_LENGTH",
+        "limits.channel_name_length",
+        parse::number,
+        |a, n| {
+            a.limits.channel_name_length = size(n);
+        },
+    ),
+    (
+        "SOKETI_CHANNEL_CACHE_TTL",
+        "cache_ttl",
+        parse::number,
+        |a, n| a.cache_ttl = n,
+    ),
+];
+
 /// Soketi's server-wide limits, applied to every app (the development app included) once the
 /// apps are known.
 pub fn apply_to_apps(l: &mut Loaded, r: &mut Reader) -> Result<(), ConfigError> {
     if !r.any_set("SOKETI_") {
         return Ok(());
     }
-    if let Some(n) = r.parsed("SOKETI_EVENT_MAX_NAME_LENGTH", parse::number)? {
-        each_app(
-            l,
-            "SOKETI_EVENT_MAX_NAME_LENGTH",
-            "limits.event_name_length",
-            |a| {
-                a.limits.event_name_length = n;
-            },
-        );
-    }
-    if let Some(bytes) = r.parsed("SOKETI_EVENT_MAX_SIZE_IN_KB", parse::kilobytes)? {
-        each_app(
-            l,
-            "SOKETI_EVENT_MAX_SIZE_IN_KB",
-            "limits.event_data_bytes",
-            |a| {
-                a.limits.event_data_bytes = bytes;
-            },
-        );
-    }
-    if let Some(n) = r.parsed("SOKETI_PRESENCE_MAX_MEMBERS", parse::number)? {
-        each_app(
-            l,
-            "SOKETI_PRESENCE_MAX_MEMBERS",
-            "limits.presence_members",
-            |a| {
-                a.limits.presence_members = n;
-            },
-        );
-    }
-    if let Some(bytes) = r.parsed("SOKETI_PRESENCE_MAX_MEMBER_SIZE", parse::kilobytes)? {
-        each_app(
-            l,
-            "SOKETI_PRESENCE_MAX_MEMBER_SIZE",
-            "limits.user_info_bytes",
-            |a| {
-                a.limits.user_info_bytes = bytes;
-            },
-        );
-    }
-    if let Some(n) = r.parsed("SOKETI_CHANNEL_LIMITS_MAX_NAME_LENGTH", parse::number)? {
-        each_app(
-            l,
-            "SOKETI_CHANNEL_LIMITS_MAX_NAME_LENGTH",
-            "limits.channel_name_length",
-            |a| {
-                a.limits.channel_name_length = n;
-            },
-        );
-    }
-    if let Some(secs) = r.parsed("SOKETI_CHANNEL_CACHE_TTL", parse::number)? {
-        each_app(l, "SOKETI_CHANNEL_CACHE_TTL", "cache_ttl", |a| {
-            a.cache_ttl = secs
-        });
+    for (name, field, parse, set) in APP_WIDE {
+        if let Some(value) = r.parsed(name, parse)? {
+            for i in 0..l.config.apps.len() {
+                set(&mut l.config.apps[i], value);
+                l.record(&format!("apps[{i}].{field}"), Origin::env(name));
+            }
+        }
     }
     Ok(())
 }
 
-fn each_app(l: &mut Loaded, name: &str, field: &str, set: impl Fn(&mut AppConfig)) {
-    for i in 0..l.config.apps.len() {
-        set(&mut l.config.apps[i]);
-        l.record(&format!("apps[{i}].{field}"), Origin::env(name));
-    }
+fn size(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
 }

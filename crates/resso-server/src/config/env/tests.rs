@@ -233,6 +233,16 @@ fn precedence_resso_then_reverb_then_soketi_then_file() {
         if field == "server.port")));
     vars.push(("RESSO_HOST", "10.0.0.3"));
     assert_eq!(loaded(&vars).config.server.host, "10.0.0.3");
+    vars.push(("SOKETI_DEFAULT_APP_ID", "123"));
+    let l = loaded(&vars); // the later SOKETI_DEFAULT_APP_ID wins in the map
+    assert_eq!(l.config.apps.len(), 1);
+    assert_eq!(l.config.apps[0].key, "laravel-key");
+    assert_eq!(l.origins.of("apps[0].enabled"), Origin::Default);
+    assert!(l
+        .warnings
+        .iter()
+        .any(|w| matches!(w, Warning::Conflict { field, .. }
+        if field == "apps[0].id")));
 
     let path = std::env::temp_dir().join(format!("resso-env-test-{}.toml", std::process::id()));
     std::fs::write(&path, "[server]\nhost = '127.0.0.5'\n").unwrap();
