@@ -102,7 +102,7 @@ pub fn apply_to_apps(l: &mut Loaded, r: &mut Reader) -> Result<(), ConfigError> 
 }
 
 impl Config {
-    /// Applies environment overrides to this configuration (as [`super::load`] does between the
+    /// Applies environment overrides to this configuration (as [`load()`](crate::config::load()) does between the
     /// file and the flags, without the safe default for no app); returns the warnings. A host or
     /// port other than the built-in default counts as the file's (Reverb's and Soketi's listening
     /// defaults do not replace it).
