@@ -1,19 +1,44 @@
 //! The `resso` binary: parse flags, load configuration, set up logging, bind, and call
-//! [`resso_server::run`] until SIGINT or SIGTERM.
+//! [`resso_server::run`] until SIGINT or SIGTERM; or, as `resso config check`, print the effective
+//! configuration and where each value came from.
 
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Parser;
-use resso_server::config::{Config, EchoServer, ProcessEnv};
+use clap::{Args, Parser, Subcommand};
+use resso_server::config::{self, Config, Loaded, ProcessEnv, Sources};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 /// Ressò: a Pusher-protocol real-time broadcasting server.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
 struct Cli {
-    /// TOML configuration file (optional: without one, a development app is made).
+    #[command(flatten)]
+    sources: SourceArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Inspect the configuration without starting the server.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration (secrets masked), where each value came from (default,
+    /// file, env VAR, flag) and every warning; exit non-zero with the error if it is invalid.
+    Check(SourceArgs),
+}
+
+/// Where the configuration comes from.
+#[derive(Debug, Args)]
+struct SourceArgs {
+    /// TOML configuration file (optional: without one, a development app is made on a loopback
+    /// address).
     #[arg(
         long,
         short,
@@ -25,85 +50,49 @@ struct Cli {
     /// `LARAVEL_ECHO_SERVER_*` overrides).
     #[arg(long, value_name = "FILE")]
     laravel_echo_server: Option<String>,
-    /// A `.env` file to read first (a Laravel app's, for its `REVERB_*` settings); variables already
-    /// set in the environment win.
+    /// A `.env` file to read first (a Laravel app's, for its `REVERB_*` settings, or Soketi's
+    /// `SOKETI_*`); variables already set in the environment win.
     #[arg(long)]
     env_file: Option<String>,
-    /// Address to listen on [default: 127.0.0.1; env RESSO_HOST, REVERB_SERVER_HOST, REVERB_HOST].
+    /// Address to listen on [default: 127.0.0.1, or 0.0.0.0 with Reverb's or Soketi's environment;
+    /// env RESSO_HOST, REVERB_SERVER_HOST, SOKETI_HOST].
     #[arg(long)]
     host: Option<String>,
-    /// Port to listen on, 0 for any free one [default: 8080; env RESSO_PORT, REVERB_SERVER_PORT, REVERB_PORT].
+    /// Port to listen on, 0 for any free one [default: 8080, or 6001 with Soketi's environment;
+    /// env RESSO_PORT, REVERB_SERVER_PORT, SOKETI_PORT].
     #[arg(long)]
     port: Option<u16>,
 }
 
-/// A loaded configuration and what to log once logging is set up.
-struct Loaded {
-    config: Config,
-    /// laravel-echo-server's `devMode`: debug logs unless `RESSO_LOG` says otherwise.
-    verbose: bool,
-    warnings: Vec<String>,
-}
-
-fn load(cli: &Cli) -> anyhow::Result<Loaded> {
-    if let Some(path) = &cli.env_file {
+/// Reads the `.env` files named, then every source of configuration.
+fn load(args: &SourceArgs) -> anyhow::Result<Loaded> {
+    if let Some(path) = &args.env_file {
         dotenvy::from_path(path).with_context(|| format!("cannot read env file {path}"))?;
     }
-    let (mut config, verbose, warnings) = match (&cli.config, &cli.laravel_echo_server) {
-        (_, Some(path)) => {
-            let env_file = std::path::Path::new(path).with_file_name(".env");
-            if env_file.is_file() {
-                dotenvy::from_path(&env_file)
-                    .with_context(|| format!("cannot read {}", env_file.display()))?;
-            }
-            let echo = EchoServer::from_file(path, &ProcessEnv)?;
-            (echo.config, echo.dev_mode, echo.warnings)
+    if let Some(path) = &args.laravel_echo_server {
+        let env_file = std::path::Path::new(path).with_file_name(".env");
+        if env_file.is_file() {
+            dotenvy::from_path(&env_file)
+                .with_context(|| format!("cannot read {}", env_file.display()))?;
         }
-        (Some(path), None) => (Config::from_file(path)?, false, Vec::new()),
-        (None, None) => (Config::default(), false, Vec::new()),
+    }
+    let sources = Sources {
+        config: args.config.clone(),
+        laravel_echo_server: args.laravel_echo_server.clone(),
+        host: args.host.clone(),
+        port: args.port,
     };
-    config.apply_env(&ProcessEnv)?;
-    if let Some(host) = &cli.host {
-        config.server.host.clone_from(host);
-    }
-    if let Some(port) = cli.port {
-        config.server.port = port;
-    }
-    if config.ensure_app() {
-        let app = &config.apps[0];
-        println!(
-            "No app configured: using the development app id={} key={} secret={}",
-            app.id, app.key, app.secret
-        );
-    }
-    config.validate()?;
-    Ok(Loaded {
-        config,
-        verbose,
-        warnings,
-    })
+    Ok(config::load(&sources, &ProcessEnv)?)
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let outcome = load(&cli).and_then(|loaded| {
-        let default = if loaded.verbose {
-            "info,resso_server=debug"
-        } else {
-            "info"
-        };
-        let filter =
-            EnvFilter::try_from_env("RESSO_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .init();
-        for warning in &loaded.warnings {
-            tracing::warn!("laravel-echo-server.json: {warning}");
+    let outcome = match &cli.command {
+        Some(Command::Config(ConfigCommand::Check(args))) => {
+            load(args).map(|loaded| print!("{}", config::report::render(&loaded)))
         }
-        let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-        runtime.block_on(serve(loaded.config))
-    });
+        None => load(&cli.sources).and_then(start),
+    };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -111,6 +100,31 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Sets up logging, logs the warnings and serves until a signal.
+fn start(loaded: Loaded) -> anyhow::Result<()> {
+    if let Some(app) = loaded.development_app() {
+        println!(
+            "No app configured: using the development app id={} key={} secret={}",
+            app.id, app.key, app.secret
+        );
+    }
+    let default = if loaded.verbose {
+        "info,resso_server=debug"
+    } else {
+        "info"
+    };
+    let filter = EnvFilter::try_from_env("RESSO_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    for warning in &loaded.warnings {
+        tracing::warn!("{warning}");
+    }
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(serve(loaded.config))
 }
 
 /// Pending connections the kernel may hold for us; tokio's default of 1024 overflows under a burst

@@ -1,12 +1,12 @@
 //! Per-app configuration: credentials, feature switches, limits (Pusher's values by default) and
 //! webhooks. Checked by [`validate_app`] before the server starts.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{invalid, ConfigError, EchoApiConfig, IngestConfig, SocketIoConfig};
 
 /// One app: credentials and per-app switches.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppConfig {
     pub id: String,
@@ -61,7 +61,7 @@ const fn default_cache_ttl() -> u64 {
 }
 
 /// Per-app limits; the defaults are Pusher's.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AppLimits {
     pub channel_name_length: usize,
@@ -93,7 +93,7 @@ impl Default for AppLimits {
 }
 
 /// One webhook endpoint of an app.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
     /// Where to POST (`http://…`).

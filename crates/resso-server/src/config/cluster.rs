@@ -1,12 +1,12 @@
 //! `[cluster]`: which broker links the nodes of a cluster (none, Redis or NATS), where it is, and
 //! how nodes notice each other's death. Chosen once at start-up.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{invalid, ConfigError};
 
 /// The cluster backend.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
     /// A single node (the default).
@@ -19,7 +19,7 @@ pub enum Backend {
 }
 
 /// Cluster settings.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClusterConfig {
     pub backend: Backend,

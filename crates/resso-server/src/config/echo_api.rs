@@ -3,12 +3,12 @@
 //! (its `subscribers.http`) and its CORS headers (`apiOriginAllow`). Usually written by the
 //! `--laravel-echo-server` mapping, but a TOML file may state it too.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{invalid, AppConfig, ConfigError};
 
 /// The echo-server API of one app.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct EchoApiConfig {
     /// Who may call it; empty means nobody (as laravel-echo-server answered 403 to everyone).
@@ -27,7 +27,7 @@ const fn yes() -> bool {
 }
 
 /// One API client: the `appId` and `key` of laravel-echo-server's `clients`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct EchoClient {
     pub app_id: String,
@@ -35,7 +35,7 @@ pub struct EchoClient {
 }
 
 /// `apiOriginAllow` with `allowCors: true`: the three headers, sent as written.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct EchoCors {
     pub allow_origin: String,

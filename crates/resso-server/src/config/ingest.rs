@@ -3,7 +3,7 @@
 //! its `database.redis.options.prefix`; it varies with `APP_NAME` and the Laravel version, so it is
 //! stated here rather than guessed.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{invalid, ConfigError};
 
@@ -11,7 +11,7 @@ use super::{invalid, ConfigError};
 const LARAVEL_PREFIXES: [&str; 2] = ["laravel_database_", "laravel-database-"];
 
 /// Subscribing to Laravel's `redis` broadcaster for one app.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct IngestConfig {
     /// The Redis Laravel publishes to: `redis://[user:password@]host:port[/db]`, `rediss://` for TLS.

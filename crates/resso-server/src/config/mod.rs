@@ -1,19 +1,27 @@
 //! Typed configuration, checked before anything starts. Sources, later ones winning: built-in
-//! defaults, a TOML file, environment variables (Laravel Reverb's `REVERB_*` names included, so a
-//! Laravel `.env` works unchanged), then CLI flags. With no app configured anywhere, one development
-//! app is made so `resso` runs with no file at all.
+//! defaults, a TOML file (or an unchanged laravel-echo-server.json), environment variables
+//! (Ressò's `RESSO_*`, Laravel Reverb's `REVERB_*` and Soketi's `SOKETI_*`, so a Laravel `.env`
+//! or a Soketi deployment works unchanged), then CLI flags. [`load`] applies them in that order,
+//! records where each value came from ([`Origins`], shown by `resso config check`) and returns
+//! what to warn about as data ([`Warning`]). With no app configured anywhere, one development app
+//! is made on a loopback address, and start-up is refused on any other.
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 mod app;
 mod cluster;
 mod echo_api;
 mod echo_server;
+mod env;
 mod ingest;
 mod limits;
+mod load;
+mod origin;
+pub mod report;
 mod socketio;
+mod warning;
 
 use app::validate_app;
 pub use app::{AppConfig, AppLimits, WebhookConfig};
@@ -22,7 +30,10 @@ pub use echo_api::{EchoApiConfig, EchoClient, EchoCors};
 pub use echo_server::{EchoServer, ECHO_APP};
 pub use ingest::IngestConfig;
 pub use limits::ServerLimits;
+pub use load::{load, Loaded, Sources};
+pub use origin::{Origin, Origins};
 pub use socketio::SocketIoConfig;
+pub use warning::{Unhonoured, Warning};
 
 /// Why a configuration was refused; each names the field at fault.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +47,13 @@ pub enum ConfigError {
     },
     #[error("invalid value for {field}: {reason}")]
     Invalid { field: String, reason: String },
+    #[error(
+        "no app is configured, and the development app's public credentials are served on a \
+         loopback address only, not on {host}: add an app as [[apps]] (id, key, secret) in the \
+         --config file, or set REVERB_APP_ID, REVERB_APP_KEY and REVERB_APP_SECRET (or \
+         SOKETI_DEFAULT_APP_ID, SOKETI_DEFAULT_APP_KEY and SOKETI_DEFAULT_APP_SECRET)"
+    )]
+    NoApp { host: String },
 }
 
 fn invalid(field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
@@ -46,7 +64,7 @@ fn invalid(field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
 }
 
 /// The whole configuration.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -58,7 +76,7 @@ pub struct Config {
 }
 
 /// Listener and connection settings shared by every app.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     /// Address to bind (WebSocket and HTTP API share it).
@@ -100,7 +118,7 @@ impl Default for ServerConfig {
 }
 
 /// How webhooks are batched, delayed and retried (`[server.webhooks]`).
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebhookSettings {
     /// Milliseconds events wait to be sent together in one request.
@@ -142,9 +160,12 @@ impl ServerConfig {
     }
 }
 
-/// Reads environment variables; a seam so tests need not touch the process environment.
+/// Reads environment variables; a seam so tests need not touch the process environment. An empty
+/// value counts as unset.
 pub trait Env {
     fn var(&self, name: &str) -> Option<String>;
+    /// The names of every set variable (to name the ones that are not honoured).
+    fn names(&self) -> Vec<String>;
 }
 
 /// The process environment.
@@ -153,6 +174,31 @@ pub struct ProcessEnv;
 impl Env for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+
+    fn names(&self) -> Vec<String> {
+        std::env::vars_os()
+            .filter(|(_, value)| !value.is_empty())
+            .filter_map(|(name, _)| name.into_string().ok())
+            .collect()
+    }
+}
+
+/// A map of variables, for tests.
+#[cfg(test)]
+pub(crate) struct MapEnv(pub std::collections::HashMap<&'static str, &'static str>);
+
+#[cfg(test)]
+impl Env for MapEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.0
+            .get(name)
+            .filter(|v| !v.is_empty())
+            .map(|v| (*v).to_owned())
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.0.keys().map(|k| (*k).to_owned()).collect()
     }
 }
 
@@ -178,40 +224,6 @@ impl Config {
             error,
         })?;
         Self::from_toml(&text, path)
-    }
-
-    /// Applies environment overrides: `RESSO_HOST`/`RESSO_PORT`, then Reverb's
-    /// `REVERB_SERVER_HOST`/`REVERB_SERVER_PORT` or `REVERB_HOST`/`REVERB_PORT`, and an app from
-    /// `REVERB_APP_ID`/`REVERB_APP_KEY`/`REVERB_APP_SECRET` (replacing one with the same id).
-    ///
-    /// # Errors
-    /// [`ConfigError::Invalid`] for a port that is not a number or an incomplete Reverb app.
-    pub fn apply_env(&mut self, env: &dyn Env) -> Result<(), ConfigError> {
-        let first = |names: &[&'static str]| names.iter().find_map(|n| env.var(n).map(|v| (*n, v)));
-        if let Some((_, host)) = first(&["RESSO_HOST", "REVERB_SERVER_HOST", "REVERB_HOST"]) {
-            self.server.host = host;
-        }
-        if let Some((name, port)) = first(&["RESSO_PORT", "REVERB_SERVER_PORT", "REVERB_PORT"]) {
-            self.server.port = port
-                .parse()
-                .map_err(|_| invalid(name, format!("{port:?} is not a port number")))?;
-        }
-        let reverb = ["REVERB_APP_ID", "REVERB_APP_KEY", "REVERB_APP_SECRET"].map(|n| env.var(n));
-        match reverb {
-            [Some(id), Some(key), Some(secret)] => {
-                self.apps.retain(|a| a.id != id);
-                self.apps
-                    .push(AppConfig::with_credentials(&id, &key, &secret));
-            }
-            [None, None, None] => {}
-            _ => {
-                return Err(invalid(
-                    "REVERB_APP_ID/REVERB_APP_KEY/REVERB_APP_SECRET",
-                    "set all three or none",
-                ))
-            }
-        }
-        Ok(())
     }
 
     /// Adds the development app when no app is configured; returns whether it did.
@@ -265,14 +277,6 @@ mod tests {
 
     use super::*;
 
-    struct MapEnv(HashMap<&'static str, &'static str>);
-
-    impl Env for MapEnv {
-        fn var(&self, name: &str) -> Option<String> {
-            self.0.get(name).map(|v| (*v).to_owned())
-        }
-    }
-
     #[test]
     fn file_values_and_defaults() {
         let c = Config::from_toml(
@@ -325,7 +329,9 @@ mod tests {
         let mut c = Config::default();
         c.apply_env(&env).unwrap();
         assert!(!c.ensure_app());
-        assert_eq!((c.server.host.as_str(), c.server.port), ("localhost", 8081));
+        // REVERB_HOST/REVERB_PORT are the public address browsers use, never where the server
+        // listens: Reverb's own defaults (REVERB_SERVER_HOST/PORT unset) apply.
+        assert_eq!((c.server.host.as_str(), c.server.port), ("0.0.0.0", 8080));
         assert_eq!(
             (c.apps[0].id.as_str(), c.apps[0].client_events),
             ("123", true)

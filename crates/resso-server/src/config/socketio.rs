@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{invalid, ConfigError};
 
 /// One app's Socket.IO settings; an app without them serves no Socket.IO clients.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SocketIoConfig {
     /// The endpoint's path, without the trailing slash clients add (`/socket.io`).

@@ -10,6 +10,7 @@ mod debug_stats;
 mod echo_api;
 mod echo_server;
 mod encrypted;
+mod environments;
 mod hostile;
 mod http_auth;
 mod http_channels;

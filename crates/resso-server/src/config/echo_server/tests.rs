@@ -1,14 +1,7 @@
 use std::collections::HashMap;
 
 use super::*;
-
-struct MapEnv(HashMap<&'static str, &'static str>);
-
-impl Env for MapEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        self.0.get(name).map(|v| (*v).to_owned())
-    }
-}
+use crate::config::MapEnv;
 
 fn no_env() -> MapEnv {
     MapEnv(HashMap::new())
