@@ -10,8 +10,7 @@ use resso_protocol::{AppId, ChannelKind, ChannelName};
 use tokio::time::Instant;
 
 use super::channel::Channel;
-use super::replica::Remote;
-use super::{Registry, COUNT_INTERVAL, COUNT_THROTTLE_ABOVE};
+use super::{At, Registry, COUNT_INTERVAL, COUNT_THROTTLE_ABOVE};
 use crate::apps::{App, Apps};
 use crate::broadcast::Broadcast;
 use crate::webhooks::HookEvent;
@@ -32,12 +31,16 @@ impl Registry {
     /// the cluster-wide one.
     pub(super) fn count_changed(
         &self,
-        app: &App,
-        (entry, remote): (&mut Channel, &Remote),
+        at: &At<'_>,
+        entry: &mut Channel,
         owed: &mut Owed,
-        channel: &ChannelName,
         hook: CountHook,
     ) {
+        let At {
+            app,
+            channel,
+            remote,
+        } = *at;
         if !app.config.subscription_count || channel.kind() == ChannelKind::Presence {
             return;
         }
@@ -55,18 +58,12 @@ impl Registry {
             }
             return;
         }
-        self.send_count(app, entry, (channel, count), now, hook);
+        entry.count_sent_at = Some(now);
+        self.send_count(at, entry, count, hook);
     }
 
-    fn send_count(
-        &self,
-        app: &App,
-        entry: &mut Channel,
-        (channel, count): (&ChannelName, usize),
-        now: Instant,
-        hook: CountHook,
-    ) {
-        entry.count_sent_at = Some(now);
+    fn send_count(&self, at: &At<'_>, entry: &Channel, count: usize, hook: CountHook) {
+        let (app, channel) = (at.app, at.channel);
         entry.send(
             &Arc::new(Broadcast::subscription_count(channel.clone(), count)),
             None,
@@ -96,8 +93,8 @@ impl Registry {
         else {
             return;
         };
-        let pair = (entry, &state.remote);
-        self.count_changed(app, pair, &mut state.owed_counts, channel, CountHook::Quiet);
+        let at = At::new(app, channel, &state.remote);
+        self.count_changed(&at, entry, &mut state.owed_counts, CountHook::Quiet);
     }
 
     /// Sends the throttled `subscription_count`s that are due; called about once a second.
@@ -123,7 +120,9 @@ impl Registry {
             } else {
                 let count =
                     entry.subscribers.len() + state.remote.subscribers(&app_id, channel.as_str());
-                self.send_count(app, entry, (&channel, count), now, hook);
+                entry.count_sent_at = Some(now);
+                let at = At::new(app, &channel, &state.remote);
+                self.send_count(&at, entry, count, hook);
             }
         }
     }

@@ -13,7 +13,7 @@ use resso_protocol::{AppId, ChannelKind, ChannelName, SocketId, UserId};
 use super::channel::{Channel, Subscriber};
 use super::counts::{CountHook, Owed};
 use super::replica::{Change, MemberInfo, Remote, Retractions};
-use super::{cache, AppState, Refusal, Registry, Replay, Subscribed, Watchlist};
+use super::{cache, AppState, At, Refusal, Registry, Replay, Subscribed, Watchlist};
 use crate::apps::App;
 use crate::broadcast::Broadcast;
 use crate::outbox::Outbox;
@@ -34,14 +34,8 @@ impl Registry {
             return;
         };
         for channel in channels {
-            self.leave(
-                app,
-                app_state,
-                &state.remote,
-                &mut state.owed_counts,
-                channel,
-                socket,
-            );
+            let at = At::new(app, channel, &state.remote);
+            self.leave(&at, app_state, &mut state.owed_counts, socket);
         }
         let remote = &state.remote;
         if let Some(user) = app_state
@@ -84,9 +78,9 @@ impl Registry {
         }
         if fresh {
             settle(&mut state.retractions, &app.id, channel, member.as_ref());
-            self.join(app, entry, remote, channel, socket, outbox, member);
-            let owed = &mut state.owed_counts;
-            self.count_changed(app, (entry, remote), owed, channel, CountHook::Fire);
+            let at = At::new(app, channel, remote);
+            self.join(&at, entry, socket, outbox, member);
+            self.count_changed(&at, entry, &mut state.owed_counts, CountHook::Fire);
         }
         let members = (channel.kind() == ChannelKind::Presence)
             .then(|| entry.members(remote.members(&app.id, channel.as_str())));
@@ -96,17 +90,20 @@ impl Registry {
         Ok(Subscribed { members, replay })
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Adds a new subscriber to `entry`, reporting the member and channel transitions it causes.
     fn join(
         &self,
-        app: &App,
+        at: &At<'_>,
         entry: &mut Channel,
-        remote: &Remote,
-        channel: &ChannelName,
         socket: SocketId,
         outbox: &Outbox,
         member: Option<Member>,
     ) {
+        let At {
+            app,
+            channel,
+            remote,
+        } = *at;
         let occupied =
             entry.subscribers.is_empty() && remote.subscribers(&app.id, channel.as_str()) == 0;
         let user = member.as_ref().map(|m| m.user_id.clone());
@@ -179,26 +176,23 @@ impl Registry {
         let Some(app_state) = state.apps.get_mut(&app.id) else {
             return false;
         };
-        self.leave(
-            app,
-            app_state,
-            &state.remote,
-            &mut state.owed_counts,
-            channel,
-            socket,
-        )
+        let at = At::new(app, channel, &state.remote);
+        self.leave(&at, app_state, &mut state.owed_counts, socket)
     }
 
     /// Removes `socket` from `channel`, reporting the member and channel transitions it causes.
     fn leave(
         &self,
-        app: &App,
+        at: &At<'_>,
         app_state: &mut AppState,
-        remote: &Remote,
         owed: &mut Owed,
-        channel: &ChannelName,
         socket: SocketId,
     ) -> bool {
+        let At {
+            app,
+            channel,
+            remote,
+        } = *at;
         let Some(entry) = app_state.channels.get_mut(channel) else {
             return false;
         };
@@ -231,7 +225,7 @@ impl Registry {
             },
         );
         if !entry.subscribers.is_empty() {
-            self.count_changed(app, (entry, remote), owed, channel, CountHook::Fire);
+            self.count_changed(at, entry, owed, CountHook::Fire);
             return true;
         }
         app_state.channels.remove(channel);

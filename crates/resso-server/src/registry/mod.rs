@@ -320,6 +320,25 @@ impl Registry {
     }
 }
 
+/// Where a transition happens: which app and channel, and what the other nodes hold of it. Borrowed
+/// once per change and handed down to the steps that decide what to tell.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    app: &'a App,
+    channel: &'a ChannelName,
+    remote: &'a Remote,
+}
+
+impl<'a> At<'a> {
+    const fn new(app: &'a App, channel: &'a ChannelName, remote: &'a Remote) -> Self {
+        Self {
+            app,
+            channel,
+            remote,
+        }
+    }
+}
+
 /// Queues `msg` for every subscriber of `channel` in `state` but `except`; returns how many got it.
 fn fan_out(
     state: &State,

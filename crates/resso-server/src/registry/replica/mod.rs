@@ -14,8 +14,8 @@ use resso_protocol::{AppId, ChannelName, UserId};
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 
-mod changes;
-mod leadership;
+pub mod changes;
+pub mod leadership;
 
 pub use changes::{AppSnapshot, Change, ChannelSnapshot, MemberInfo, NodeId, Publish, Snapshot};
 pub use leadership::{channel_hook, member_hook, Retractions, Transition};
