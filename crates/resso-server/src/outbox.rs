@@ -14,8 +14,8 @@ use resso_protocol::ErrorCode;
 use crate::broadcast::Broadcast;
 
 /// One allocation per connection holds the queue and both wakers; a `std` mutex is right because
-/// every critical section is a few pointer moves and none spans an `.await`. (A tokio channel
-/// cost about 600 bytes per idle connection and more atomics per delivery.)
+/// every critical section is a few pointer moves and none spans an `.await`. (Smaller per idle
+/// connection than a tokio channel, with fewer atomics per delivery: docs/benchmarks.md.)
 struct Shared {
     limit: usize,
     state: Mutex<Queue>,

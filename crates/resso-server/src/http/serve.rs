@@ -33,7 +33,7 @@ use crate::{pusher, socketio};
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Most bytes hyper buffers for one connection, so the longest request head it accepts (431
-/// beyond): hyper's default (~408 KiB) let every HTTP connection hold that much.
+/// beyond), instead of hyper's much larger default.
 pub const MAX_BUFFER: usize = 64 * 1024;
 
 /// Accepts until shutdown, each connection in its own task on the shared tracker; on shutdown,

@@ -1,6 +1,6 @@
 //! The channels one connection is subscribed to. Most connections hold one or two, so a vector
-//! searched linearly beats a hash set: one small allocation (a one-element hash set takes four
-//! buckets and their control bytes, ~100 bytes more per connection) and no hashing on lookup.
+//! searched linearly beats a hash set: one small allocation (a hash set allocates buckets and
+//! control bytes even for one element) and no hashing on lookup.
 
 use resso_protocol::ChannelName;
 

@@ -1,10 +1,10 @@
 //! WebSocket upgrades taken straight off a new connection. The first request head is read and
-//! parsed here (httparse); a valid upgrade to `/app/...` becomes a [`Socket`] on the same task, its
-//! 101 going out in one write with the first Pusher frame. Anything else goes to hyper and the
-//! router with the bytes already read. Socket.IO's websocket transport (`…?EIO=4&transport=websocket`
-//! on any other path) is taken the same way and handed to [`crate::socketio`] with its query and the
-//! headers Socket.IO needs; whether the path is an app's is decided there. (Through hyper, an upgrade cost a second task, hyper's
-//! connection state and buffers, and one more write per connect.)
+//! parsed here (httparse) and classified: a valid upgrade to `/app/...` (the Pusher endpoint's, its
+//! 101 later sent in one write with the first Pusher frame), a Socket.IO websocket upgrade
+//! (`…?EIO=4&transport=websocket` on any other path, with its query and the headers Socket.IO
+//! needs; whether the path is an app's is the endpoint's to decide), or anything else, for hyper,
+//! with the bytes already read. Taking upgrades before hyper saves each one a second task, hyper's
+//! connection state and buffers, and a write.
 
 use std::future::poll_fn;
 use std::io;
