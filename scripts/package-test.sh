@@ -70,15 +70,17 @@ user=$(unit_value User)
 env_file=$(unit_value EnvironmentFile)
 env_file=${env_file#-}
 nofile=$(unit_value LimitNOFILE)
+mapfile -t unit_env < <(sed -n 's/^Environment=//p' "$unit")
 [ "$exec_start" = "/usr/bin/resso --config /etc/resso/resso.toml" ] || fail "unexpected ExecStart: $exec_start"
 [ "$env_file" = /etc/default/resso ] || fail "unexpected EnvironmentFile: $env_file"
 # A free port, set where an administrator would: the environment file.
 port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 echo "RESSO_PORT=$port" >>"$env_file"
-# systemd's clean environment plus the file's variables; the unit's descriptor limit as far as
-# this shell's hard limit allows; no new privileges, no capabilities; killed if this script dies.
+# systemd's clean environment plus the unit's Environment= and the file's variables; the unit's
+# descriptor limit as far as this shell's hard limit allows; no new privileges, no capabilities;
+# killed if this script dies.
 # shellcheck disable=SC2016
-env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${unit_env[@]}" \
   NOFILE="$nofile" ENV_FILE="$env_file" RUN_AS="$user" \
   bash -c 'set -a; . "$ENV_FILE"; set +a
     hard=$(ulimit -Hn)
@@ -96,7 +98,6 @@ done
 curl -fsS "$base/up" || fail "no answer from $base/up"
 echo
 [ "$(ps -o user= -p "$server_pid")" = "$user" ] || fail "the server does not run as $user"
-cat "$logs"
 
 step "pusher-js and the HTTP API against the installed server"
 if [ ! -d tests/compat/node_modules/pusher-js ]; then
@@ -116,6 +117,8 @@ code=0
 wait "$server_pid" || code=$?
 server_pid=
 [ $code = 0 ] || fail "the server exited with $code after SIGTERM"
+cat "$logs"
+! grep -q $'\e' "$logs" || fail "terminal colour codes in the log (the unit sets NO_COLOR=1)"
 
 step "dpkg --purge resso"
 dpkg --purge resso
