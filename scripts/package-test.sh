@@ -62,6 +62,8 @@ for f in /etc/resso/resso.toml /etc/default/resso; do
   grep -q " $f " <<<"$conffiles" || fail "$f is not a conffile"
 done
 if command -v systemd-analyze >/dev/null; then systemd-analyze verify "$unit"; fi
+/usr/bin/resso config check --config /etc/resso/resso.toml --env-file /etc/default/resso |
+  grep -x '# resso config check: the configuration is valid.'
 
 step "starting the unit's ExecStart as its User, with its EnvironmentFile"
 unit_value() { sed -n "s/^$1=//p" "$unit" | tail -1; }
