@@ -4,7 +4,8 @@
 #   redis-server and nats-server processes) → a short run of every fuzz target → a seconds-long
 #   smoke of the benchmark harness and its 60-second soak → compat tests with the real npm packages (pusher-js,
 #   laravel-echo, pusher) → the Python
-#   `pusher` SDK test → the CSV-export demo end to end in headless Chromium.
+#   `pusher` SDK test → the CSV-export demo end to end in headless Chromium → the Debian package
+#   built, installed, run and purged (scripts/package-test.sh; needs root).
 # Installs what it needs (Debian packages, npm packages from the lock file, a Python venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,7 @@ php -r 'exit(stream_resolve_include_path("Illuminate/autoload.php") ? 0 : 1);' 2
   need_apt+=(php-laravel-framework)
 php -m 2>/dev/null | grep -qx redis || need_apt+=(php-redis)
 command -v chromium >/dev/null || need_apt+=(chromium)
+command -v curl >/dev/null || need_apt+=(curl)
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || need_apt+=(python3-aiosmtpd)
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "installing Debian packages: ${need_apt[*]}"
@@ -69,5 +71,8 @@ step "CSV-export demo end to end: headless Chromium, redis-server, aiosmtpd"
 cargo build --locked -p csv-export
 (cd examples/csv-export && npm ci --no-audit --no-fund --loglevel=error \
   && CSV_EXPORT_BIN="$root/target/debug/csv-export" npm test)
+
+step "Debian package: build (release), dpkg -i, the installed binary with pusher-js, dpkg --purge"
+bash scripts/package-test.sh
 
 step "all tests passed"
