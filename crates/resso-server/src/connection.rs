@@ -11,21 +11,15 @@ use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
-use resso_protocol::close::truncate_reason;
 use resso_protocol::ErrorCode;
-use tokio::time::{sleep_until, timeout, Instant};
+use tokio::time::{sleep_until, Instant};
 
 use crate::broadcast::Broadcast;
 pub use crate::deadline::Deadline;
-use crate::outbox::Inbox;
+use crate::outbox::{Inbox, BATCH};
 use crate::ws::frame::{self, op};
 use crate::ws::socket::{Stream, Unsent};
 use crate::ws::{Incoming, ReadEnd, Socket, Violation};
-
-/// Most queued frames written in one `writev` (the socket's slice count).
-const BATCH: usize = 64;
-/// How long a closing handshake may take before the socket is dropped.
-const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// The protocol a connection speaks: its session logic and the bytes of each frame the connection
 /// task sends on its own (greeting, heartbeat, broadcasts, goodbye).
@@ -184,15 +178,12 @@ async fn run<P: Protocol, S: Stream>(
 /// Says goodbye the way `end` asks.
 async fn finish<P: Protocol, S: Stream>(ws: &mut Socket<S>, end: End) {
     match end {
-        End::Close(code) => refuse::<P, S>(ws, code, code.message()).await,
+        End::Close(code) => close::<P, S>(ws, code, code.message()).await,
         End::Violation(v) => {
             let (code, reason) = v.close();
-            close_frame(ws, code, reason, None).await;
+            ws.close(Vec::new(), code, reason).await;
         }
-        End::Answer(code) => {
-            let answer = frame::close(code.unwrap_or(1000), "");
-            let _ = timeout(CLOSE_GRACE, ws.send(&[answer])).await;
-        }
+        End::Answer(code) => ws.answer_close(code).await,
         End::Gone => {}
     }
 }
@@ -298,30 +289,11 @@ fn handle<P: Protocol>(
 }
 
 /// Sends `P`'s goodbye and a close frame with `code`, then waits briefly for the client's close.
-///
-/// Boxed: it runs once per connection, so its state is not carried in every connection's task.
 pub fn close<'a, P: Protocol, S: Stream>(
     ws: &'a mut Socket<S>,
     code: ErrorCode,
     message: &'a str,
 ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
-    Box::pin(refuse::<P, S>(ws, code, message))
-}
-
-/// The goodbye with `code` and `message`, then the close handshake with the same code.
-async fn refuse<P: Protocol, S: Stream>(ws: &mut Socket<S>, code: ErrorCode, message: &str) {
-    let goodbye = P::goodbye(code, message);
-    close_frame(ws, code.code(), message, goodbye).await;
-}
-
-/// Sends `first` (if any) and a close frame, then waits briefly for the client's close.
-async fn close_frame<S: Stream>(ws: &mut Socket<S>, code: u16, reason: &str, first: Option<Bytes>) {
-    let mut frames: Vec<Bytes> = first.into_iter().collect();
-    frames.push(frame::close(code, truncate_reason(reason)));
-    let handshake = async {
-        ws.send(&frames).await.ok()?;
-        while !matches!(ws.recv().await.ok()?, Incoming::Close(_)) {}
-        Some(())
-    };
-    let _ = timeout(CLOSE_GRACE, handshake).await;
+    let goodbye = P::goodbye(code, message).into_iter().collect();
+    ws.close(goodbye, code.code(), message)
 }

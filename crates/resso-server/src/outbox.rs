@@ -13,6 +13,10 @@ use resso_protocol::ErrorCode;
 
 use crate::broadcast::Broadcast;
 
+/// Most broadcasts a connection's task takes from its inbox in one turn, to write in one `writev`
+/// (the socket's slice count).
+pub const BATCH: usize = 64;
+
 /// One allocation per connection holds the queue and both wakers; a `std` mutex is right because
 /// every critical section is a few pointer moves and none spans an `.await`. (Smaller per idle
 /// connection than a tokio channel, with fewer atomics per delivery: docs/benchmarks.md.)

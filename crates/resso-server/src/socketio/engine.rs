@@ -33,6 +33,8 @@ use crate::ws::Violation;
 pub(super) enum End {
     /// The transport is gone, or the client said goodbye: nothing more to send.
     Gone,
+    /// The client sent a WebSocket close frame (with this code): answer it.
+    Answer(Option<u16>),
     /// Bad input or a lapsed heartbeat: close the engine.
     Close,
     /// The registry asked (overflow 4100, terminate 4009, shutdown 4200).

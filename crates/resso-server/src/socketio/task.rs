@@ -10,26 +10,20 @@ use std::any::Any;
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::Bytes;
 use resso_protocol::socketio::{payload, EngineVersion};
 use resso_protocol::ErrorCode;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::{sleep_until, timeout, Instant};
+use tokio::time::{sleep_until, Instant};
 
 use super::engine::{End, Engine};
 use super::request::Failure;
 use super::{Command, Joining};
-use crate::outbox::Inbox;
+use crate::outbox::{Inbox, BATCH};
 use crate::ws::frame::{self, op};
 use crate::ws::socket::Unsent;
 use crate::ws::{Incoming, ReadEnd, Socket, Stream};
-
-/// Most broadcasts taken from the inbox in one turn.
-const BATCH: usize = 64;
-/// How long a goodbye may take.
-const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// The socket's transport: polling, or a websocket over `S` (a socket born on polling runs with
 /// `S` the erased stream its upgrade arrives on).
@@ -297,7 +291,8 @@ async fn on_arrival<S: Stream>(
             Ok(())
         }
         Arrival::Main(Ok(Incoming::Pong | Incoming::Binary)) => Ok(()),
-        Arrival::Main(Ok(Incoming::Close(_)) | Err(ReadEnd::Gone)) => Err(End::Gone),
+        Arrival::Main(Ok(Incoming::Close(code))) => Err(End::Answer(code)),
+        Arrival::Main(Err(ReadEnd::Gone)) => Err(End::Gone),
         Arrival::Main(Err(ReadEnd::Violation(v))) => Err(End::Violation(v)),
         Arrival::Probe(arrived) => {
             // Boxed: it happens once per upgrade, and inline it would double the size of every
@@ -356,21 +351,22 @@ fn on_timer<S: Stream>(engine: &mut Engine, link: &mut Link<S>) -> Result<(), En
 /// must not come back), on whichever transport is left.
 async fn goodbye<S: Stream>(engine: &mut Engine, link: &mut Link<S>, end: End) {
     let packets: &[&str] = match &end {
-        End::Gone | End::Violation(_) => &[],
+        End::Gone | End::Answer(_) | End::Violation(_) => &[],
         End::Doomed(code) if (4000..4100).contains(&code.code()) => &["41", "1"],
         End::Close | End::Doomed(_) => &["1"],
     };
     match link {
         Link::Ws(socket) => {
-            let mut frames: Vec<Bytes> = packets.iter().map(|p| frame::text(p)).collect();
-            let (code, reason) = match &end {
-                End::Violation(v) => v.close(),
-                _ => (1000, ""),
-            };
-            if !matches!(end, End::Gone) {
-                frames.push(frame::close(code, reason));
+            let frames: Vec<Bytes> = packets.iter().map(|p| frame::text(p)).collect();
+            match &end {
+                End::Gone => {}
+                End::Answer(code) => socket.answer_close(*code).await,
+                End::Violation(v) => {
+                    let (code, reason) = v.close();
+                    socket.close(frames, code, reason).await;
+                }
+                End::Close | End::Doomed(_) => socket.close(frames, 1000, "").await,
             }
-            let _ = timeout(CLOSE_GRACE, socket.send(&frames)).await;
         }
         Link::Polling(p) => {
             if let Some(tx) = p.pending.take() {

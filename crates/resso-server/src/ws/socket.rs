@@ -12,17 +12,20 @@ use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::frame::{Decoder, Incoming, Violation};
+use super::frame::{self, Decoder, Incoming, Violation};
 
 /// Stack space for one read; a client's frames are small (subscribes, client events, pongs).
 const READ_CHUNK: usize = 4096;
 /// Frames gathered into one `writev`.
 const MAX_SLICES: usize = 64;
+/// How long a closing handshake may take before the socket is dropped.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// A byte stream a WebSocket connection runs over.
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
@@ -228,5 +231,38 @@ impl<S: Stream> Socket<S> {
         self.unsent = Vec::new();
         // A no-op on TCP; a buffering stream (TLS) sends here.
         Pin::new(&mut self.stream).poll_flush(cx)
+    }
+}
+
+/// The closing handshake (RFC 6455 §5.5.1), the same for every protocol spoken over a socket.
+impl<S: Stream> Socket<S> {
+    /// Sends `first` (a protocol's goodbye, if any) and a close frame with `code`, then waits
+    /// briefly for the client's close. Boxed: it runs once per connection, so its state is not
+    /// carried in every connection's task.
+    pub fn close<'a>(
+        &'a mut self,
+        first: Vec<Bytes>,
+        code: u16,
+        reason: &'a str,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        Box::pin(async move {
+            let mut frames = first;
+            frames.push(frame::close(
+                code,
+                resso_protocol::close::truncate_reason(reason),
+            ));
+            let handshake = async {
+                self.send(&frames).await.ok()?;
+                while !matches!(self.recv().await.ok()?, Incoming::Close(_)) {}
+                Some(())
+            };
+            let _ = tokio::time::timeout(CLOSE_GRACE, handshake).await;
+        })
+    }
+
+    /// Answers the client's close frame with its code (1000 when it gave none).
+    pub async fn answer_close(&mut self, code: Option<u16>) {
+        let answer = frame::close(code.unwrap_or(1000), "");
+        let _ = tokio::time::timeout(CLOSE_GRACE, self.send(&[answer])).await;
     }
 }

@@ -103,3 +103,31 @@ async fn a_connected_v5_client_outlives_connect_timeout() {
     send(&mut ws, &probe("alive")).await;
     assert_refused(&next_packet(&mut ws).await, "alive");
 }
+
+#[tokio::test]
+async fn the_clients_close_is_answered_on_both_versions() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::Message;
+    let server = server().await;
+    for eio in [V3, V4] {
+        let (mut ws, _) = ws_connect(&server, eio).await;
+        let close = CloseFrame {
+            code: CloseCode::Normal,
+            reason: "".into(),
+        };
+        ws.send(Message::Close(Some(close))).await.unwrap();
+        loop {
+            let next = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next()).await;
+            match next.expect("an answer within 10 s") {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    assert_eq!(frame.code, CloseCode::Normal, "EIO {eio}");
+                    break;
+                }
+                Some(Ok(Message::Text(_) | Message::Ping(_) | Message::Pong(_))) => {}
+                other => panic!("EIO {eio}: expected the close answered, got {other:?}"),
+            }
+        }
+    }
+}
