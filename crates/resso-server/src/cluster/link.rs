@@ -41,7 +41,7 @@ pub enum LinkError {
 }
 
 /// What a connected broker session needs from the link.
-pub struct Session<'a> {
+pub struct BrokerSession<'a> {
     pub outbound: &'a mut mpsc::Receiver<Wire>,
     /// Where answers to the other nodes go (the same queue).
     pub answers: &'a Outbound,
@@ -52,7 +52,7 @@ pub struct Session<'a> {
     pub announced: &'a AtomicBool,
 }
 
-impl Session<'_> {
+impl BrokerSession<'_> {
     /// Applies one inbound payload; malformed payloads are logged and skipped.
     pub fn inbound(&self, payload: &[u8]) {
         match serde_json::from_slice::<Wire>(payload) {
@@ -98,7 +98,7 @@ pub(super) async fn run(
     let mut backoff = Backoff::default();
     loop {
         let announced = AtomicBool::new(false);
-        let session = Session {
+        let session = BrokerSession {
             outbound: &mut outbound,
             answers: &answers,
             registry: &registry,

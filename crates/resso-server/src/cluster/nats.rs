@@ -7,10 +7,14 @@ use async_nats::{ConnectOptions, Event};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use super::link::{encode, LinkError, Session};
+use super::link::{encode, BrokerSession, LinkError};
 
 /// Serves the NATS connection until shutdown (`Ok`) or a failure to connect (`Err`).
-pub async fn serve(url: &str, subject: &str, mut session: Session<'_>) -> Result<(), LinkError> {
+pub async fn serve(
+    url: &str,
+    subject: &str,
+    mut session: BrokerSession<'_>,
+) -> Result<(), LinkError> {
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let options = ConnectOptions::new()
         .retry_on_initial_connect()

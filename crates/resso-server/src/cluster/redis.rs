@@ -5,10 +5,14 @@
 use futures_util::StreamExt;
 use redis::AsyncCommands;
 
-use super::link::{encode, LinkError, Session};
+use super::link::{encode, BrokerSession, LinkError};
 
 /// Serves one broker session until shutdown (`Ok`) or a broker failure (`Err`).
-pub async fn serve(url: &str, channel: &str, mut session: Session<'_>) -> Result<(), LinkError> {
+pub async fn serve(
+    url: &str,
+    channel: &str,
+    mut session: BrokerSession<'_>,
+) -> Result<(), LinkError> {
     let client = redis::Client::open(url)?;
     let mut publisher = client.get_multiplexed_async_connection().await?;
     let mut pubsub = client.get_async_pubsub().await?;

@@ -223,7 +223,7 @@ impl Registry {
             except,
         });
         let payload = Payload::Text(data.to_owned());
-        self.publish_local(app, channel, event, payload, except, wire)
+        self.deliver_and_relay(app, channel, event, payload, except, wire)
     }
 
     /// Publishes an event to this node's subscribers only, keeping it as the cached event on cache
@@ -237,11 +237,11 @@ impl Registry {
         data: String,
         except: Option<SocketId>,
     ) -> usize {
-        self.publish_local(app, channel, event, Payload::Text(data), except, None)
+        self.deliver_and_relay(app, channel, event, Payload::Text(data), except, None)
     }
 
     /// Delivers here, caching on cache channels, and relays `relay` — all under one lock.
-    fn publish_local(
+    fn deliver_and_relay(
         &self,
         app: &App,
         channel: &ChannelName,

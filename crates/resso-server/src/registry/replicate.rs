@@ -50,7 +50,7 @@ impl Registry {
         let (channel, except) = (p.channel, p.except);
         match (p.text, p.json) {
             (Some(text), _) => {
-                self.publish_local(app, &channel, &p.event, Payload::Text(text), except, None);
+                self.deliver_and_relay(app, &channel, &p.event, Payload::Text(text), except, None);
             }
             (None, json) => {
                 let payload = json.map_or(Payload::Empty, Payload::Json);

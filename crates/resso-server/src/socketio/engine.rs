@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use super::codec::SocketIo;
 use super::echo::Echo;
 use super::echo::{Connect, EchoSocket};
-use super::Sessions;
+use super::EngineSessions;
 use crate::apps::App;
 use crate::broadcast::Broadcast;
 use crate::outbox::Outbox;
@@ -30,7 +30,7 @@ use crate::ws::Violation;
 
 /// Why a socket's task ends.
 #[derive(Debug)]
-pub(super) enum End {
+pub(super) enum SocketEnd {
     /// The transport is gone, or the client said goodbye: nothing more to send.
     Gone,
     /// The client sent a WebSocket close frame (with this code): answer it.
@@ -61,7 +61,7 @@ pub(super) struct Identity {
     pub outbox: Outbox,
     pub headers: Vec<(String, String)>,
     /// Where a polling session is listed by sid; `None` for a socket born on the websocket.
-    pub sessions: Option<Arc<Sessions>>,
+    pub sessions: Option<Arc<EngineSessions>>,
     /// The application behind the socket (Echo's connector), shared by the server's sockets.
     pub echo: Echo,
     pub sid: String,
@@ -76,11 +76,11 @@ pub(super) struct Engine {
     /// Bytes of the own packets queued (broadcasts are bounded by the outbox).
     out_bytes: usize,
     limit: usize,
-    pub beat: Beat,
+    pub beat: EngineBeat,
 }
 
 impl Engine {
-    pub fn new(version: EngineVersion, id: Identity, limit: usize, beat: Beat) -> Self {
+    pub fn new(version: EngineVersion, id: Identity, limit: usize, beat: EngineBeat) -> Self {
         Self {
             version,
             id,
@@ -111,12 +111,12 @@ impl Engine {
 
     /// Queues one of the socket's own packets; a client that lets them pile up is closed as a
     /// slow consumer.
-    pub fn push(&mut self, packet: impl Into<Bytes>) -> Result<(), End> {
+    pub fn push(&mut self, packet: impl Into<Bytes>) -> Result<(), SocketEnd> {
         let packet = packet.into();
         self.out_bytes += packet.len();
         self.out.push_back(Queued::Own(packet));
         if self.out_bytes > self.limit {
-            return Err(End::Doomed(ErrorCode::OverCapacity));
+            return Err(SocketEnd::Doomed(ErrorCode::OverCapacity));
         }
         Ok(())
     }
@@ -167,12 +167,12 @@ impl Engine {
     }
 
     /// One Engine.IO text packet from the client.
-    pub fn on_text(&mut self, text: &str) -> Result<(), End> {
+    pub fn on_text(&mut self, text: &str) -> Result<(), SocketEnd> {
         let now = Instant::now();
         self.beat.activity(now);
         let packet = eio::decode(text, self.version).map_err(|e| {
             tracing::debug!(sid = self.sid(), "bad Engine.IO packet: {e}");
-            End::Close
+            SocketEnd::Close
         })?;
         match packet {
             Packet::Ping(data) if self.version == EngineVersion::V3 => {
@@ -183,7 +183,7 @@ impl Engine {
                 Ok(())
             }
             Packet::Message(message) => self.on_message(message),
-            Packet::Close => Err(End::Gone),
+            Packet::Close => Err(SocketEnd::Gone),
             Packet::Ping(_) | Packet::Open(_) | Packet::Upgrade | Packet::Noop => Ok(()),
             Packet::Binary(_) => {
                 tracing::debug!(sid = self.sid(), "binary message ignored");
@@ -193,7 +193,7 @@ impl Engine {
     }
 
     /// One Socket.IO packet.
-    fn on_message(&mut self, text: &str) -> Result<(), End> {
+    fn on_message(&mut self, text: &str) -> Result<(), SocketEnd> {
         let p = match packet::decode(text) {
             Ok(p) => p,
             Err(PacketError::Binary) => {
@@ -202,7 +202,7 @@ impl Engine {
             }
             Err(e) => {
                 tracing::debug!(sid = self.sid(), "bad Socket.IO packet: {e}");
-                return Err(End::Close);
+                return Err(SocketEnd::Close);
             }
         };
         let default = p.namespace == DEFAULT_NAMESPACE;
@@ -215,7 +215,7 @@ impl Engine {
                 self.connect()
             }
             Kind::Event if default => self.on_event(p.data),
-            Kind::Disconnect if default => Err(End::Gone),
+            Kind::Disconnect if default => Err(SocketEnd::Gone),
             // A repeated CONNECT, acks (we never ask for one), anything on other namespaces.
             Kind::Connect | Kind::Event | Kind::Disconnect | Kind::Ack | Kind::ConnectError => {
                 Ok(())
@@ -223,7 +223,7 @@ impl Engine {
         }
     }
 
-    fn on_event(&mut self, args: Option<&RawValue>) -> Result<(), End> {
+    fn on_event(&mut self, args: Option<&RawValue>) -> Result<(), SocketEnd> {
         let (Some(handler), Some(args)) = (self.handler.as_mut(), args) else {
             return Ok(()); // not connected (yet): ignored, as socket.io does
         };
@@ -233,7 +233,7 @@ impl Engine {
     }
 
     /// Connects the socket on `/` through the application and queues the answer.
-    pub fn connect(&mut self) -> Result<(), End> {
+    pub fn connect(&mut self) -> Result<(), SocketEnd> {
         let c = Connect {
             app: self.id.app.clone(),
             socket_id: self.id.socket_id,
@@ -250,7 +250,7 @@ impl Engine {
     }
 
     /// Collects the handler's finished background work.
-    pub fn poll_work(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), End>> {
+    pub fn poll_work(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SocketEnd>> {
         let Some(handler) = self.handler.as_mut() else {
             return Poll::Pending;
         };
@@ -263,10 +263,10 @@ impl Engine {
     }
 
     /// The timer fired: a ping to send, or a dead peer.
-    pub fn on_timer(&mut self, now: Instant) -> Result<(), End> {
+    pub fn on_timer(&mut self, now: Instant) -> Result<(), SocketEnd> {
         if self.beat.connect_by.is_some_and(|by| by <= now) {
             tracing::debug!(sid = self.sid(), "no CONNECT in time");
-            return Err(End::Close);
+            return Err(SocketEnd::Close);
         }
         if now < self.beat.deadline {
             return Ok(());
@@ -275,7 +275,7 @@ impl Engine {
             Fire::Ping => self.push(eio::encode(&Packet::Ping(""), self.version)),
             Fire::Dead => {
                 tracing::debug!(sid = self.sid(), "heartbeat lapsed");
-                Err(End::Close)
+                Err(SocketEnd::Close)
             }
         }
     }
@@ -296,7 +296,7 @@ impl Drop for Engine {
 /// The heartbeat: when the next ping is due (EIO 4) or the client's must have come (EIO 3); and,
 /// until a protocol 5 client has sent its CONNECT, by when it must (Socket.IO's `connectTimeout`),
 /// so that a client answering heartbeats without ever connecting does not hold a socket forever.
-pub(super) struct Beat {
+pub(super) struct EngineBeat {
     version: EngineVersion,
     interval: Duration,
     timeout: Duration,
@@ -311,7 +311,7 @@ pub(super) enum Fire {
     Dead,
 }
 
-impl Beat {
+impl EngineBeat {
     pub fn new(
         version: EngineVersion,
         interval: Duration,

@@ -52,7 +52,7 @@ pub struct Endpoint {
     /// What every socket's Echo handler shares (the auth client).
     pub echo: echo::Echo,
     /// The live Engine.IO sessions.
-    pub sessions: Arc<Sessions>,
+    pub sessions: Arc<EngineSessions>,
     pub tracker: TaskTracker,
 }
 
@@ -90,9 +90,9 @@ pub(crate) enum Command {
 /// The live Engine.IO sessions by sid: how polling requests and upgrades find their socket's
 /// task. A `std` mutex: every critical section is one map operation.
 #[derive(Default)]
-pub struct Sessions(Mutex<HashMap<String, mpsc::Sender<Command>>>);
+pub struct EngineSessions(Mutex<HashMap<String, mpsc::Sender<Command>>>);
 
-impl Sessions {
+impl EngineSessions {
     fn lock(&self) -> MutexGuard<'_, HashMap<String, mpsc::Sender<Command>>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }

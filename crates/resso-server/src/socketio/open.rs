@@ -12,7 +12,7 @@ use resso_protocol::SocketId;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::engine::{Beat, Engine, Identity};
+use super::engine::{Engine, EngineBeat, Identity};
 use super::request::Failure;
 use super::Command;
 use super::Endpoint;
@@ -21,7 +21,7 @@ use crate::outbox::{outbox, Inbox};
 use crate::registry::Unwelcome;
 
 /// An admitted session, its open packet queued.
-pub(super) struct Opened {
+pub(super) struct Admitted {
     pub engine: Engine,
     pub inbox: Inbox,
 }
@@ -46,7 +46,7 @@ pub(super) fn open(
     version: EngineVersion,
     birth: Birth,
     headers: Vec<(String, String)>,
-) -> Result<Opened, Failure> {
+) -> Result<Admitted, Failure> {
     let Some(sio) = &app.config.socketio else {
         return Err(Failure::BadRequest);
     };
@@ -88,7 +88,7 @@ pub(super) fn open(
         },
         version,
     );
-    let beat = Beat::new(
+    let beat = EngineBeat::new(
         version,
         sio.ping_interval(),
         sio.ping_timeout(),
@@ -112,5 +112,5 @@ pub(super) fn open(
         let _ = engine.connect(); // protocol 4: connected on `/` without asking
     }
     tracing::debug!(app = %app.id, %socket_id, sid = engine.sid(), ?version, "socket.io socket opened");
-    Ok(Opened { engine, inbox })
+    Ok(Admitted { engine, inbox })
 }

@@ -17,7 +17,7 @@ use resso_protocol::ErrorCode;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, Instant};
 
-use super::engine::{End, Engine};
+use super::engine::{Engine, SocketEnd};
 use super::request::Failure;
 use super::{Command, Joining};
 use crate::outbox::{Inbox, BATCH};
@@ -124,7 +124,7 @@ async fn serve<S: Stream>(
     link: &mut Link<S>,
     inbox: &mut Inbox,
     commands: &mut Option<mpsc::Receiver<Command>>,
-) -> End {
+) -> SocketEnd {
     let doom = inbox.doom_signal();
     let mut doomed = pin!(doom.doomed());
     let mut timer = pin!(sleep_until(engine.beat.next()));
@@ -140,10 +140,10 @@ async fn serve<S: Stream>(
         }
         let turn = tokio::select! {
             biased;
-            code = doomed.as_mut() => Err(End::Doomed(code)),
+            code = doomed.as_mut() => Err(SocketEnd::Doomed(code)),
             command = poll_fn(|cx| poll_command(commands, cx)) => match command {
                 Some(command) => on_command(engine, link, command),
-                None => Err(End::Gone),
+                None => Err(SocketEnd::Gone),
             },
             arrival = poll_fn(|cx| poll_link(link, cx)) => on_arrival(engine, link, arrival).await,
             Some(first) = inbox.recv(), if link.takes_broadcasts() => {
@@ -167,7 +167,7 @@ async fn flush<S: Stream, D>(
     engine: &mut Engine,
     link: &mut Link<S>,
     doomed: &mut Pin<&mut D>,
-) -> Result<(), End>
+) -> Result<(), SocketEnd>
 where
     D: std::future::Future<Output = ErrorCode>,
 {
@@ -179,15 +179,15 @@ where
             let frames = engine.take_frames();
             // A write that goes out at once never waits; one that must, waits bounded.
             match poll_fn(|cx| Poll::Ready(socket.start_send(cx, &frames))).await {
-                Poll::Ready(r) => r.map_err(|_| End::Gone),
+                Poll::Ready(r) => r.map_err(|_| SocketEnd::Gone),
                 // What it could not write waits in the socket's unsent buffer.
                 Poll::Pending => {
                     let stall = engine.beat_timeout();
                     match Box::pin(socket.drain_within(stall, doomed.as_mut())).await {
                         Ok(()) => Ok(()),
-                        Err(Unsent::Failed) => Err(End::Gone),
-                        Err(Unsent::Stalled) => Err(End::Doomed(ErrorCode::OverCapacity)),
-                        Err(Unsent::Cancelled(code)) => Err(End::Doomed(code)),
+                        Err(Unsent::Failed) => Err(SocketEnd::Gone),
+                        Err(Unsent::Stalled) => Err(SocketEnd::Doomed(ErrorCode::OverCapacity)),
+                        Err(Unsent::Cancelled(code)) => Err(SocketEnd::Doomed(code)),
                     }
                 }
             }
@@ -224,7 +224,7 @@ fn on_command<S: Stream>(
     engine: &mut Engine,
     link: &mut Link<S>,
     command: Command,
-) -> Result<(), End> {
+) -> Result<(), SocketEnd> {
     let Link::Polling(p) = link else {
         // Polling after the upgrade, or a second websocket: refused; the socket lives on.
         match command {
@@ -264,16 +264,16 @@ fn on_post(
     engine: &mut Engine,
     body: &str,
     tx: oneshot::Sender<Result<(), Failure>>,
-) -> Result<(), End> {
+) -> Result<(), SocketEnd> {
     let Ok(packets) = payload::decode(body, engine.version) else {
         let _ = tx.send(Err(Failure::BadRequest));
-        return Err(End::Close);
+        return Err(SocketEnd::Close);
     };
     let handled = packets
         .into_iter()
         .try_for_each(|text| engine.on_text(text));
     let _ = tx.send(match &handled {
-        Err(End::Close) => Err(Failure::BadRequest),
+        Err(SocketEnd::Close) => Err(Failure::BadRequest),
         _ => Ok(()),
     });
     handled
@@ -283,7 +283,7 @@ async fn on_arrival<S: Stream>(
     engine: &mut Engine,
     link: &mut Link<S>,
     arrival: Arrival,
-) -> Result<(), End> {
+) -> Result<(), SocketEnd> {
     match arrival {
         Arrival::Main(Ok(Incoming::Text(text))) => engine.on_text(&text),
         Arrival::Main(Ok(Incoming::Ping(payload))) => {
@@ -291,9 +291,9 @@ async fn on_arrival<S: Stream>(
             Ok(())
         }
         Arrival::Main(Ok(Incoming::Pong | Incoming::Binary)) => Ok(()),
-        Arrival::Main(Ok(Incoming::Close(code))) => Err(End::Answer(code)),
-        Arrival::Main(Err(ReadEnd::Gone)) => Err(End::Gone),
-        Arrival::Main(Err(ReadEnd::Violation(v))) => Err(End::Violation(v)),
+        Arrival::Main(Ok(Incoming::Close(code))) => Err(SocketEnd::Answer(code)),
+        Arrival::Main(Err(ReadEnd::Gone)) => Err(SocketEnd::Gone),
+        Arrival::Main(Err(ReadEnd::Violation(v))) => Err(SocketEnd::Violation(v)),
         Arrival::Probe(arrived) => {
             // Boxed: it happens once per upgrade, and inline it would double the size of every
             // socket's task.
@@ -336,7 +336,7 @@ async fn on_probe<S: Stream>(
     }
 }
 
-fn on_timer<S: Stream>(engine: &mut Engine, link: &mut Link<S>) -> Result<(), End> {
+fn on_timer<S: Stream>(engine: &mut Engine, link: &mut Link<S>) -> Result<(), SocketEnd> {
     let now = Instant::now();
     if let Link::Polling(p) = link {
         if p.upgrade.as_ref().is_some_and(|u| u.deadline <= now) {
@@ -349,23 +349,23 @@ fn on_timer<S: Stream>(engine: &mut Engine, link: &mut Link<S>) -> Result<(), En
 
 /// The goodbye `end` asks for: an engine close (with a Socket.IO DISCONNECT first when the client
 /// must not come back), on whichever transport is left.
-async fn goodbye<S: Stream>(engine: &mut Engine, link: &mut Link<S>, end: End) {
+async fn goodbye<S: Stream>(engine: &mut Engine, link: &mut Link<S>, end: SocketEnd) {
     let packets: &[&str] = match &end {
-        End::Gone | End::Answer(_) | End::Violation(_) => &[],
-        End::Doomed(code) if (4000..4100).contains(&code.code()) => &["41", "1"],
-        End::Close | End::Doomed(_) => &["1"],
+        SocketEnd::Gone | SocketEnd::Answer(_) | SocketEnd::Violation(_) => &[],
+        SocketEnd::Doomed(code) if (4000..4100).contains(&code.code()) => &["41", "1"],
+        SocketEnd::Close | SocketEnd::Doomed(_) => &["1"],
     };
     match link {
         Link::Ws(socket) => {
             let frames: Vec<Bytes> = packets.iter().map(|p| frame::text(p)).collect();
             match &end {
-                End::Gone => {}
-                End::Answer(code) => socket.answer_close(*code).await,
-                End::Violation(v) => {
+                SocketEnd::Gone => {}
+                SocketEnd::Answer(code) => socket.answer_close(*code).await,
+                SocketEnd::Violation(v) => {
                     let (code, reason) = v.close();
                     socket.close(frames, code, reason).await;
                 }
-                End::Close | End::Doomed(_) => socket.close(frames, 1000, "").await,
+                SocketEnd::Close | SocketEnd::Doomed(_) => socket.close(frames, 1000, "").await,
             }
         }
         Link::Polling(p) => {

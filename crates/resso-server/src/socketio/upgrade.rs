@@ -6,7 +6,7 @@
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
-use super::open::{open, Birth, Opened};
+use super::open::{open, Admitted, Birth};
 use super::request::{EngineQuery, Failure, Transport};
 use super::Endpoint;
 use super::{app_for_path, task, Command};
@@ -19,7 +19,7 @@ enum Plan {
     /// The websocket of an existing polling session.
     Join(mpsc::Sender<Command>),
     /// A new socket, admitted.
-    New(Box<Opened>),
+    New(Box<Admitted>),
 }
 
 /// Serves a Socket.IO websocket upgrade: refuses it, hands it to its polling session, or starts
@@ -42,7 +42,7 @@ pub async fn serve<S: Stream>(mut stream: S, upgrade: SocketIoUpgrade, s: Endpoi
             }
         }
         Plan::New(opened) => {
-            let Opened { engine, inbox } = *opened;
+            let Admitted { engine, inbox } = *opened;
             let run = task::run(engine, task::Link::Ws(socket), inbox, None);
             // The socket keeps its address's place for as long as it lives.
             let place = admission::take_place();
