@@ -156,26 +156,46 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}:{}", addr.0, addr.1))?;
     let local = listener.local_addr()?;
     println!("resso listening on http://{local} (WebSocket ws://{local}/app/{{key}})");
-    let grace = Duration::from_secs(config.server.shutdown_timeout);
+    let drain = Duration::from_secs(config.server.drain_seconds);
+    let grace = drain + Duration::from_secs(config.server.shutdown_timeout);
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(resso_server::run(listener, config, shutdown.clone()));
-    wait_for_signal().await;
-    tracing::info!("shutting down: closing connections with 4200");
+    let mut signals = Signals::new()?;
+    signals.next().await;
+    tracing::info!(
+        "shutting down: draining clients with 4200 over {drain:?}; a second signal exits at once"
+    );
     shutdown.cancel();
-    match tokio::time::timeout(grace, server).await {
-        Ok(joined) => joined
-            .context("server task failed")?
-            .context("server failed")?,
-        Err(_) => tracing::warn!("connections still open after {grace:?}; exiting anyway"),
+    tokio::select! {
+        finished = tokio::time::timeout(grace, server) => match finished {
+            Ok(joined) => joined
+                .context("server task failed")?
+                .context("server failed")?,
+            Err(_) => tracing::warn!("connections still open after {grace:?}; exiting anyway"),
+        },
+        () = signals.next() => tracing::warn!("second signal: exiting without waiting"),
     }
     Ok(())
 }
 
-async fn wait_for_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+/// SIGINT and SIGTERM, however many arrive.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        let int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        Ok(Self { term, int })
+    }
+
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
     }
 }

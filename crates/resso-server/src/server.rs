@@ -1,10 +1,18 @@
 //! The composition root: builds every part once — apps, webhooks, the registry and its cluster
 //! port, Laravel Redis ingestion, the HTTP edge with both connection endpoints — and owns the
 //! shutdown token and the task tracker they all stop by.
+//!
+//! Shutdown is a drain: once the token is cancelled, new clients are refused (4200) and `/ready`
+//! answers 503, while the connected clients are closed with 4200 a share at a time over
+//! `drain_seconds`, so that a fleet of browsers does not reconnect to the other nodes at one
+//! instant. HTTP requests are still served meanwhile; then the listener closes.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use resso_protocol::ErrorCode;
 use tokio::net::TcpListener;
+use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -15,8 +23,9 @@ use crate::registry::Registry;
 use crate::webhooks::Webhooks;
 use crate::{cluster, http, ingest};
 
-/// Serves WebSocket clients and the HTTP API on `listener` until `shutdown` is cancelled, then closes
-/// every client with 4200 and returns once all connections have ended.
+/// Serves WebSocket clients and the HTTP API on `listener` until `shutdown` is cancelled, then
+/// drains: closes every client with 4200 over `drain_seconds` and returns once all connections have
+/// ended.
 ///
 /// `config` must have passed [`Config::validate`].
 ///
@@ -54,6 +63,7 @@ pub async fn run(
         apps.clone(),
         shutdown.clone(),
     ));
+    let window = Duration::from_secs(config.server.drain_seconds);
     let edge = Edge::new(
         apps,
         registry.clone(),
@@ -61,8 +71,17 @@ pub async fn run(
         shutdown.clone(),
         tracker.clone(),
     );
-    http::serve(listener, http::router(edge.clone()), edge).await;
-    registry.close_all(resso_protocol::ErrorCode::ReconnectImmediately);
+    let stop = edge.stop.clone();
+    let drained = async {
+        shutdown.cancelled().await;
+        drain(&registry, window).await;
+        stop.cancel();
+    };
+    tokio::join!(
+        http::serve(listener, http::router(edge.clone()), edge),
+        drained
+    );
+    registry.close_all(ErrorCode::ReconnectImmediately);
     tracker.close();
     tracker.wait().await;
     Ok(())
@@ -75,6 +94,32 @@ async fn flush_counts(registry: Registry, apps: Arc<Apps>, shutdown: Cancellatio
         tokio::select! {
             () = shutdown.cancelled() => return,
             _ = tick.tick() => registry.flush_counts(&apps),
+        }
+    }
+}
+
+/// How often the drain closes its next share of clients.
+const DRAIN_TICK: Duration = Duration::from_millis(100);
+
+/// Closes every open connection with 4200, an equal share each tick over `window` (all at once
+/// when it is zero). Clients that connect meanwhile are refused by the registry.
+async fn drain(registry: &Registry, window: Duration) {
+    let open = registry.open_connections();
+    let ticks = usize::try_from(window.as_millis() / DRAIN_TICK.as_millis())
+        .unwrap_or(usize::MAX)
+        .max(1);
+    let share = open.len().div_ceil(ticks).max(1);
+    tracing::info!(
+        connections = open.len(),
+        ?window,
+        "draining: closing clients with 4200"
+    );
+    let mut tick = tokio::time::interval(DRAIN_TICK);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    for batch in open.chunks(share) {
+        tick.tick().await;
+        for outbox in batch {
+            outbox.close(ErrorCode::ReconnectImmediately);
         }
     }
 }

@@ -92,7 +92,10 @@ pub struct ServerConfig {
     pub outbound_queue_bytes: usize,
     /// Webhook delivery settings shared by all apps.
     pub webhooks: WebhookSettings,
-    /// Seconds `main` waits for connections to close on shutdown.
+    /// Seconds over which clients are closed with 4200 on shutdown, a share of them at a time, so
+    /// they do not all reconnect to the remaining nodes at the same instant.
+    pub drain_seconds: u64,
+    /// Seconds `main` waits, after the drain, for connections to close and webhooks to flush.
     pub shutdown_timeout: u64,
     /// Bounds on hostile clients (`[server.limits]`).
     pub limits: ServerLimits,
@@ -110,6 +113,7 @@ impl Default for ServerConfig {
             max_message_bytes: 20 * 1024,
             outbound_queue_bytes: 1024 * 1024,
             webhooks: WebhookSettings::default(),
+            drain_seconds: 10,
             shutdown_timeout: 10,
             limits: ServerLimits::default(),
             debug_stats: false,

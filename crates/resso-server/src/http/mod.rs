@@ -1,6 +1,6 @@
 //! The HTTP side of the shared port: the WebSocket routes, the signed HTTP API (§5),
 //! laravel-echo-server's `auth_key` API on the same paths (`echo_api` decides per request),
-//! `GET /up`, and a JSON 404 for everything else. Handlers are thin: [`signed::Signed`] authenticates, the pure
+//! `GET /up`, `GET /ready`, and a JSON 404 for everything else. Handlers are thin: [`signed::Signed`] authenticates, the pure
 //! `resso_protocol::api` validates, the registry answers.
 
 mod body;
@@ -17,6 +17,7 @@ mod signed;
 mod state;
 mod users;
 
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -54,6 +55,7 @@ pub fn router(shared: Shared) -> Router {
             post(users::terminate_unprefixed),
         )
         .route("/up", get(|| async { Json(json!({"health": "OK"})) }))
+        .route("/ready", get(ready))
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
@@ -65,4 +67,14 @@ pub fn router(shared: Shared) -> Router {
             echo_api::dispatch,
         ))
         .with_state(shared)
+}
+
+/// `GET /ready`: 200 while serving, 503 once shutdown began (a load balancer stops sending new
+/// clients while the drain closes the connected ones).
+async fn ready(State(s): State<Shared>) -> (StatusCode, Json<serde_json::Value>) {
+    if s.shutdown.is_cancelled() {
+        let body = json!({"ready": false, "reason": "draining"});
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body));
+    }
+    (StatusCode::OK, Json(json!({"ready": true})))
 }

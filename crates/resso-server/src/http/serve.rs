@@ -36,8 +36,8 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// beyond), instead of hyper's much larger default.
 pub const MAX_BUFFER: usize = 64 * 1024;
 
-/// Accepts until shutdown, each connection in its own task on the shared tracker; on shutdown,
-/// open HTTP connections finish their request in flight and close.
+/// Accepts until the drain is over (`stop`), each connection in its own task on the shared
+/// tracker; then open HTTP connections finish their request in flight and close.
 pub async fn serve(listener: TcpListener, router: Router, s: Shared) {
     no_delay(&listener);
     let per_ip = PerIp::new(&s.settings.limits);
@@ -47,7 +47,7 @@ pub async fn serve(listener: TcpListener, router: Router, s: Shared) {
     ));
     loop {
         let accepted = tokio::select! {
-            () = s.shutdown.cancelled() => return,
+            () = s.stop.cancelled() => return,
             accepted = listener.accept() => accepted,
         };
         match accepted {
@@ -113,7 +113,7 @@ fn connection<S: Stream>(
                 Ok(Ok(First::Http(prefix))) => Either::Right(Box::pin(http(
                     Rewind::new(prefix, stream),
                     router,
-                    s.shutdown.clone(),
+                    s.stop.clone(),
                 ))),
                 // Silent past the timeout, or the read failed: close.
                 _ => Either::Right(Box::pin(std::future::ready(()))),

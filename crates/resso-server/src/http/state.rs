@@ -24,7 +24,10 @@ pub struct Edge {
     pub pusher: pusher::Endpoint,
     /// The Socket.IO endpoint (polling routes and websocket upgrades).
     pub socketio: socketio::Endpoint,
+    /// Cancelled when shutdown begins: clients are refused and drained, `/ready` answers 503.
     pub shutdown: CancellationToken,
+    /// Cancelled once the drain is over: the accept loop and HTTP connections stop.
+    pub stop: CancellationToken,
     pub tracker: TaskTracker,
 }
 
@@ -67,6 +70,7 @@ impl Edge {
             pusher,
             socketio,
             shutdown,
+            stop: CancellationToken::new(),
             tracker,
         })
     }

@@ -151,6 +151,14 @@ impl Registry {
         }
     }
 
+    /// The queues of every open connection, to close them a share at a time (the drain).
+    #[must_use]
+    pub fn open_connections(&self) -> Vec<Outbox> {
+        let state = self.lock();
+        let all = state.apps.values().flat_map(|a| a.connections.values());
+        all.cloned().collect()
+    }
+
     /// Queues `msg` for every local subscriber of `channel` but `except`; returns how many got it.
     fn deliver(
         &self,

@@ -28,3 +28,70 @@ async fn shutdown_closes_clients_with_4200_and_run_returns() {
     let refused = tokio_tungstenite::connect_async(url.as_str()).await;
     assert!(refused.is_err(), "no new connections after shutdown");
 }
+
+/// A test server whose drain closes its clients over `secs` seconds.
+async fn draining_server(secs: u64) -> TestServer {
+    let mut config = config();
+    config.server.drain_seconds = secs;
+    TestServer::spawn(config).await
+}
+
+#[tokio::test]
+async fn the_drain_spreads_its_4200s_over_the_window() {
+    let server = draining_server(2).await;
+    let mut clients = Vec::new();
+    for _ in 0..20 {
+        clients.push(server.connect().await);
+    }
+    let start = Instant::now();
+    let closes = futures_util::future::join_all(clients.iter_mut().map(|client| async move {
+        client.expect_refusal(4200).await;
+        start.elapsed()
+    }));
+    let ((), mut at) = tokio::join!(server.shutdown(), closes);
+    at.sort();
+    let (first, last) = (at[0], at[at.len() - 1]);
+    assert!(
+        first < Duration::from_secs(1),
+        "the first close came at {first:?}"
+    );
+    assert!(
+        last - first >= Duration::from_secs(1),
+        "20 clients over a 2 s drain closed between {first:?} and {last:?}"
+    );
+}
+
+#[tokio::test]
+async fn ready_answers_503_while_draining_and_the_api_still_works() {
+    let server = draining_server(2).await;
+    let base = server.http_base();
+    let http = reqwest::Client::new();
+    let ready = http.get(format!("{base}/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let mut clients = Vec::new();
+    for _ in 0..20 {
+        clients.push(server.connect().await);
+    }
+    let api = server.api();
+    let probe = async {
+        let mut status = 200;
+        for _ in 0..200 {
+            let answer = http.get(format!("{base}/ready")).send().await.unwrap();
+            status = answer.status().as_u16();
+            if status == 503 {
+                let body: serde_json::Value = answer.json().await.unwrap();
+                assert_eq!(body["ready"], false);
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(status, 503, "/ready while draining");
+        let body = serde_json::json!({"name": "during-drain", "channel": "news", "data": "{}"});
+        let (status, _) = api.post("/events", &body).await;
+        assert_eq!(status, 200, "the HTTP API serves during the drain");
+        for client in &mut clients {
+            client.expect_refusal(4200).await;
+        }
+    };
+    tokio::join!(server.shutdown(), probe);
+}
