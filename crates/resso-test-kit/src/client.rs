@@ -14,11 +14,9 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::{TestApp, MAIN};
+use crate::{TestApp, MAIN};
 
-#[path = "client/channels.rs"]
 mod channels;
-#[path = "client/more.rs"]
 mod more;
 
 pub use more::{assert_all_silent_for, presence_hash};
@@ -211,6 +209,13 @@ impl Client {
         let message = data["message"].as_str().expect("message is a string");
         assert!(!message.is_empty(), "pusher:error has a message");
         message.to_owned()
+    }
+
+    /// Sends `frame` as text; the next frame must be `pusher:error` without a code (see
+    /// [`Client::expect_error`]); returns its message.
+    pub async fn expect_error_after(&mut self, frame: &str) -> String {
+        self.send_text(frame).await;
+        self.expect_error(None).await
     }
 
     /// Asserts nothing arrives for [`SILENCE`].

@@ -18,7 +18,7 @@ use sha2::Sha256;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::TestApp;
+use crate::TestApp;
 
 /// How long an expected webhook may take (the tests' grace and batch windows are far shorter).
 const WAIT: Duration = Duration::from_secs(10);
