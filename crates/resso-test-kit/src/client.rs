@@ -287,3 +287,16 @@ fn is_socket_id(s: &str) -> bool {
     s.split_once('.')
         .is_some_and(|(a, b)| digits(a) && digits(b))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_socket_id;
+
+    #[test]
+    fn socket_ids_are_two_runs_of_digits() {
+        assert!(is_socket_id("123.456"));
+        for bad in ["123", "123.", ".456", "1.2.3", "a.1", "1.-2", ""] {
+            assert!(!is_socket_id(bad), "{bad:?}");
+        }
+    }
+}
