@@ -40,13 +40,6 @@ async fn frames_a_client_may_not_send_get_pusher_error_and_the_connection_stays_
     observer.assert_silent().await;
 }
 
-impl Client {
-    async fn expect_error_after(&mut self, frame: &str) -> String {
-        self.send_text(frame).await;
-        self.expect_error(None).await
-    }
-}
-
 /// Two clients on `news`: the one to misbehave, and a bystander.
 async fn victim_and_bystander(server: &TestServer) -> (Client, Client) {
     let mut victim = server.connect().await;

@@ -10,9 +10,8 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::{sleep, Instant};
 
-use super::broker::{Backend, Broker};
 use super::process::{Node, Options};
-use super::{eventually, Api, Client, TestApp, MAIN, PROBE};
+use super::{eventually, Api, Backend, Broker, Client, TestApp, MAIN, PROBE};
 
 /// How long the cluster may take to converge after a change.
 pub const CONVERGE: Duration = Duration::from_secs(5);

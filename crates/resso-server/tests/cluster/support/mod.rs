@@ -1,51 +1,23 @@
-//! What the cluster tests stand on: real broker and node processes ([`Cluster`]), a typed Pusher
-//! WebSocket client ([`Client`]), a Socket.IO client ([`SioClient`]), a signed HTTP API client
-//! ([`Api`]) and a webhook [`Sink`].
+//! What the cluster tests stand on: real broker and node processes ([`Cluster`]) and a Socket.IO
+//! client ([`SioClient`]), here; from the shared test kit (`resso-test-kit`), a typed Pusher
+//! WebSocket client ([`Client`]), the signed HTTP API client ([`Api`] wraps it) and a webhook
+//! [`Sink`].
 
 mod api;
-// The kit shared with the single-node tests (`tests/kit/`).
-#[path = "../../kit/broker.rs"]
-mod broker;
-#[allow(dead_code)]
-#[path = "../../kit/client.rs"]
-mod client;
 mod cluster;
-#[path = "../../kit/eventually.rs"]
-mod eventually;
 mod process;
 mod settle;
-#[allow(dead_code)]
-#[path = "../../kit/sink.rs"]
-mod sink;
 mod sio;
 
 use std::future::Future;
 use std::time::Duration;
 
 pub use api::Api;
-pub use broker::{Backend, Broker};
-pub use client::{presence_hash, Client};
 pub use cluster::{object_keys, user_ids, Cluster};
-pub use eventually::eventually;
 pub use process::Options;
+pub use resso_test_kit::{eventually, presence_hash, Backend, Broker, Client, Sink, TestApp, MAIN};
 pub use settle::HOOKS;
-pub use sink::Sink;
 pub use sio::SioClient;
-
-/// Credentials of one configured app.
-#[derive(Debug, Clone, Copy)]
-pub struct TestApp {
-    pub id: &'static str,
-    pub key: &'static str,
-    pub secret: &'static str,
-}
-
-/// The app the tests use: client events on; limits and webhooks per test ([`Options`]).
-pub const MAIN: TestApp = TestApp {
-    id: "app-id",
-    key: "app-key",
-    secret: "app-secret",
-};
 
 /// The app [`Cluster::await_mesh`] probes with, so probes touch none of [`MAIN`]'s state.
 pub const PROBE: TestApp = TestApp {
@@ -61,7 +33,7 @@ pub const QUIET: Duration = Duration::from_millis(500);
 
 /// Asserts that none of `clients` receives anything for [`QUIET`] (watched concurrently).
 pub async fn assert_all_silent(clients: &mut [&mut Client]) {
-    client::assert_all_silent_for(clients, QUIET).await;
+    resso_test_kit::assert_all_silent_for(clients, QUIET).await;
 }
 
 /// The most any one test may take.

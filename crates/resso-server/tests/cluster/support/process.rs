@@ -1,14 +1,12 @@
 //! Ressò node processes: the `resso` binary with a temporary TOML config, started on port 0.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
-use tokio::time::timeout;
+use resso_test_kit::Proc;
 
-use super::broker::{Backend, Broker, Proc};
+use super::{Backend, Broker};
 
 /// App settings of the main test app, the same on every node.
 #[derive(Debug, Clone, Default)]
@@ -57,24 +55,7 @@ impl Node {
         }
         let log = dir.join(format!("{name}.log"));
         let mut proc = Proc::spawn(name, command, &log, true);
-        let stdout = proc.child.stdout.take().expect("piped stdout");
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            let first = lines.find_map(|l| {
-                let l = l.ok()?;
-                let rest = l.strip_prefix("resso listening on http://")?;
-                rest.split_whitespace().next()?.parse::<SocketAddr>().ok()
-            });
-            let _ = tx.send(first);
-            lines.for_each(drop); // keep draining
-        });
-        let addr = timeout(Duration::from_secs(10), rx)
-            .await
-            .unwrap_or_else(|_| panic!("{name} did not print its address within 10 s"))
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| panic!("{name} exited without printing its address"));
+        let addr = proc.printed_address().await;
         Self {
             name: name.to_owned(),
             addr,

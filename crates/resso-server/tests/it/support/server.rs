@@ -1,5 +1,5 @@
 //! [`TestServer`]: `resso_server::run` on `127.0.0.1:0` with its own shutdown token, and the apps the
-//! tests use.
+//! tests configure it with (besides the kit's [`MAIN`]).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -9,22 +9,8 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::{Api, Client};
+use super::{Api, Client, TestApp, MAIN};
 
-/// Credentials of one configured app.
-#[derive(Debug, Clone, Copy)]
-pub struct TestApp {
-    pub id: &'static str,
-    pub key: &'static str,
-    pub secret: &'static str,
-}
-
-/// The app most tests use; client events on.
-pub const MAIN: TestApp = TestApp {
-    id: "app-id",
-    key: "app-key",
-    secret: "app-secret",
-};
 /// Client events off.
 pub const QUIET: TestApp = TestApp {
     id: "quiet-id",

@@ -1,106 +1,21 @@
-//! Real processes, SIGKILLed and reaped on drop so a panicking test leaves no orphan, their output
-//! in log files whose tails are printed when a test fails: a `redis-server` or `nats-server` broker
-//! that can be killed and restarted on its port. Shared by the cluster tests and (for Redis) the
-//! single-server integration tests.
+//! [`Broker`]: a `redis-server` or `nats-server` process on a loopback port, which a test can kill
+//! and start again on the same port. Used by the cluster tests (one broker linking the nodes) and
+//! the single-server tests (Laravel's Redis, the Redis an app ingests from).
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::time::{sleep, Instant};
+
+use crate::process::{await_listening, free_port, Proc};
 
 /// Which broker links the nodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Redis,
     Nats,
-}
-
-/// A child process, SIGKILLed and reaped when dropped.
-pub struct Proc {
-    name: String,
-    pub child: Child,
-    log: PathBuf,
-}
-
-impl Proc {
-    /// Starts `command`, its stderr (and stdout unless `stdout`, which pipes it) into `log`.
-    pub fn spawn(name: &str, mut command: Command, log: &Path, stdout: bool) -> Self {
-        let file = File::create(log).expect("create a log file");
-        let out = if stdout {
-            Stdio::piped()
-        } else {
-            Stdio::from(file.try_clone().expect("clone the log file"))
-        };
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(Stdio::from(file))
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        Self {
-            name: name.to_owned(),
-            child,
-            log: log.to_owned(),
-        }
-    }
-
-    /// `kill -9`, then reap.
-    pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// Whether the process is still running.
-    pub fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    /// Sends `signal` (`STOP`, `CONT`) with kill(1).
-    pub fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("run kill(1)");
-        assert!(status.success(), "kill -{signal} {}", self.name);
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.kill();
-        if std::thread::panicking() {
-            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-            let lines: Vec<&str> = text.lines().collect();
-            let tail = lines[lines.len().saturating_sub(40)..].join("\n");
-            eprintln!(
-                "--- {} ({}), last lines ---\n{tail}",
-                self.name,
-                self.log.display()
-            );
-        }
-    }
-}
-
-/// A loopback port nobody listens on right now.
-pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    listener.local_addr().expect("local address").port()
-}
-
-/// Waits until something accepts TCP connections on `port`.
-pub async fn await_listening(port: u16, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "{what} not listening on {port}");
-        sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// A broker on a fixed loopback port; can be killed and started again on the same port.
@@ -179,7 +94,6 @@ impl Broker {
     }
 
     /// The directory its logs (and a test's files) go to.
-    #[allow(dead_code)] // used by the single-server tests only
     pub fn dir(&self) -> &Path {
         &self.dir
     }

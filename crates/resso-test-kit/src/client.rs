@@ -14,11 +14,9 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::{TestApp, MAIN};
+use crate::{TestApp, MAIN};
 
-#[path = "client/channels.rs"]
 mod channels;
-#[path = "client/more.rs"]
 mod more;
 
 pub use more::{assert_all_silent_for, presence_hash};
@@ -213,6 +211,13 @@ impl Client {
         message.to_owned()
     }
 
+    /// Sends `frame` as text; the next frame must be `pusher:error` without a code (see
+    /// [`Client::expect_error`]); returns its message.
+    pub async fn expect_error_after(&mut self, frame: &str) -> String {
+        self.send_text(frame).await;
+        self.expect_error(None).await
+    }
+
     /// Asserts nothing arrives for [`SILENCE`].
     pub async fn assert_silent(&mut self) {
         match self.next_within(SILENCE).await {
@@ -281,4 +286,17 @@ fn is_socket_id(s: &str) -> bool {
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
     s.split_once('.')
         .is_some_and(|(a, b)| digits(a) && digits(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_socket_id;
+
+    #[test]
+    fn socket_ids_are_two_runs_of_digits() {
+        assert!(is_socket_id("123.456"));
+        for bad in ["123", "123.", ".456", "1.2.3", "a.1", "1.-2", ""] {
+            assert!(!is_socket_id(bad), "{bad:?}");
+        }
+    }
 }

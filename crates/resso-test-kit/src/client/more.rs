@@ -126,3 +126,28 @@ pub fn presence_hash(presence: &Value) -> Value {
     assert_eq!(ids, keys, "ids = hash keys: {presence}");
     Value::Object(hash)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::presence_hash;
+
+    #[test]
+    fn a_presence_object_whose_ids_count_and_hash_agree_gives_its_hash() {
+        let presence = json!({"ids": ["2", "1"], "count": 2, "hash": {"1": null, "2": {"n": 1}}});
+        assert_eq!(presence_hash(&presence), json!({"1": null, "2": {"n": 1}}));
+    }
+
+    #[test]
+    #[should_panic(expected = "count = distinct users")]
+    fn a_count_that_is_not_the_number_of_users_fails() {
+        presence_hash(&json!({"ids": ["1"], "count": 2, "hash": {"1": null}}));
+    }
+
+    #[test]
+    #[should_panic(expected = "ids = hash keys")]
+    fn ids_that_are_not_the_hash_keys_fail() {
+        presence_hash(&json!({"ids": ["1"], "count": 1, "hash": {"2": null}}));
+    }
+}

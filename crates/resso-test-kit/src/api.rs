@@ -1,11 +1,12 @@
-//! [`Api`]: the HTTP API as a Pusher server SDK calls it, signed with the current time.
+//! [`Api`]: the HTTP API of one server (or one node) for one app, as a Pusher server SDK calls it,
+//! signed with the current time.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use resso_protocol::http_sig::signed_query;
 use serde_json::{json, Value};
 
-use super::TestApp;
+use crate::TestApp;
 
 /// Seconds since the Unix epoch.
 pub fn now() -> u64 {
@@ -61,6 +62,13 @@ impl Api {
         self.send("GET", &format!("{path}?{query}"), "").await
     }
 
+    /// Signed `GET` that must answer 200; returns the body.
+    pub async fn get_ok(&self, rest: &str, extra: &[(&str, &str)]) -> Value {
+        let (status, body) = self.get(rest, extra).await;
+        assert_eq!(status, 200, "GET {rest} {extra:?}: {body}");
+        body
+    }
+
     /// Any request; the response must be JSON (every answer of the server is).
     pub async fn send(&self, method: &str, path_and_query: &str, body: &str) -> (u16, Value) {
         let url = format!("{}{path_and_query}", self.base);
@@ -81,7 +89,21 @@ impl Api {
 
     /// Publishes one event and expects `200 {}`.
     pub async fn publish(&self, channel: &str, event: &str, data: &str) {
-        let body = json!({"name": event, "channel": channel, "data": data});
+        self.publish_except(channel, event, data, None).await;
+    }
+
+    /// Publishes one event, excluding the socket `except` (when given), and expects `200 {}`.
+    pub async fn publish_except(
+        &self,
+        channel: &str,
+        event: &str,
+        data: &str,
+        except: Option<&str>,
+    ) {
+        let mut body = json!({"name": event, "channel": channel, "data": data});
+        if let Some(socket) = except {
+            body["socket_id"] = socket.into();
+        }
         assert_eq!(self.post("/events", &body).await, (200, json!({})));
     }
 

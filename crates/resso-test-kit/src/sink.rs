@@ -18,7 +18,7 @@ use sha2::Sha256;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::TestApp;
+use crate::TestApp;
 
 /// How long an expected webhook may take (the tests' grace and batch windows are far shorter).
 const WAIT: Duration = Duration::from_secs(10);
@@ -283,4 +283,57 @@ fn signed(secret: &str, body: &[u8], signature: &str) -> bool {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
     mac.update(body);
     hex::decode(signature).is_ok_and(|s| mac.verify_slice(&s).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use hmac::{Hmac, Mac};
+    use serde_json::json;
+    use sha2::Sha256;
+
+    use super::Sink;
+    use crate::MAIN;
+
+    /// Posts `body` to the sink's `/hooks` as Ressò does, signed with `secret`; the status.
+    async fn post(sink: &Sink, body: &str, secret: &str) -> u16 {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
+        mac.update(body.as_bytes());
+        let response = reqwest::Client::new()
+            .post(sink.url("/hooks"))
+            .header("content-type", "application/json")
+            .header("x-pusher-key", MAIN.key)
+            .header(
+                "x-pusher-signature",
+                hex::encode(mac.finalize().into_bytes()),
+            )
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("POST to the sink");
+        response.status().as_u16()
+    }
+
+    fn body() -> String {
+        let event = json!({"name": "channel_occupied", "channel": "news"});
+        json!({"time_ms": 1_700_000_000_000_u64, "events": [event]}).to_string()
+    }
+
+    #[tokio::test]
+    async fn a_signed_request_is_recorded_and_its_events_are_found() {
+        let sink = Sink::failing_first(MAIN, 1).await;
+        assert_eq!(post(&sink, &body(), MAIN.secret).await, 500);
+        assert_eq!(post(&sink, &body(), MAIN.secret).await, 200);
+        assert_eq!(sink.wait_for_requests(2).await.len(), 2);
+        assert_eq!(sink.delivered("/hooks").len(), 1, "only the answered one");
+        let found = sink.wait_for("/hooks", |e| e["channel"] == "news").await;
+        assert_eq!(found.event["name"], "channel_occupied");
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "bad webhook requests")]
+    async fn a_request_signed_with_another_secret_fails_the_test() {
+        let sink = Sink::start(MAIN).await;
+        assert_eq!(post(&sink, &body(), "not-the-secret").await, 401);
+        sink.hooks();
+    }
 }

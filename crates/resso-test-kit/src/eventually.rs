@@ -27,3 +27,27 @@ where
         sleep(EVERY).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::eventually;
+
+    #[tokio::test]
+    async fn the_check_runs_until_it_holds() {
+        let runs = Cell::new(0);
+        eventually("the third run", || async {
+            runs.set(runs.get() + 1);
+            runs.get() == 3
+        })
+        .await;
+        assert_eq!(runs.get(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    #[should_panic(expected = "never: the impossible")]
+    async fn a_check_that_never_holds_fails_naming_it() {
+        eventually("the impossible", || async { false }).await;
+    }
+}
