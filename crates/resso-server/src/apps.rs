@@ -8,6 +8,7 @@ use resso_protocol::auth::Credentials;
 use resso_protocol::{AppId, AppKey, Limits};
 
 use crate::config::AppConfig;
+use crate::metrics::{AppMeters, Metrics};
 
 /// One app, as the server uses it: typed names, protocol limits, and its configuration.
 #[derive(Debug)]
@@ -16,18 +17,27 @@ pub struct App {
     pub key: AppKey,
     pub limits: Limits,
     pub config: AppConfig,
+    /// This app's counters (`GET /metrics`).
+    pub meters: Arc<AppMeters>,
 }
 
 impl App {
+    #[cfg(test)]
     pub(crate) fn from_config(c: &AppConfig) -> Self {
+        Self::counted(c, &Metrics::default())
+    }
+
+    fn counted(c: &AppConfig, metrics: &Metrics) -> Self {
         let limits = Limits {
             channel_name: c.limits.channel_name_length,
             event_name: c.limits.event_name_length,
             event_data: c.limits.event_data_bytes,
             ..Limits::default()
         };
+        let id = AppId::from(c.id.as_str());
         Self {
-            id: AppId::from(c.id.as_str()),
+            meters: metrics.app(&id),
+            id,
             key: AppKey::from(c.key.as_str()),
             limits,
             config: c.clone(),
@@ -71,12 +81,19 @@ pub struct Apps {
 }
 
 impl Apps {
-    /// Builds the lookup tables (the config was validated: ids and keys are unique).
+    /// Builds the lookup tables (the config was validated: ids and keys are unique), counting
+    /// into metrics of their own.
     #[must_use]
     pub fn new(configs: &[AppConfig]) -> Self {
+        Self::counted(configs, &Metrics::default())
+    }
+
+    /// The apps of `configs`, counting into `metrics`.
+    #[must_use]
+    pub fn counted(configs: &[AppConfig], metrics: &Metrics) -> Self {
         let mut apps = Self::default();
         for c in configs {
-            let app = Arc::new(App::from_config(c));
+            let app = Arc::new(App::counted(c, metrics));
             apps.by_id.insert(app.id.clone(), app.clone());
             apps.by_key.insert(app.key.clone(), app);
         }

@@ -77,6 +77,7 @@ pub fn relay(from: Sender<'_>, ev: ClientEvent<'_>) -> Result<(), ClientEventErr
         user_id: user,
     };
     from.registry.webhooks().emit(&from.app.id, hook);
+    from.app.meters.client_event();
     Ok(())
 }
 

@@ -16,6 +16,7 @@ use tokio::time::{sleep_until, Instant};
 
 use crate::broadcast::Broadcast;
 pub use crate::deadline::Deadline;
+use crate::metrics::{self, AppMeters};
 use crate::outbox::{Inbox, BATCH};
 use crate::ws::frame::{self, op};
 use crate::ws::socket::{Stream, Unsent};
@@ -37,6 +38,10 @@ pub trait Protocol: Send + 'static {
     fn ping() -> Bytes;
     /// What precedes the close frame with `code`, if anything.
     fn goodbye(code: ErrorCode, message: &str) -> Option<Bytes>;
+    /// The counters of the connection's app.
+    fn meters(&self) -> &AppMeters;
+    /// Which protocol the counters count this connection under.
+    const METERED_AS: metrics::Protocol;
 }
 
 /// Heartbeat settings, in milliseconds: every connection carries them, so kept small.
@@ -80,6 +85,18 @@ enum End {
     Violation(Violation),
 }
 
+impl End {
+    /// The close code the connection ends with, for the counters (1006: it just vanished).
+    fn code(&self) -> u16 {
+        match self {
+            Self::Gone => 1006,
+            Self::Answer(code) => code.unwrap_or(1005),
+            Self::Close(code) => code.code(),
+            Self::Violation(v) => v.close().0,
+        }
+    }
+}
+
 impl From<ReadEnd> for End {
     fn from(end: ReadEnd) -> Self {
         match end {
@@ -104,6 +121,7 @@ pub fn serve<P: Protocol, S: Stream>(
 ) -> impl Future<Output = ()> + Send {
     async move {
         let end = run(&mut ws, &mut session, &mut inbox, heartbeat).await;
+        session.meters().disconnected(P::METERED_AS, end.code());
         drop(session);
         Box::pin(finish::<P, S>(&mut ws, end)).await;
     }
@@ -170,6 +188,8 @@ async fn run<P: Protocol, S: Stream>(
         if let Err(end) = guard.send(ws, &frames, beat.settings.pong_ms).await {
             return end;
         }
+        let bytes = frames.iter().map(Bytes::len).sum();
+        session.meters().sent(P::METERED_AS, frames.len(), bytes);
         frames.clear();
         frames.shrink_to(BATCH / 8);
     }
@@ -279,7 +299,10 @@ fn handle<P: Protocol>(
     out: &mut Vec<Bytes>,
 ) -> Result<(), End> {
     match message {
-        Incoming::Text(text) => session.on_text(&text, out),
+        Incoming::Text(text) => {
+            session.meters().received(P::METERED_AS, text.len());
+            session.on_text(&text, out);
+        }
         Incoming::Ping(payload) => out.push(frame::encode(op::PONG, &payload)),
         Incoming::Close(code) => return Err(End::Answer(code)),
         // Pongs and binary frames only count as activity.

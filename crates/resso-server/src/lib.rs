@@ -41,6 +41,7 @@ pub(crate) mod deadline;
 pub(crate) mod http;
 pub(crate) mod ids;
 pub(crate) mod ingest;
+pub(crate) mod metrics;
 pub(crate) mod outbox;
 pub(crate) mod pusher;
 pub(crate) mod rate;

@@ -17,8 +17,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::apps::Apps;
-use crate::config::Config;
+use crate::config::{Config, MetricsConfig};
 use crate::http::Edge;
+use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::webhooks::Webhooks;
 use crate::{cluster, http, ingest};
@@ -37,7 +38,10 @@ pub async fn run(
     config: Config,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let apps = Arc::new(Apps::new(&config.apps));
+    let port = listener.local_addr()?.port();
+    let metrics = Metrics::new(&config.metrics.prefix, port);
+    crate::metrics::mark_start();
+    let apps = Arc::new(Apps::counted(&config.apps, &metrics));
     let tracker = TaskTracker::new();
     let webhooks = Webhooks::start(
         apps.clone(),
@@ -72,19 +76,47 @@ pub async fn run(
         tracker.clone(),
     );
     let stop = edge.stop.clone();
+    let page = metrics_page(&config.metrics, metrics, &stop, &tracker).await?;
     let drained = async {
         shutdown.cancelled().await;
         drain(&registry, window).await;
         stop.cancel();
     };
     tokio::join!(
-        http::serve(listener, http::router(edge.clone()), edge),
+        http::serve(listener, http::router(edge.clone(), page), edge),
         drained
     );
     registry.close_all(ErrorCode::ReconnectImmediately);
     tracker.close();
     tracker.wait().await;
     Ok(())
+}
+
+/// The `/metrics` router for the main port, or `None` when metrics are off or served on a
+/// listener of their own (bound and started here, so a taken port fails start-up).
+async fn metrics_page(
+    config: &MetricsConfig,
+    metrics: Metrics,
+    stop: &CancellationToken,
+    tracker: &TaskTracker,
+) -> std::io::Result<Option<axum::Router>> {
+    if !config.enabled {
+        return Ok(None);
+    }
+    let page = http::metrics::router(metrics, config.token.clone());
+    let Some(port) = config.port else {
+        return Ok(Some(page));
+    };
+    let listener = TcpListener::bind((config.host.as_str(), port))
+        .await
+        .map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot listen for metrics on {}:{port}: {e}", config.host),
+            )
+        })?;
+    tracker.spawn(http::metrics::serve_apart(listener, page, stop.clone()));
+    Ok(None)
 }
 
 /// Sends the throttled `subscription_count`s once a second until shutdown.

@@ -18,6 +18,7 @@ mod env;
 mod ingest;
 mod limits;
 mod load;
+mod metrics;
 mod origin;
 pub mod report;
 mod socketio;
@@ -31,6 +32,7 @@ pub use echo_server::{EchoServer, ECHO_APP};
 pub use ingest::IngestConfig;
 pub use limits::ServerLimits;
 pub use load::{load, Loaded, Sources};
+pub use metrics::MetricsConfig;
 pub use origin::{Origin, Origins};
 pub use socketio::SocketIoConfig;
 pub use warning::{Unhonoured, Warning};
@@ -73,6 +75,8 @@ pub struct Config {
     pub apps: Vec<AppConfig>,
     #[serde(default)]
     pub cluster: ClusterConfig,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
 }
 
 /// Listener and connection settings shared by every app.
@@ -271,6 +275,7 @@ impl Config {
                 socketio::validate(sio, i, &earlier)?;
             }
         }
+        self.metrics.validate()?;
         self.cluster.validate()
     }
 }

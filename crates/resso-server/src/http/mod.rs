@@ -10,6 +10,7 @@ mod echo_api;
 mod error;
 mod events;
 mod limiter;
+pub mod metrics;
 mod over_limit;
 mod rewind;
 mod serve;
@@ -30,10 +31,14 @@ pub use limiter::ApiLimiter;
 pub use serve::serve;
 pub use state::{Edge, Shared};
 
-/// Every route of the server.
-pub fn router(shared: Shared) -> Router {
+/// Every route of the server; `metrics`, when given, is served at `/metrics`.
+pub fn router(shared: Shared, metrics: Option<Router>) -> Router {
     echo_api::start_clock();
-    Router::new()
+    let router = match metrics {
+        Some(page) => Router::new().route_service("/metrics", page),
+        None => Router::new(),
+    };
+    router
         .merge(socketio::routes(&shared.socketio))
         .merge(debug::routes(&shared))
         .route("/app/{key}", get(pusher::not_upgraded))
@@ -65,6 +70,10 @@ pub fn router(shared: Shared) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             echo_api::dispatch,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            metrics::count_api_call,
         ))
         .with_state(shared)
 }

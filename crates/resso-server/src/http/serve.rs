@@ -178,7 +178,7 @@ mod tests {
             .unwrap();
         let (accepted, _) = listener.accept().await.unwrap();
         let s = shared();
-        let task = super::connection(accepted, crate::http::router(s.clone()), s);
+        let task = super::connection(accepted, crate::http::router(s.clone(), None), s);
         let size = std::mem::size_of_val(&task);
         // 728: 720 plus the pong timeout a stalled write is bounded by (the stall timer itself is
         // boxed, made only when a write has to wait).

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use crate::broadcast::{Broadcast, Codec, Encoded, Kind, Payload};
 use crate::client_event::ClientEventError;
 use crate::connection::{Deadline, Heartbeat, Protocol};
+use crate::metrics::{self, AppMeters};
 use crate::registry::{Replay, Subscribed, Watchlist};
 use crate::session::{Refused, Reply, Session, SignedIn, SubscribeError};
 use crate::ws::frame;
@@ -61,6 +62,12 @@ impl Protocol for Session {
     fn goodbye(code: ErrorCode, message: &str) -> Option<Bytes> {
         Some(frame::text(&server::error(Some(code.code()), message)))
     }
+
+    fn meters(&self) -> &AppMeters {
+        &self.app().meters
+    }
+
+    const METERED_AS: metrics::Protocol = metrics::Protocol::Pusher;
 }
 
 /// Appends the frames answering one client message to `out`.

@@ -110,6 +110,7 @@ async fn open<S: Stream>(
     let session = Session::new(app, socket_id, s.registry.clone(), outbox);
     let heartbeat = Heartbeat::new(s.settings.activity_timeout(), s.settings.pong_timeout());
     socket.send(&[session.greeting(heartbeat)]).await.ok()?;
+    session.app().meters.connected(Session::METERED_AS);
     tracing::debug!(app = %session_app, %socket_id, "connected");
     Some(Opened {
         ws: socket,

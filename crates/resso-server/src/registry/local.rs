@@ -81,6 +81,7 @@ impl Registry {
             let at = At::new(app, channel, remote);
             self.join(&at, entry, socket, outbox, member);
             self.count_changed(&at, entry, &mut state.owed_counts, CountHook::Fire);
+            app.meters.subscribed(channel.kind(), channel.is_cache());
         }
         let members = (channel.kind() == ChannelKind::Presence)
             .then(|| entry.members(remote.members(&app.id, channel.as_str())));

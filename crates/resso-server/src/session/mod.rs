@@ -76,6 +76,12 @@ impl Session {
         }
     }
 
+    /// The connection's app.
+    #[must_use]
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
     /// The connection's socket id.
     #[must_use]
     pub const fn socket_id(&self) -> SocketId {

@@ -23,6 +23,7 @@ use super::echo::{Connect, EchoSocket};
 use super::EngineSessions;
 use crate::apps::App;
 use crate::broadcast::Broadcast;
+use crate::metrics;
 use crate::outbox::Outbox;
 use crate::registry::Registry;
 use crate::ws::frame;
@@ -135,27 +136,54 @@ impl Engine {
     /// Everything queued as WebSocket frames.
     pub fn take_frames(&mut self) -> Vec<Bytes> {
         self.out_bytes = 0;
-        self.out
+        let frames: Vec<Bytes> = self
+            .out
             .drain(..)
             .filter_map(|q| match q {
                 Queued::Own(p) => Some(frame::text(std::str::from_utf8(&p).unwrap_or_default())),
                 Queued::Broadcast(b) => b.encoded::<SocketIo>().map(|e| e.frame().clone()),
                 Queued::Frame(f) => Some(f),
             })
-            .collect()
+            .collect();
+        self.count_sent(&frames);
+        frames
     }
 
     /// Everything queued as packet texts, for a polling response.
     pub fn take_packets(&mut self) -> Vec<Bytes> {
         self.out_bytes = 0;
-        self.out
+        let packets: Vec<Bytes> = self
+            .out
             .drain(..)
             .filter_map(|q| match q {
                 Queued::Own(p) => Some(p),
                 Queued::Broadcast(b) => b.encoded::<SocketIo>().map(|e| e.payload().clone()),
                 Queued::Frame(_) => None,
             })
-            .collect()
+            .collect();
+        self.count_sent(&packets);
+        packets
+    }
+
+    fn count_sent(&self, sent: &[Bytes]) {
+        let bytes = sent.iter().map(Bytes::len).sum();
+        let meters = &self.id.app.meters;
+        meters.sent(metrics::Protocol::SocketIo, sent.len(), bytes);
+    }
+
+    /// Counts the socket's end (with the WebSocket close code it amounts to).
+    pub fn count_end(&self, end: &SocketEnd) {
+        let code = match end {
+            SocketEnd::Gone => 1006,
+            SocketEnd::Answer(code) => code.unwrap_or(1005),
+            SocketEnd::Close => 1000,
+            SocketEnd::Doomed(code) => code.code(),
+            SocketEnd::Violation(v) => v.close().0,
+        };
+        self.id
+            .app
+            .meters
+            .disconnected(metrics::Protocol::SocketIo, code);
     }
 
     /// Puts back packets a vanished long poll never delivered, ahead of anything newer.
@@ -168,6 +196,8 @@ impl Engine {
 
     /// One Engine.IO text packet from the client.
     pub fn on_text(&mut self, text: &str) -> Result<(), SocketEnd> {
+        let meters = &self.id.app.meters;
+        meters.received(metrics::Protocol::SocketIo, text.len());
         let now = Instant::now();
         self.beat.activity(now);
         let packet = eio::decode(text, self.version).map_err(|e| {

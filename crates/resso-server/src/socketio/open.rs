@@ -111,6 +111,7 @@ pub(super) fn open(
     if version == EngineVersion::V3 {
         let _ = engine.connect(); // protocol 4: connected on `/` without asking
     }
+    app.meters.connected(crate::metrics::Protocol::SocketIo);
     tracing::debug!(app = %app.id, %socket_id, sid = engine.sid(), ?version, "socket.io socket opened");
     Ok(Admitted { engine, inbox })
 }

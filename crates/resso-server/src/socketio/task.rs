@@ -106,6 +106,7 @@ pub(super) fn run<S: Stream>(
     async move {
         let end = serve(&mut engine, &mut link, &mut inbox, &mut commands).await;
         tracing::debug!(sid = engine.sid(), socket_id = %engine.socket_id(), ?end, "socket.io socket ended");
+        engine.count_end(&end);
         goodbye(&mut engine, &mut link, end).await;
     }
 }

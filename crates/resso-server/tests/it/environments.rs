@@ -130,7 +130,7 @@ async fn a_soketi_environment_serves_its_default_app() {
         ("SOKETI_DEFAULT_APP_SECRET", "soketi-secret".to_owned()),
         ("SOKETI_PORT", port.to_string()),
         ("SOKETI_HOST", "127.0.0.1".to_owned()),
-        ("SOKETI_METRICS_ENABLED", "true".to_owned()),
+        ("SOKETI_QUEUE_DRIVER", "redis".to_owned()),
     ];
     let (proc, addr) = start(resso(&[], &vars), dir.0.join("resso.log")).await;
     assert_eq!(addr, SocketAddr::from(([127, 0, 0, 1], port)));
@@ -138,7 +138,7 @@ async fn a_soketi_environment_serves_its_default_app() {
     Client::connect(&url).await;
     let log = std::fs::read_to_string(dir.0.join("resso.log")).unwrap();
     assert!(
-        log.contains("set but not honoured: SOKETI_METRICS_ENABLED ("),
+        log.contains("set but not honoured: SOKETI_QUEUE_DRIVER ("),
         "{log}"
     );
     drop(proc);

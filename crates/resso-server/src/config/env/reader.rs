@@ -28,7 +28,7 @@ const REASONS: [(&str, &str); 15] = [
     ("REVERB_PULSE_", "Laravel Pulse ingestion is Reverb's own"),
     ("REVERB_TELESCOPE_", "Laravel Telescope ingestion is Reverb's own"),
     ("SOKETI_SSL_", "TLS is not built in yet: terminate TLS at a proxy in front of Ressò"),
-    ("SOKETI_METRICS_", "no metrics endpoint yet"),
+    ("SOKETI_METRICS_", "read only with SOKETI_METRICS_ENABLED=true (the driver is always Prometheus)"),
     ("SOKETI_APP_MANAGER_", "apps come from the config file and the environment only"),
     ("SOKETI_DB_REDIS_", "only SOKETI_DB_REDIS_HOST/PORT/USERNAME/PASSWORD/DB are read, and only with SOKETI_ADAPTER_DRIVER=redis"),
     ("SOKETI_DB_", "apps come from the config file and the environment, not a database"),

@@ -1,6 +1,6 @@
 //! Soketi's environment (`SOKETI_` + an option of Soketi 1.6's `cli.js`), mapped onto the fields
 //! that honour the same thing: where it listens, its debug logs, its default app, its adapter (a
-//! Ressò cluster), shutdown, webhook batching, and its server-wide event and presence limits
+//! Ressò cluster), shutdown, webhook batching, metrics, and its server-wide event and presence limits
 //! (every Ressò app's limits). Soketi's values are JSON-parsed, durations in milliseconds.
 
 use super::reader::Reader;
@@ -35,8 +35,39 @@ pub fn apply(l: &mut Loaded, r: &mut Reader) -> Result<bool, ConfigError> {
         );
     }
     webhook_batching(l, r)?;
+    metrics(l, r)?;
     fixed(r)?;
     Ok(true)
+}
+
+/// `SOKETI_METRICS_ENABLED=true`: Prometheus metrics on Soketi's metrics port (9601 on 0.0.0.0
+/// unless set) with Soketi's prefix `soketi_`, so its dashboards work unchanged.
+fn metrics(l: &mut Loaded, r: &mut Reader) -> Result<(), ConfigError> {
+    if r.parsed("SOKETI_METRICS_ENABLED", parse::boolean)? != Some(true) {
+        return Ok(());
+    }
+    let m = &mut l.config.metrics;
+    m.enabled = true;
+    m.port = Some(
+        r.parsed("SOKETI_METRICS_SERVER_PORT", parse::port)?
+            .unwrap_or(9601),
+    );
+    m.host = r
+        .var("SOKETI_METRICS_HOST")
+        .unwrap_or_else(|| "0.0.0.0".into());
+    m.prefix = r
+        .var("SOKETI_METRICS_PROMETHEUS_PREFIX")
+        .unwrap_or_else(|| "soketi_".into());
+    let _ = r.var("SOKETI_METRICS_DRIVER");
+    for field in [
+        "metrics.enabled",
+        "metrics.port",
+        "metrics.host",
+        "metrics.prefix",
+    ] {
+        l.record(field, Origin::env("SOKETI_METRICS_ENABLED"));
+    }
+    Ok(())
 }
 
 fn listen(l: &mut Loaded, r: &mut Reader) -> Result<(), ConfigError> {

@@ -160,7 +160,7 @@ fn a_soketi_deployment() {
         ("SOKETI_SHUTDOWN_GRACE_PERIOD", "3000"),
         ("SOKETI_WEBHOOKS_BATCHING", "true"),
         ("SOKETI_SSL_CERT", "/etc/cert.pem"),
-        ("SOKETI_METRICS_ENABLED", "true"),
+        ("SOKETI_QUEUE_DRIVER", "redis"),
         ("SOKETI_PATH_PREFIX", "/soketi"),
     ]);
     let l = loaded(&vars);
@@ -183,8 +183,8 @@ fn a_soketi_deployment() {
         [
             "SOKETI_DEFAULT_APP_MAX_READ_REQ_PER_SEC",
             "SOKETI_DEFAULT_APP_WEBHOOKS",
-            "SOKETI_METRICS_ENABLED",
             "SOKETI_PATH_PREFIX",
+            "SOKETI_QUEUE_DRIVER",
             "SOKETI_SSL_CERT"
         ]
     );

@@ -1,0 +1,339 @@
+//! Prometheus metrics: the one module that counts, with one-line call sites elsewhere. Each app
+//! carries its [`AppMeters`] (reached through the `Arc<App>` every connection already holds, so a
+//! connection pays nothing to count); the counters on the delivery path are sharded atomics, added
+//! once per written batch, with no lock, allocation or formatting. `GET /metrics` renders
+//! everything in the Prometheus text format under a configurable prefix — with Soketi's names,
+//! so a Soketi dashboard works with the prefix `soketi_` — plus Ressò's own families.
+//!
+//! - [`shard`]: a counter spread over cache lines, one per worker thread.
+//! - [`render`]: the text exposition format.
+//! - [`process`]: `process_*` from `/proc`, read at scrape time.
+
+mod process;
+
+pub use process::mark_start;
+mod render;
+mod shard;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use resso_protocol::{AppId, ChannelKind};
+
+pub use render::Text;
+use shard::Sharded;
+
+/// One family: its name, type and help, and how to read one series' value.
+type Family<M> = (&'static str, &'static str, &'static str, fn(&M) -> i64);
+
+/// The protocols counted apart (the `protocol` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Pusher = 0,
+    SocketIo = 1,
+}
+
+impl Protocol {
+    const ALL: [Self; 2] = [Self::Pusher, Self::SocketIo];
+
+    const fn label(self) -> &'static str {
+        match self {
+            Self::Pusher => "pusher",
+            Self::SocketIo => "socketio",
+        }
+    }
+}
+
+/// One app's counters.
+#[derive(Debug, Default)]
+pub struct AppMeters {
+    protocols: [ProtocolMeters; 2],
+    http_calls: Sharded,
+    http_received_bytes: Sharded,
+    http_transmitted_bytes: Sharded,
+    client_events: Sharded,
+    /// By channel type (the [`CHANNEL_TYPES`] order).
+    subscriptions: [Sharded; CHANNEL_TYPES.len()],
+    /// Connection closes by close code; touched once per closed connection.
+    closes: Mutex<BTreeMap<u16, u64>>,
+}
+
+/// One app's counters for one protocol.
+#[derive(Debug, Default)]
+struct ProtocolMeters {
+    connected: AtomicI64,
+    new_connections: Sharded,
+    new_disconnections: Sharded,
+    received_bytes: Sharded,
+    transmitted_bytes: Sharded,
+    received_messages: Sharded,
+    sent_messages: Sharded,
+}
+
+/// The `channel_type` label values.
+const CHANNEL_TYPES: [&str; 6] = [
+    "public",
+    "private",
+    "presence",
+    "encrypted",
+    "cache",
+    "server_to_user",
+];
+
+fn channel_type(kind: ChannelKind, cache: bool) -> usize {
+    if cache {
+        return 4;
+    }
+    match kind {
+        ChannelKind::Public => 0,
+        ChannelKind::Private => 1,
+        ChannelKind::Presence => 2,
+        ChannelKind::Encrypted => 3,
+        ChannelKind::ServerToUser => 5,
+    }
+}
+
+impl AppMeters {
+    const fn of(&self, protocol: Protocol) -> &ProtocolMeters {
+        &self.protocols[protocol as usize]
+    }
+
+    /// A connection of `protocol` was admitted.
+    pub fn connected(&self, protocol: Protocol) {
+        let m = self.of(protocol);
+        m.connected.fetch_add(1, Relaxed);
+        m.new_connections.add(1);
+    }
+
+    /// An admitted connection ended with `code` (the WebSocket close code; 1006 when it vanished).
+    pub fn disconnected(&self, protocol: Protocol, code: u16) {
+        let m = self.of(protocol);
+        m.connected.fetch_sub(1, Relaxed);
+        m.new_disconnections.add(1);
+        let mut closes = self.closes.lock().unwrap_or_else(PoisonError::into_inner);
+        *closes.entry(code).or_default() += 1;
+    }
+
+    /// `messages` frames of `bytes` bytes in all were written to one connection.
+    pub fn sent(&self, protocol: Protocol, messages: usize, bytes: usize) {
+        let m = self.of(protocol);
+        m.sent_messages.add(messages as u64);
+        m.transmitted_bytes.add(bytes as u64);
+    }
+
+    /// One message of `bytes` bytes arrived from a client.
+    pub fn received(&self, protocol: Protocol, bytes: usize) {
+        let m = self.of(protocol);
+        m.received_messages.add(1);
+        m.received_bytes.add(bytes as u64);
+    }
+
+    /// A subscription to a channel of `kind` (a cache channel when `cache`) held.
+    pub fn subscribed(&self, kind: ChannelKind, cache: bool) {
+        self.subscriptions[channel_type(kind, cache)].add(1);
+    }
+
+    /// A client event was relayed.
+    pub fn client_event(&self) {
+        self.client_events.add(1);
+    }
+
+    /// An HTTP API call for this app: `received` request bytes, `transmitted` response bytes.
+    pub fn http_call(&self, received: usize, transmitted: usize) {
+        self.http_calls.add(1);
+        self.http_received_bytes.add(received as u64);
+        self.http_transmitted_bytes.add(transmitted as u64);
+    }
+}
+
+/// Every app's meters and the server-wide settings of the exposition; cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub struct Metrics {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    prefix: String,
+    /// The `port` label (the server's listening port).
+    port: String,
+    apps: Mutex<BTreeMap<AppId, Arc<AppMeters>>>,
+}
+
+impl Metrics {
+    /// Metrics named `{prefix}name`, labelled with `port`.
+    #[must_use]
+    pub fn new(prefix: &str, port: u16) -> Self {
+        let inner = Inner {
+            prefix: prefix.to_owned(),
+            port: port.to_string(),
+            apps: Mutex::default(),
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The meters of `app`, made (at zero) on first use.
+    #[must_use]
+    pub fn app(&self, app: &AppId) -> Arc<AppMeters> {
+        let mut apps = self
+            .inner
+            .apps
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        apps.entry(app.clone()).or_default().clone()
+    }
+
+    /// Everything, in the Prometheus text format.
+    #[must_use]
+    pub fn render(&self) -> String {
+        let apps = self
+            .inner
+            .apps
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut text = Text::new(&self.inner.prefix);
+        let port = self.inner.port.as_str();
+
+        let per_protocol: [Family<ProtocolMeters>; 7] = [
+            ("connected", "gauge", "Open connections", |m| {
+                m.connected.load(Relaxed)
+            }),
+            (
+                "new_connections_total",
+                "counter",
+                "Connections opened",
+                |m| m.new_connections.get(),
+            ),
+            (
+                "new_disconnections_total",
+                "counter",
+                "Connections closed",
+                |m| m.new_disconnections.get(),
+            ),
+            (
+                "socket_received_bytes",
+                "counter",
+                "Bytes of client messages received",
+                |m| m.received_bytes.get(),
+            ),
+            (
+                "socket_transmitted_bytes",
+                "counter",
+                "Bytes written to clients",
+                |m| m.transmitted_bytes.get(),
+            ),
+            (
+                "ws_messages_received_total",
+                "counter",
+                "Messages received from clients",
+                |m| m.received_messages.get(),
+            ),
+            (
+                "ws_messages_sent_total",
+                "counter",
+                "Messages sent to clients",
+                |m| m.sent_messages.get(),
+            ),
+        ];
+        for (name, kind, help, read) in per_protocol {
+            text.family(name, kind, help);
+            for (app, meters) in apps.iter() {
+                for protocol in Protocol::ALL {
+                    let labels = [
+                        ("app_id", app.as_str()),
+                        ("port", port),
+                        ("protocol", protocol.label()),
+                    ];
+                    text.sample(name, &labels, read(meters.of(protocol)));
+                }
+            }
+        }
+        render_app_families(&mut text, &apps, port);
+        text.family("build_info", "gauge", "The running build");
+        text.sample("build_info", &[("version", env!("CARGO_PKG_VERSION"))], 1);
+        process::render(&mut text);
+        text.finish()
+    }
+}
+
+/// The per-app families that have no protocol label.
+fn render_app_families(text: &mut Text, apps: &BTreeMap<AppId, Arc<AppMeters>>, port: &str) {
+    let per_app: [Family<AppMeters>; 4] = [
+        (
+            "http_calls_received_total",
+            "counter",
+            "HTTP API calls received",
+            |m| m.http_calls.get(),
+        ),
+        (
+            "http_received_bytes",
+            "counter",
+            "Bytes of HTTP API requests",
+            |m| m.http_received_bytes.get(),
+        ),
+        (
+            "http_transmitted_bytes",
+            "counter",
+            "Bytes of HTTP API responses",
+            |m| m.http_transmitted_bytes.get(),
+        ),
+        (
+            "client_events_total",
+            "counter",
+            "Client events relayed",
+            |m| m.client_events.get(),
+        ),
+    ];
+    for (name, kind, help, read) in per_app {
+        text.family(name, kind, help);
+        for (app, meters) in apps {
+            text.sample(
+                name,
+                &[("app_id", app.as_str()), ("port", port)],
+                read(meters),
+            );
+        }
+    }
+    text.family(
+        "subscriptions_total",
+        "counter",
+        "Subscriptions that held, by channel type",
+    );
+    for (app, meters) in apps {
+        for (kind, counter) in CHANNEL_TYPES.iter().zip(&meters.subscriptions) {
+            let labels = [
+                ("app_id", app.as_str()),
+                ("port", port),
+                ("channel_type", kind),
+            ];
+            text.sample("subscriptions_total", &labels, counter.get());
+        }
+    }
+    text.family(
+        "connection_closes_total",
+        "counter",
+        "Connections closed, by close code",
+    );
+    for (app, meters) in apps {
+        let closes = meters.closes.lock().unwrap_or_else(PoisonError::into_inner);
+        for (code, count) in closes.iter() {
+            let code = code.to_string();
+            let labels = [
+                ("app_id", app.as_str()),
+                ("port", port),
+                ("code", code.as_str()),
+            ];
+            text.sample(
+                "connection_closes_total",
+                &labels,
+                i64::try_from(*count).unwrap_or(i64::MAX),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
