@@ -19,7 +19,14 @@ pub fn mark_start() {
     LazyLock::force(&STARTED);
 }
 
+/// The `process_*` families, named as every Prometheus client names them (no prefix).
 pub fn render(text: &mut Text) {
+    let prefix = std::mem::take(&mut text.prefix);
+    families(text);
+    text.prefix = prefix;
+}
+
+fn families(text: &mut Text) {
     text.family(
         "process_start_time_seconds",
         "gauge",

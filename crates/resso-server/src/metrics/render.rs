@@ -6,7 +6,8 @@ use std::fmt::Write;
 
 /// A page being written.
 pub struct Text {
-    prefix: String,
+    /// Prepended to every name (the standard `process_*` names go without it).
+    pub(super) prefix: String,
     out: String,
 }
 

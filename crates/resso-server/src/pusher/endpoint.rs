@@ -109,8 +109,12 @@ async fn open<S: Stream>(
     let session_app = app.id.clone();
     let session = Session::new(app, socket_id, s.registry.clone(), outbox);
     let heartbeat = Heartbeat::new(s.settings.activity_timeout(), s.settings.pong_timeout());
-    socket.send(&[session.greeting(heartbeat)]).await.ok()?;
-    session.app().meters.connected(Session::METERED_AS);
+    let greeting = session.greeting(heartbeat);
+    let greeting_bytes = greeting.len();
+    socket.send(&[greeting]).await.ok()?;
+    let meters = &session.app().meters;
+    meters.connected(Session::METERED_AS);
+    meters.sent(Session::METERED_AS, 1, greeting_bytes);
     tracing::debug!(app = %session_app, %socket_id, "connected");
     Some(Opened {
         ws: socket,
