@@ -45,6 +45,7 @@ pub(crate) mod metrics;
 pub(crate) mod outbox;
 pub(crate) mod pusher;
 pub(crate) mod rate;
+pub(crate) mod refusals;
 pub(crate) mod registry;
 pub(crate) mod server;
 pub(crate) mod session;

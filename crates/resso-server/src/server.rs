@@ -76,6 +76,10 @@ pub async fn run(
         tracker.clone(),
     );
     let stop = edge.stop.clone();
+    if let Some(mib) = edge.settings.limits.max_rss_mb {
+        let watch = edge.memory.clone().watch(mib << 20, stop.clone());
+        tracker.spawn(watch);
+    }
     let page = metrics_page(&config.metrics, metrics, &stop, &tracker).await?;
     let drained = async {
         shutdown.cancelled().await;

@@ -15,6 +15,9 @@ pub struct ServerLimits {
     pub connections_per_ip: Option<u32>,
     /// Most new TCP connections from one address per one-second window; `None` for no limit.
     pub connects_per_ip_per_second: Option<u32>,
+    /// Refuse new connections (Pusher 4100, HTTP 503) while resident memory is above this many
+    /// MiB; connected clients keep being served.
+    pub max_rss_mb: Option<u64>,
     /// Milliseconds an HTTP request body may take to arrive, from the end of its head.
     pub request_body_timeout_ms: u64,
 }
@@ -24,6 +27,7 @@ impl Default for ServerLimits {
         Self {
             connections_per_ip: None,
             connects_per_ip_per_second: None,
+            max_rss_mb: None,
             request_body_timeout_ms: 10_000,
         }
     }
@@ -61,6 +65,12 @@ impl ServerLimits {
             return Err(invalid(
                 field("request_body_timeout_ms"),
                 "must be at least 1",
+            ));
+        }
+        if self.max_rss_mb == Some(0) {
+            return Err(invalid(
+                field("max_rss_mb"),
+                "must be at least 1 (leave it out for no ceiling)",
             ));
         }
         Ok(())

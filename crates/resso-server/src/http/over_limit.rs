@@ -34,15 +34,20 @@ pub async fn refuse<S: Stream>(mut stream: S, why: OverLimit, max_message_bytes:
             let message = format!("Over capacity: {why}");
             pusher::refuse_saying(&mut socket, ErrorCode::OverCapacity, &message).await;
         }
-        First::SocketIo(_) | First::Http(_) => too_many_requests(stream, why).await,
+        First::SocketIo(_) | First::Http(_) => refuse_http(stream, why).await,
     }
 }
 
-/// `429` with `{"error", "code"}`, as the HTTP API's own refusals, then close.
-async fn too_many_requests<S: Stream>(mut stream: S, why: OverLimit) {
-    let body = json!({"error": format!("Too many requests: {why}"), "code": 429}).to_string();
+/// `429` (an address over its limits) or `503` (the server over its memory ceiling) with
+/// `{"error", "code"}`, as the HTTP API's own refusals, then close.
+async fn refuse_http<S: Stream>(mut stream: S, why: OverLimit) {
+    let (code, status, error) = match why {
+        OverLimit::Open | OverLimit::Rate => (429, "Too Many Requests", "Too many requests"),
+        OverLimit::Memory => (503, "Service Unavailable", "Over capacity"),
+    };
+    let body = json!({"error": format!("{error}: {why}"), "code": code}).to_string();
     let response = format!(
-        "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n\
+        "HTTP/1.1 {code} {status}\r\ncontent-type: application/json\r\n\
          content-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );

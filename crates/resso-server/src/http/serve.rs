@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::rewind::Rewind;
 use super::{body, over_limit, Shared};
-use crate::admission::{self, PerIp};
+use crate::admission::{self, OverLimit, PerIp};
 use crate::ws::upgrade::{self, First};
 use crate::ws::Stream;
 use crate::{pusher, socketio};
@@ -71,6 +71,12 @@ fn spawn<S: Stream>(
     router: &Router,
     s: &Shared,
 ) {
+    if s.memory.is_over() {
+        let max = s.settings.max_message_bytes;
+        s.tracker
+            .spawn(over_limit::refuse(stream, OverLimit::Memory, max));
+        return;
+    }
     let Some(per_ip) = per_ip else {
         s.tracker
             .spawn(connection(stream, router.clone(), s.clone()));

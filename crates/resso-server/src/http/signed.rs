@@ -11,6 +11,7 @@ use resso_protocol::http_sig::{self, Query};
 use super::ApiFailure;
 use crate::apps::App;
 use crate::http::Shared;
+use crate::refusals::{self, Reason};
 
 /// An authenticated HTTP API request.
 pub struct Signed {
@@ -46,7 +47,12 @@ impl FromRequest<Shared> for Signed {
             query: &query,
             body: &body,
         };
-        request.verify(app.key.as_str(), &app.config.secret, unix_now())?;
+        request
+            .verify(app.key.as_str(), &app.config.secret, unix_now())
+            .inspect_err(|e| {
+                let why = format_args!("{} {path}: {e}", parts.method);
+                refusals::log(Reason::BadApiSignature, app.id.as_str(), &why);
+            })?;
         if !app.config.enabled {
             return Err(ApiFailure::AppDisabled);
         }

@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::ApiLimiter;
+use crate::admission::MemoryCeiling;
 use crate::apps::Apps;
 use crate::config::ServerConfig;
 use crate::registry::Registry;
@@ -20,6 +21,8 @@ pub struct Edge {
     pub registry: Registry,
     pub settings: Arc<ServerConfig>,
     pub api_limiter: ApiLimiter,
+    /// Whether the process is above `[server.limits] max_rss_mb`.
+    pub memory: Arc<MemoryCeiling>,
     /// The Pusher WebSocket endpoint.
     pub pusher: pusher::Endpoint,
     /// The Socket.IO endpoint (polling routes and websocket upgrades).
@@ -67,6 +70,7 @@ impl Edge {
             registry,
             settings,
             api_limiter: ApiLimiter::default(),
+            memory: Arc::default(),
             pusher,
             socketio,
             shutdown,

@@ -18,6 +18,7 @@ use crate::config::ServerConfig;
 use crate::connection::{self, Heartbeat, Protocol};
 use crate::ids::SocketIds;
 use crate::outbox::{outbox, Inbox};
+use crate::refusals::{self, Reason};
 use crate::registry::{Registry, Unwelcome};
 use crate::session::Session;
 use crate::ws::handshake;
@@ -91,7 +92,7 @@ async fn open<S: Stream>(
     let app = match admit(&s, &request) {
         Ok(app) => app,
         Err(code) => {
-            tracing::debug!(key = %request.key, code = code.code(), "connection refused");
+            tell_operator(code, &request);
             refuse(&mut socket, code).await;
             return None;
         }
@@ -100,7 +101,10 @@ async fn open<S: Stream>(
     let (outbox, inbox) = outbox(s.settings.outbound_queue_bytes);
     if let Err(unwelcome) = s.registry.connect(&app, socket_id, &outbox) {
         let code = match unwelcome {
-            Unwelcome::OverQuota => ErrorCode::OverConnectionQuota,
+            Unwelcome::OverQuota => {
+                refusals::log(Reason::OverQuota, app.id.as_str(), &"4004");
+                ErrorCode::OverConnectionQuota
+            }
             Unwelcome::ShuttingDown => ErrorCode::ReconnectImmediately,
         };
         refuse(&mut socket, code).await;
@@ -122,6 +126,20 @@ async fn open<S: Stream>(
         inbox,
         heartbeat,
     })
+}
+
+/// Logs a refusal an operator would otherwise debug blind (the rest only at debug level).
+fn tell_operator(code: ErrorCode, request: &Request) {
+    let origin = request.origin.as_deref().unwrap_or("none");
+    let key = request.key.as_str();
+    match code {
+        ErrorCode::AppNotFound => refusals::log(Reason::UnknownKey, key, &"4001"),
+        ErrorCode::AppDisabled => refusals::log(Reason::AppDisabled, key, &"4003"),
+        ErrorCode::Unauthorized => {
+            refusals::log(Reason::OriginRefused, key, &format_args!("origin {origin}"));
+        }
+        _ => tracing::debug!(key, code = code.code(), "connection refused"),
+    }
 }
 
 /// Refuses a connection on the Pusher endpoint: `pusher:error`, then the close with `code`.

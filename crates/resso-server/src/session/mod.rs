@@ -20,6 +20,7 @@ use crate::apps::App;
 use crate::deadline::Deadline;
 use crate::outbox::Outbox;
 use crate::rate::RateWindow;
+use crate::refusals::{self, Reason};
 use crate::registry::{Refusal, Registry};
 use channels::Channels;
 pub use reply::{Refused, Reply, SignedIn, SigninError, SubscribeError};
@@ -181,7 +182,11 @@ impl Session {
         self.app
             .credentials()
             .verify(sub.auth.as_deref(), &signed)
-            .map_err(SubscribeError::Unauthorized)?;
+            .map_err(|e| {
+                let why = format_args!("{channel}: {e}");
+                refusals::log(Reason::BadSubscriptionSignature, self.app.id.as_str(), &why);
+                SubscribeError::Unauthorized(e)
+            })?;
         if !presence {
             return Ok(None);
         }

@@ -5,22 +5,18 @@
 //! that can fail is a typed [`AuthError`], so the caller refuses that one subscription and logs why;
 //! none of it blocks the socket (the call is a future the handler polls beside its other work).
 
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use resso_protocol::presence::{Member, PresenceError};
 use resso_protocol::Limits;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use tokio::time::Instant;
 
 use super::target::AuthTarget;
-use crate::rate::RateWindow;
+use crate::refusals::{self, Reason};
 
 /// Largest auth answer read; Laravel's are a few hundred bytes.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
-/// Refusal logs per second, so that a page reloading in a loop cannot flood the log.
-const LOGS_PER_SECOND: u32 = 20;
 
 /// One subscription to authorize.
 #[derive(Debug, Clone)]
@@ -86,12 +82,6 @@ impl AuthError {
 #[derive(Clone)]
 pub struct AuthClient {
     http: reqwest::Client,
-    log: Arc<Mutex<LogGate>>,
-}
-
-struct LogGate {
-    window: RateWindow,
-    suppressed: u64,
 }
 
 impl Default for AuthClient {
@@ -101,14 +91,7 @@ impl Default for AuthClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
-        let log = LogGate {
-            window: RateWindow::new(LOGS_PER_SECOND),
-            suppressed: 0,
-        };
-        Self {
-            http,
-            log: Arc::new(Mutex::new(log)),
-        }
+        Self { http }
     }
 }
 
@@ -161,22 +144,10 @@ impl AuthClient {
         Ok(body)
     }
 
-    /// Logs why a subscription was refused, at most [`LOGS_PER_SECOND`] times a second.
+    /// Logs why a subscription was refused (rate-limited, as every refusal: [`crate::refusals`]).
     pub fn log_refusal(&self, app: &str, channel: &str, error: &AuthError) {
-        let mut gate = self.log.lock().unwrap_or_else(PoisonError::into_inner);
-        if !gate.window.allow(Instant::now()) {
-            gate.suppressed += 1;
-            return;
-        }
-        let suppressed = std::mem::take(&mut gate.suppressed);
-        drop(gate);
-        tracing::warn!(
-            app,
-            channel,
-            status = error.status(),
-            suppressed,
-            "Socket.IO subscription refused: {error}"
-        );
+        let why = format_args!("{channel}: {error} (status {})", error.status());
+        refusals::log(Reason::AuthEndpoint, app, &why);
     }
 }
 

@@ -4,6 +4,10 @@
 //! gives the place back when the task ends, however it ends. IPv6 addresses count per /64 (one
 //! host's usual allocation), IPv4-mapped ones as IPv4.
 
+mod memory;
+
+pub use memory::MemoryCeiling;
+
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
@@ -45,6 +49,8 @@ pub enum OverLimit {
     Open,
     #[error("too many new connections from this address in the last second")]
     Rate,
+    #[error("the server is above its memory ceiling")]
+    Memory,
 }
 
 /// One admitted connection's place; dropping it frees the place.

@@ -1,0 +1,100 @@
+//! What an operator sees at the default log level when clients are refused: one warning per
+//! reason with the app — a bad subscription signature, a bad API signature, an unknown key — from
+//! the real binary's log.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::time::Instant;
+
+use crate::support::{Client, Proc};
+
+/// The kit client signs as MAIN (`app-id` / `app-key` / `app-secret`).
+const CONFIG: &str = "[[apps]]\nid = \"app-id\"\nkey = \"app-key\"\nsecret = \"app-secret\"\n";
+
+/// The real binary on a free port with its log (stderr) going to `log`.
+async fn start(dir: &std::path::Path) -> (Proc, SocketAddr) {
+    let config = dir.join("resso.toml");
+    std::fs::write(&config, CONFIG).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_resso"));
+    command.args(["--config", config.to_str().unwrap(), "--port", "0"]);
+    command.env_remove("RESSO_LOG").env("NO_COLOR", "1");
+    let mut proc = Proc::spawn("resso", command, &dir.join("resso.log"), true);
+    let stdout = proc.child.stdout.take().expect("piped stdout");
+    let line = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let line = lines.find_map(|l| l.ok().filter(|l| l.starts_with("resso listening on")));
+        std::thread::spawn(move || lines.for_each(drop));
+        line
+    });
+    let line = tokio::time::timeout(Duration::from_secs(10), line)
+        .await
+        .expect("resso prints its address within 10 s")
+        .unwrap()
+        .expect("a listening line");
+    let addr = line["resso listening on http://".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    (proc, addr)
+}
+
+/// Waits until the log holds every one of `lines`.
+async fn log_shows(log: &std::path::Path, lines: &[&str]) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if lines.iter().all(|l| text.contains(l)) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "missing {lines:?} in the log:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn refusals_are_logged_with_their_reason_and_app() {
+    let dir = std::env::temp_dir().join(format!("resso-refusals-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (proc, addr) = start(&dir).await;
+    let mut client = Client::connect(&format!("ws://{addr}/app/app-key?protocol=7")).await;
+    client
+        .send_subscribe("private-orders", Some("app-key:not-a-signature"), None)
+        .await;
+    client.expect_subscription_error("private-orders").await;
+    let api = reqwest::Client::new();
+    let url = format!("http://{addr}/apps/app-id/events?auth_key=app-key&auth_timestamp=1&auth_version=1.0&auth_signature=bad");
+    let answer = api
+        .post(url)
+        .json(&json!({"name": "e", "channel": "c", "data": "{}"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 401);
+    let mut unknown = Client::open(&format!("ws://{addr}/app/no-such-key?protocol=7")).await;
+    unknown.expect_refusal(4001).await;
+    let log = log_shows(
+        &dir.join("resso.log"),
+        &[
+            "subscription refused: bad signature",
+            "HTTP API call refused: bad signature",
+            "connection refused: unknown app key",
+        ],
+    )
+    .await;
+    assert!(log.contains("WARN"), "at the default level: {log}");
+    assert!(
+        log.contains("app=\"app-id\"") || log.contains("app=app-id"),
+        "{log}"
+    );
+    drop(proc);
+    let _ = std::fs::remove_dir_all(&dir);
+}
