@@ -7,9 +7,11 @@
 //!
 //! 1. **Leaves** — [`config`] (typed configuration from defaults, a TOML file or a
 //!    laravel-echo-server.json, the environment and flags), [`apps`] (the configured apps by id and
-//!    key), [`rate`] (the one-second rate window), [`admission`] (per-address connection limits),
-//!    [`ids`] (socket ids), [`deadline`], and the WebSocket transport [`ws`] (upgrade sniffing,
-//!    handshake, frames, a socket over any stream).
+//!    key, each with its counters), [`rate`] (the one-second rate window), [`admission`]
+//!    (per-address connection limits, the memory ceiling), [`ids`] (socket ids), [`deadline`],
+//!    [`metrics`] (Prometheus counters and their page), [`refusals`] (rate-limited warnings for
+//!    refused clients), and the WebSocket transport [`ws`] (upgrade sniffing, handshake, frames, a
+//!    socket over any stream).
 //! 2. **Values and actors** — [`broadcast`] (what the registry fans out, with one encoded slot per
 //!    protocol and no encoder of its own), [`outbox`] (each connection's byte-bounded queue),
 //!    [`webhooks`] (the dispatcher that batches, signs and delivers them).
