@@ -1,5 +1,6 @@
 //! `GET /apps/{id}/channels`, `/channels/{name}` and `/channels/{name}/users` (§5.5–5.7). Only
-//! occupied channels exist; `channels` is always a JSON object, even when empty.
+//! occupied channels exist; `channels` is always a JSON object, even when empty. And Reverb's
+//! `GET /apps/{id}/connections`, answered as Reverb answers it, for tools built for Reverb.
 
 use axum::extract::{Path, State};
 use axum::Json;
@@ -31,6 +32,12 @@ pub async fn list(State(s): State<Shared>, signed: Signed) -> Result<Json<Value>
         channels.insert(name.to_string(), Value::Object(attrs));
     }
     Ok(Json(json!({ "channels": channels })))
+}
+
+/// `{"connections": N}`: the app's open connections, cluster-wide, both protocols.
+pub async fn connections(State(s): State<Shared>, signed: Signed) -> Json<Value> {
+    let connections = s.registry.connection_count(&signed.app.id);
+    Json(json!({ "connections": connections }))
 }
 
 pub async fn one(

@@ -46,6 +46,7 @@ pub fn router(shared: Shared, metrics: Option<Router>) -> Router {
         .route("/apps/{app_id}/events", post(events::events))
         .route("/apps/{app_id}/batch_events", post(events::batch))
         .route("/apps/{app_id}/channels", get(channels::list))
+        .route("/apps/{app_id}/connections", get(channels::connections))
         .route("/apps/{app_id}/channels/{channel}", get(channels::one))
         .route(
             "/apps/{app_id}/channels/{channel}/users",

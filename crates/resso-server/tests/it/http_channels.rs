@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::{config, Client, TestServer};
+use crate::support::{config, Client, TestServer, MAIN};
 
 /// `news` (1 subscriber), `private-orders` (1) and `presence-room` (users 1, 1, 2: 3 subscribers).
 async fn populate(server: &TestServer) -> Vec<Client> {
@@ -112,4 +112,28 @@ async fn users_lists_distinct_ids_of_presence_channels_only() {
         assert_eq!(status, 400, "{channel}: {body}");
         assert!(body.is_object());
     }
+}
+
+#[tokio::test]
+async fn connections_are_counted_as_reverb_answers() {
+    let server = TestServer::spawn(config()).await;
+    let api = server.api();
+    assert_eq!(
+        api.get("/connections", &[]).await,
+        (200, json!({"connections": 0}))
+    );
+    let _one = server.connect().await;
+    let _two = server.connect().await;
+    assert_eq!(
+        api.get("/connections", &[]).await,
+        (200, json!({"connections": 2}))
+    );
+    let unsigned = reqwest::get(format!(
+        "{}/apps/{}/connections",
+        server.http_base(),
+        MAIN.id
+    ))
+    .await
+    .unwrap();
+    assert_eq!(unsigned.status(), 401);
 }
