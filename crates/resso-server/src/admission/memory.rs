@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::metrics::proc_bytes;
+
 /// How often resident memory is read.
 const SAMPLE_EVERY: Duration = Duration::from_millis(500);
 
@@ -54,15 +56,15 @@ impl MemoryCeiling {
 }
 
 /// The process's resident memory (`VmRSS` of `/proc/self/status`), where Linux tells it.
-fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line["VmRSS:".len()..]
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
+pub fn resident_bytes() -> Option<u64> {
+    proc_bytes("/proc/self/status", "VmRSS:")
+}
+
+/// The machine's memory and how much of it is available (`/proc/meminfo`), in bytes.
+pub fn machine_bytes() -> Option<(u64, u64)> {
+    let total = proc_bytes("/proc/meminfo", "MemTotal:")?;
+    let available = proc_bytes("/proc/meminfo", "MemAvailable:")?;
+    Some((total, available))
 }
 
 #[cfg(test)]

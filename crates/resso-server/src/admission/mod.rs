@@ -6,7 +6,7 @@
 
 mod memory;
 
-pub use memory::MemoryCeiling;
+pub use memory::{machine_bytes, resident_bytes, MemoryCeiling};
 
 use std::cell::Cell;
 use std::collections::HashMap;

@@ -1,6 +1,6 @@
 //! The HTTP side of the shared port: the WebSocket routes, the signed HTTP API (§5),
 //! laravel-echo-server's `auth_key` API on the same paths (`echo_api` decides per request),
-//! `GET /up`, `GET /ready`, and a JSON 404 for everything else. Handlers are thin: [`signed::Signed`] authenticates, the pure
+//! `GET /up`, `GET /ready`, `GET /usage`, and a JSON 404 for everything else. Handlers are thin: [`signed::Signed`] authenticates, the pure
 //! `resso_protocol::api` validates, the registry answers.
 
 mod body;
@@ -62,6 +62,7 @@ pub fn router(shared: Shared, metrics: Option<Router>) -> Router {
         )
         .route("/up", get(|| async { Json(json!({"health": "OK"})) }))
         .route("/ready", get(ready))
+        .route("/usage", get(usage))
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
@@ -87,4 +88,22 @@ async fn ready(State(s): State<Shared>) -> (StatusCode, Json<serde_json::Value>)
         return (StatusCode::SERVICE_UNAVAILABLE, Json(body));
     }
     (StatusCode::OK, Json(json!({"ready": true})))
+}
+
+/// `GET /usage`: the process's memory (Soketi's `/usage` fields, in bytes) and this node's open
+/// connections, for a load balancer or an autoscaler.
+async fn usage(State(s): State<Shared>) -> Json<serde_json::Value> {
+    let rss = crate::admission::resident_bytes().unwrap_or(0);
+    let (total, free) = crate::admission::machine_bytes().unwrap_or((0, 0));
+    #[allow(clippy::cast_precision_loss)] // a percentage
+    let percent = if total == 0 {
+        0.0
+    } else {
+        rss as f64 * 100.0 / total as f64
+    };
+    let connections: u64 = s.registry.connection_counts().values().sum();
+    Json(json!({
+        "memory": {"usage": rss, "total": total, "free": free, "percent": percent},
+        "connections": connections,
+    }))
 }

@@ -11,7 +11,7 @@
 
 mod process;
 
-pub use process::mark_start;
+pub use process::{mark_start, proc_bytes};
 mod render;
 mod shard;
 

@@ -33,24 +33,21 @@ fn families(text: &mut Text) {
         "Start time of the process since the Unix epoch in seconds",
     );
     text.sample("process_start_time_seconds", &[], *STARTED);
-    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
-        return;
-    };
-    if let Some(kib) = field_kib(&status, "VmRSS:") {
+    if let Some(bytes) = proc_bytes("/proc/self/status", "VmRSS:") {
         text.family(
             "process_resident_memory_bytes",
             "gauge",
             "Resident memory size in bytes",
         );
-        text.sample("process_resident_memory_bytes", &[], kib * 1024);
+        text.sample("process_resident_memory_bytes", &[], bytes);
     }
-    if let Some(kib) = field_kib(&status, "VmSize:") {
+    if let Some(bytes) = proc_bytes("/proc/self/status", "VmSize:") {
         text.family(
             "process_virtual_memory_bytes",
             "gauge",
             "Virtual memory size in bytes",
         );
-        text.sample("process_virtual_memory_bytes", &[], kib * 1024);
+        text.sample("process_virtual_memory_bytes", &[], bytes);
     }
     if let Some(seconds) = cpu_seconds() {
         text.family(
@@ -70,10 +67,13 @@ fn families(text: &mut Text) {
     }
 }
 
-/// A `Name:   123 kB` line of `/proc/self/status`, in KiB.
-fn field_kib(status: &str, name: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with(name))?;
-    line[name.len()..].split_whitespace().next()?.parse().ok()
+/// A `Name:   123 kB` line of a `/proc` file (`/proc/self/status`, `/proc/meminfo`), in bytes.
+#[must_use]
+pub fn proc_bytes(file: &str, name: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let line = text.lines().find(|l| l.starts_with(name))?;
+    let kib: u64 = line[name.len()..].split_whitespace().next()?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// User plus system time from `/proc/self/stat` (fields 14 and 15, in clock ticks of 1/100 s,

@@ -95,3 +95,23 @@ async fn ready_answers_503_while_draining_and_the_api_still_works() {
     };
     tokio::join!(server.shutdown(), probe);
 }
+
+#[tokio::test]
+async fn usage_tells_memory_and_connections() {
+    let server = TestServer::spawn(config()).await;
+    let _client = server.connect().await;
+    let usage: serde_json::Value = reqwest::get(format!("{}/usage", server.http_base()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(usage["connections"], 1, "{usage}");
+    assert!(
+        usage["memory"]["usage"].as_u64().unwrap() > 1 << 20,
+        "{usage}"
+    );
+    assert!(
+        usage["memory"]["total"].as_u64().unwrap() >= usage["memory"]["usage"].as_u64().unwrap()
+    );
+}
