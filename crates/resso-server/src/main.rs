@@ -16,8 +16,17 @@ use tracing_subscriber::EnvFilter;
 struct Cli {
     #[command(flatten)]
     sources: SourceArgs,
+    /// How log lines are written: `text` for people, `json` (one object a line) for collectors.
+    #[arg(long, value_enum, env = "RESSO_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,7 +100,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Config(ConfigCommand::Check(args))) => {
             load(args).map(|loaded| print!("{}", config::report::render(&loaded)))
         }
-        None => load(&cli.sources).and_then(start),
+        None => load(&cli.sources).and_then(|loaded| start(loaded, cli.log_format)),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -103,7 +112,7 @@ fn main() -> std::process::ExitCode {
 }
 
 /// Sets up logging, logs the warnings and serves until a signal.
-fn start(loaded: Loaded) -> anyhow::Result<()> {
+fn start(loaded: Loaded, format: LogFormat) -> anyhow::Result<()> {
     if let Some(app) = loaded.development_app() {
         println!(
             "No app configured: using the development app id={} key={} secret={}",
@@ -116,10 +125,13 @@ fn start(loaded: Loaded) -> anyhow::Result<()> {
         "info"
     };
     let filter = EnvFilter::try_from_env("RESSO_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }

@@ -16,11 +16,12 @@ use crate::support::{Client, Proc};
 const CONFIG: &str = "[[apps]]\nid = \"app-id\"\nkey = \"app-key\"\nsecret = \"app-secret\"\n";
 
 /// The real binary on a free port with its log (stderr) going to `log`.
-async fn start(dir: &std::path::Path) -> (Proc, SocketAddr) {
+async fn start(dir: &std::path::Path, extra: &[&str]) -> (Proc, SocketAddr) {
     let config = dir.join("resso.toml");
     std::fs::write(&config, CONFIG).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_resso"));
     command.args(["--config", config.to_str().unwrap(), "--port", "0"]);
+    command.args(extra);
     command.env_remove("RESSO_LOG").env("NO_COLOR", "1");
     let mut proc = Proc::spawn("resso", command, &dir.join("resso.log"), true);
     let stdout = proc.child.stdout.take().expect("piped stdout");
@@ -64,7 +65,7 @@ async fn log_shows(log: &std::path::Path, lines: &[&str]) -> String {
 async fn refusals_are_logged_with_their_reason_and_app() {
     let dir = std::env::temp_dir().join(format!("resso-refusals-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (proc, addr) = start(&dir).await;
+    let (proc, addr) = start(&dir, &[]).await;
     let mut client = Client::connect(&format!("ws://{addr}/app/app-key?protocol=7")).await;
     client
         .send_subscribe("private-orders", Some("app-key:not-a-signature"), None)
@@ -95,6 +96,33 @@ async fn refusals_are_logged_with_their_reason_and_app() {
         log.contains("app=\"app-id\"") || log.contains("app=app-id"),
         "{log}"
     );
+    drop(proc);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_a_line() {
+    let dir = std::env::temp_dir().join(format!("resso-json-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (proc, addr) = start(&dir, &["--log-format", "json"]).await;
+    let mut unknown = Client::open(&format!("ws://{addr}/app/no-such-key?protocol=7")).await;
+    unknown.expect_refusal(4001).await;
+    let log = log_shows(&dir.join("resso.log"), &["unknown app key"]).await;
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let refusal = lines
+        .iter()
+        .find(|l| {
+            l["fields"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("unknown app key")
+        })
+        .expect("the refusal as a JSON line");
+    assert_eq!(refusal["level"], "WARN");
+    assert_eq!(refusal["fields"]["app"], "no-such-key");
     drop(proc);
     let _ = std::fs::remove_dir_all(&dir);
 }
