@@ -62,6 +62,7 @@ pub async fn run(
         );
     }
     ingest::start(&apps, &registry, &shutdown, &tracker);
+    count_the_rest(&metrics, &registry);
     tracker.spawn(flush_counts(
         registry.clone(),
         apps.clone(),
@@ -94,6 +95,40 @@ pub async fn run(
     tracker.close();
     tracker.wait().await;
     Ok(())
+}
+
+/// The families other parts keep: webhook deliveries and the cluster's size.
+fn count_the_rest(metrics: &Metrics, registry: &Registry) {
+    let webhooks = registry.webhooks().clone();
+    metrics.add_source(move |text| {
+        let stats = webhooks.stats();
+        text.family(
+            "webhooks_sent_total",
+            "counter",
+            "Webhook events by what became of them",
+        );
+        text.sample(
+            "webhooks_sent_total",
+            &[("result", "delivered")],
+            stats.delivered,
+        );
+        text.sample("webhooks_sent_total", &[("result", "failed")], stats.failed);
+        text.family(
+            "webhooks_dropped_total",
+            "counter",
+            "Webhook events that never reached an endpoint",
+        );
+        text.sample("webhooks_dropped_total", &[], stats.dropped);
+    });
+    let registry = registry.clone();
+    metrics.add_source(move |text| {
+        text.family(
+            "cluster_nodes",
+            "gauge",
+            "Nodes this node sees live, itself included",
+        );
+        text.sample("cluster_nodes", &[], registry.cluster_nodes());
+    });
 }
 
 /// The `/metrics` router for the main port, or `None` when metrics are off or served on a

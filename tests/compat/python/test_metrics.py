@@ -55,6 +55,9 @@ def test_traffic_shows_up_in_the_scrape(server, sdk):  # noqa: F811
     assert value(during, "resso_http_calls_received_total", **app) >= 1
     assert value(during, "resso_http_received_bytes", **app) > 0
     assert value(during, "process_resident_memory_bytes") > 0
+    assert value(during, "resso_cluster_nodes") == 1
+    assert value(during, "resso_webhooks_sent_total", result="delivered") == 0
+    assert value(during, "resso_webhooks_dropped_total") == 0
     client.ws.close()
     deadline = time.monotonic() + 5
     while True:

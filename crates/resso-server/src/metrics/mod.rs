@@ -153,12 +153,24 @@ pub struct Metrics {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug, Default)]
+/// A renderer of families kept by another part of the server, asked on every scrape.
+type Source = Box<dyn Fn(&mut Text) + Send + Sync>;
+
+#[derive(Default)]
 struct Inner {
     prefix: String,
     /// The `port` label (the server's listening port).
     port: String,
     apps: Mutex<BTreeMap<AppId, Arc<AppMeters>>>,
+    sources: Mutex<Vec<Source>>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Metrics {
@@ -169,6 +181,7 @@ impl Metrics {
             prefix: prefix.to_owned(),
             port: port.to_string(),
             apps: Mutex::default(),
+            sources: Mutex::default(),
         };
         Self {
             inner: Arc::new(inner),
@@ -184,6 +197,17 @@ impl Metrics {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         apps.entry(app.clone()).or_default().clone()
+    }
+
+    /// Adds families that another part keeps (webhook, cluster counts), rendered on each scrape
+    /// by `source` — so that part need not know this module, nor this module that part.
+    pub fn add_source(&self, source: impl Fn(&mut Text) + Send + Sync + 'static) {
+        let mut sources = self
+            .inner
+            .sources
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        sources.push(Box::new(source));
     }
 
     /// Everything, in the Prometheus text format.
@@ -252,6 +276,14 @@ impl Metrics {
             }
         }
         render_app_families(&mut text, &apps, port);
+        let sources = self
+            .inner
+            .sources
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for source in sources.iter() {
+            source(&mut text);
+        }
         text.family("build_info", "gauge", "The running build");
         text.sample("build_info", &[("version", env!("CARGO_PKG_VERSION"))], 1);
         process::render(&mut text);

@@ -84,6 +84,12 @@ impl Registry {
             .collect()
     }
 
+    /// The nodes of the cluster this node sees live, itself included (1 on a single node).
+    #[must_use]
+    pub fn cluster_nodes(&self) -> usize {
+        self.lock().remote.live_nodes() + 1
+    }
+
     /// Open connections of `app` across the cluster.
     #[must_use]
     pub fn connection_count(&self, app: &AppId) -> u64 {

@@ -61,6 +61,11 @@ impl Remote {
         self.nodes.values().filter_map(move |n| n.apps.get(app))
     }
 
+    /// How many other nodes are live.
+    pub fn live_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
     /// Whether `node` leads: it is the lowest-numbered live node.
     pub fn led_by(&self, node: NodeId) -> bool {
         self.nodes.keys().all(|n| *n > node)
