@@ -1,6 +1,9 @@
 """`GET /metrics` scraped from a real resso process after real traffic, parsed with the official
 Prometheus client library's parser (`prometheus_client`), values asserted."""
 
+import json
+import pathlib
+import re
 import time
 import urllib.request
 
@@ -68,3 +71,13 @@ def test_traffic_shows_up_in_the_scrape(server, sdk):  # noqa: F811
         time.sleep(0.05)
     assert value(after, "resso_new_disconnections_total", **labels) >= 1
     assert value(after, "resso_connection_closes_total", code="1000", **app) >= 1
+
+
+def test_every_metric_of_the_grafana_dashboard_is_exported(server):  # noqa: F811
+    dashboard = pathlib.Path(__file__).resolve().parents[3] / "docs" / "grafana" / "resso.json"
+    exprs = [t["expr"] for p in json.loads(dashboard.read_text())["panels"] for t in p["targets"]]
+    names = {n for e in exprs for n in re.findall(r"\b((?:resso|process)_[a-z_]+)", e)}
+    exported = {name for name, _ in scrape(server.port)} | {
+        name.removesuffix("_total") for name, _ in scrape(server.port)
+    }
+    assert names and names <= exported, f"not exported: {sorted(names - exported)}"
