@@ -16,6 +16,7 @@
 //! A Socket.IO socket is one registry socket, its `SocketId` the `socket.id` clients see, so the
 //! registry, the HTTP API, limits and the cluster treat both protocols alike.
 
+mod beat;
 pub mod codec;
 pub mod echo;
 mod engine;

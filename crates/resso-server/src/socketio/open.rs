@@ -12,7 +12,8 @@ use resso_protocol::SocketId;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::engine::{Engine, EngineBeat, Identity};
+use super::beat::EngineBeat;
+use super::engine::{Engine, Identity};
 use super::request::Failure;
 use super::Command;
 use super::Endpoint;
