@@ -29,10 +29,12 @@ pub enum Reason {
     BadApiSignature,
     /// The app's auth endpoint failed or refused a Socket.IO channel.
     AuthEndpoint,
+    /// A Socket.IO client asked for an encrypted channel, which it could not read.
+    EncryptedOverSocketIo,
 }
 
 impl Reason {
-    const COUNT: usize = 7;
+    const COUNT: usize = 8;
 
     const fn text(self) -> &'static str {
         match self {
@@ -43,6 +45,7 @@ impl Reason {
             Self::BadSubscriptionSignature => "subscription refused: bad signature",
             Self::BadApiSignature => "HTTP API call refused: bad signature",
             Self::AuthEndpoint => "Socket.IO channel refused by the app's auth endpoint",
+            Self::EncryptedOverSocketIo => "Socket.IO subscription refused: an encrypted channel",
         }
     }
 }

@@ -155,3 +155,9 @@ pub fn connect_error(version: EngineVersion, namespace: &str, message: &str) -> 
 pub fn event(args: &str) -> String {
     format!("42{args}")
 }
+
+/// The ACK on `/` answering the EVENT with ack id `id`, with no arguments: `43{id}[]`.
+#[must_use]
+pub fn ack(id: u64) -> String {
+    format!("43{id}[]")
+}

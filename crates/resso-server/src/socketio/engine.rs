@@ -245,7 +245,17 @@ impl Engine {
             Kind::Connect if self.handler.is_none() && self.version == EngineVersion::V4 => {
                 self.connect()
             }
-            Kind::Event if default => self.on_event(p.data),
+            Kind::Event
+                if default && self.handler.is_none() && self.version == EngineVersion::V4 =>
+            {
+                // The spec: a server that does not get CONNECT first MUST close the connection.
+                tracing::debug!(sid = self.sid(), "EVENT before CONNECT: closing");
+                Err(SocketEnd::Close)
+            }
+            Kind::Event if default => {
+                self.on_event(p.data)?;
+                p.id.map_or(Ok(()), |id| self.push(packet::ack(id)))
+            }
             Kind::Disconnect if default => Err(SocketEnd::Gone),
             // A repeated CONNECT, acks (we never ask for one), anything on other namespaces.
             Kind::Connect | Kind::Event | Kind::Disconnect | Kind::Ack | Kind::ConnectError => {

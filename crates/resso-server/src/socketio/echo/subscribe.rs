@@ -2,6 +2,7 @@
 //! once the app's auth endpoint allows them, in the background, while the socket's other traffic
 //! goes on. Every refusal answers `subscription_error (channel, status)` and says why in the log.
 
+use crate::refusals::{self, Reason};
 use crate::socketio::SocketIo;
 use bytes::Bytes;
 use futures_util::stream::FuturesUnordered;
@@ -46,9 +47,13 @@ impl EchoSocket {
                     out,
                 );
             }
-            ChannelKind::Private | ChannelKind::Encrypted | ChannelKind::Presence => {
-                self.ask_app(channel, headers, out);
+            ChannelKind::Encrypted => {
+                // Echo's socket.io connector has no decryption: it would get ciphertext.
+                let why = format_args!("{name}: Echo's socket.io connector cannot decrypt it");
+                refusals::log(Reason::EncryptedOverSocketIo, self.app.id.as_str(), &why);
+                self.refuse(name, 400, "an encrypted channel", out);
             }
+            ChannelKind::Private | ChannelKind::Presence => self.ask_app(channel, headers, out),
         }
     }
 

@@ -81,6 +81,7 @@ async fn namespaces_acks_and_binary_are_refused_without_harm() {
         send(&mut ws, r#"4212["subscribe",{"channel":"private-acked"}]"#).await;
         send(&mut ws, &probe("alive")).await;
         assert_refused(&next_packet(&mut ws).await, "acked");
+        assert_eq!(next_packet(&mut ws).await, "4312[]", "the event's ack");
         assert_refused(&next_packet(&mut ws).await, "alive");
         send(&mut ws, "42[\"broken").await;
         assert_eq!(

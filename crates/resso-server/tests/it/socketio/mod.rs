@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod polling;
+mod spec;
 mod upgrade;
 mod websocket;
 
