@@ -8,6 +8,7 @@
 //! 1. **Leaves** — [`config`] (typed configuration from defaults, a TOML file or a
 //!    laravel-echo-server.json, the environment and flags), [`apps`] (the configured apps by id and
 //!    key), [`rate`] (the one-second rate window), [`admission`] (per-address connection limits),
+//!    [`tls`] (certificates for the TLS listener, reloaded on SIGHUP and file changes),
 //!    [`ids`] (socket ids), [`deadline`], and the WebSocket transport [`ws`] (upgrade sniffing,
 //!    handshake, frames, a socket over any stream).
 //! 2. **Values and actors** — [`broadcast`] (what the registry fans out, with one encoded slot per
@@ -28,7 +29,8 @@
 //!    call the same `run` on port 0.
 //!
 //! `docs/architecture.md` walks one event's path through these layers. Only [`config`], [`run`]
-//! and what the integration tests drive directly ([`apps`], [`webhooks`]) are public.
+//! (and [`serve`] with its [`Listeners`]), [`tls`] and what the integration tests drive directly
+//! ([`apps`], [`webhooks`]) are public.
 
 pub(crate) mod admission;
 pub mod apps;
@@ -48,13 +50,14 @@ pub(crate) mod registry;
 pub(crate) mod server;
 pub(crate) mod session;
 pub(crate) mod socketio;
+pub mod tls;
 pub mod webhooks;
 pub(crate) mod ws;
 
 #[cfg(test)]
 mod tests;
 
-pub use server::run;
+pub use server::{run, serve, Listeners};
 
 /// The parsers of outside bytes, for the fuzz targets (`fuzz/`); not an API.
 #[doc(hidden)]

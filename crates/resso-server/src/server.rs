@@ -1,6 +1,7 @@
 //! The composition root: builds every part once — apps, webhooks, the registry and its cluster
 //! port, Laravel Redis ingestion, the HTTP edge with both connection endpoints — and owns the
-//! shutdown token and the task tracker they all stop by.
+//! shutdown token and the task tracker they all stop by. It serves one listener ([`run`]) or a
+//! TLS listener with a plain one beside it ([`serve`] with [`Listeners`]).
 
 use std::sync::Arc;
 
@@ -12,19 +13,50 @@ use crate::apps::Apps;
 use crate::config::Config;
 use crate::http::Edge;
 use crate::registry::Registry;
+use crate::tls::{self, Tls};
 use crate::webhooks::Webhooks;
 use crate::{cluster, http, ingest};
 
+/// Where [`serve`] accepts connections.
+pub struct Listeners {
+    /// On `server.port`: TLS when `tls` is given, plain otherwise.
+    pub main: TcpListener,
+    /// The certificates of `main`, reloaded on SIGHUP and when their files change.
+    pub tls: Option<Tls>,
+    /// A plain listener beside a TLS `main` (`server.tls.plain_port`).
+    pub plain: Option<TcpListener>,
+}
+
 /// Serves WebSocket clients and the HTTP API on `listener` until `shutdown` is cancelled, then closes
-/// every client with 4200 and returns once all connections have ended.
+/// every client with 4200 and returns once all connections have ended. With `[server.tls]` in
+/// `config`, the listener serves TLS (`wss://`, `https://`).
 ///
 /// `config` must have passed [`Config::validate`].
 ///
 /// # Errors
-/// None at present: failed accepts are logged and retried (the `Result` leaves room for setup that
-/// can fail, such as TLS).
+/// A certificate or key in `[server.tls]` that cannot be used (the error names the file); failed
+/// accepts are logged and retried.
 pub async fn run(
     listener: TcpListener,
+    config: Config,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let tls = config.server.tls.as_ref().map(Tls::load).transpose();
+    let listeners = Listeners {
+        main: listener,
+        tls: tls.map_err(std::io::Error::other)?,
+        plain: None,
+    };
+    serve(listeners, config, shutdown).await
+}
+
+/// [`run`] on [`Listeners`]: TLS as `listeners.tls` says (`config.server.tls` is not read again),
+/// with an optional plain listener beside it.
+///
+/// # Errors
+/// None at present: failed accepts are logged and retried.
+pub async fn serve(
+    listeners: Listeners,
     config: Config,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
@@ -61,7 +93,15 @@ pub async fn run(
         shutdown.clone(),
         tracker.clone(),
     );
-    http::serve(listener, http::router(edge.clone()), edge).await;
+    let mut accept = vec![http::Listener {
+        tcp: listeners.main,
+        tls: listeners.tls.clone(),
+    }];
+    accept.extend(listeners.plain.map(|tcp| http::Listener { tcp, tls: None }));
+    if let Some(certificates) = listeners.tls {
+        tracker.spawn(tls::watch(certificates, shutdown.clone()));
+    }
+    http::serve(accept, http::router(edge.clone()), edge).await;
     registry.close_all(resso_protocol::ErrorCode::ReconnectImmediately);
     tracker.close();
     tracker.wait().await;

@@ -1,8 +1,9 @@
-//! The accept loop. A new connection's first request head is read by [`upgrade::read_first`]: a
+//! The accept loops. A new connection's first request head is read by [`upgrade::read_first`]: a
 //! WebSocket upgrade is served on the spot, on the same task, by the Pusher or the Socket.IO
 //! endpoint; anything else goes to hyper (HTTP/1.1) and the router, with the bytes already read put
 //! back in front. Everything after `accept` is generic over the stream ([`Stream`]), with the
-//! peer's address beside it: [`spawn`] is the one place a stream wrapper (TLS) goes in.
+//! peer's address beside it: [`spawn`] serves plain TCP, [`spawn_tls`] first makes the TLS
+//! handshake in the connection's own task, then serves the TLS stream with the same code.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,41 +18,63 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use socket2::SockRef;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use super::rewind::Rewind;
 use super::{body, over_limit, Shared};
 use crate::admission::{self, PerIp};
+use crate::tls::Tls;
 use crate::ws::upgrade::{self, First};
 use crate::ws::Stream;
 use crate::{pusher, socketio};
 
 /// How long a client may take to send a request's head: a connection that sends nothing (or
-/// dribbles a header) is closed instead of holding a task forever.
+/// dribbles a header) is closed instead of holding a task forever. A TLS handshake gets as long
+/// again, before it.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Most bytes hyper buffers for one connection, so the longest request head it accepts (431
 /// beyond), instead of hyper's much larger default.
 pub const MAX_BUFFER: usize = 64 * 1024;
 
-/// Accepts until shutdown, each connection in its own task on the shared tracker; on shutdown,
-/// open HTTP connections finish their request in flight and close.
-pub async fn serve(listener: TcpListener, router: Router, s: Shared) {
-    no_delay(&listener);
+/// One listening socket, and for a TLS one the certificates its handshakes use.
+pub struct Listener {
+    pub tcp: TcpListener,
+    pub tls: Option<Tls>,
+}
+
+/// Accepts on every listener until shutdown, each connection in its own task on the shared
+/// tracker; on shutdown, open HTTP connections finish their request in flight and close. The
+/// per-address limits count the connections of all listeners together.
+pub async fn serve(listeners: Vec<Listener>, router: Router, s: Shared) {
     let per_ip = PerIp::new(&s.settings.limits);
     let within = s.settings.limits.request_body_timeout();
     let router = router.layer(axum::middleware::map_request(
         move |req: axum::extract::Request| async move { req.map(|b| body::timed(b, within)) },
     ));
+    let loops = listeners
+        .into_iter()
+        .map(|listener| accept(listener, per_ip.clone(), router.clone(), s.clone()));
+    futures_util::future::join_all(loops).await;
+}
+
+/// One listener's accept loop.
+async fn accept(listener: Listener, per_ip: Option<Arc<PerIp>>, router: Router, s: Shared) {
+    no_delay(&listener.tcp);
+    let acceptor = listener.tls.as_ref().map(Tls::acceptor);
     loop {
         let accepted = tokio::select! {
             () = s.shutdown.cancelled() => return,
-            accepted = listener.accept() => accepted,
+            accepted = listener.tcp.accept() => accepted,
         };
         match accepted {
-            Ok((stream, peer)) => spawn(stream, peer, per_ip.as_ref(), &router, &s),
+            Ok((stream, peer)) => match &acceptor {
+                None => spawn(stream, peer, per_ip.as_ref(), &router, &s),
+                Some(tls) => spawn_tls(stream, peer, tls, per_ip.as_ref(), &router, &s),
+            },
             Err(e) if is_connection_error(&e) => {}
             Err(e) => {
                 // Out of file descriptors, most likely: wait for connections to end.
@@ -87,6 +110,38 @@ fn spawn<S: Stream>(
             s.tracker.spawn(over_limit::refuse(stream, why, max));
         }
     }
+}
+
+/// Serves an accepted TLS connection in its own task: the handshake (bounded by
+/// [`HEADER_TIMEOUT`]) first, then the same serving as [`spawn`]'s, over the TLS stream. The
+/// per-address place is taken at accept, so handshakes count against the limit too.
+fn spawn_tls(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    tls: &TlsAcceptor,
+    per_ip: Option<&Arc<PerIp>>,
+    router: &Router,
+    s: &Shared,
+) {
+    let admitted = per_ip.map(|per_ip| per_ip.admit(peer.ip()));
+    let handshake = tls.accept(tcp);
+    let (router, shared) = (router.clone(), s.clone());
+    s.tracker.spawn(async move {
+        let stream = match timeout(HEADER_TIMEOUT, handshake).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) => return tracing::debug!(%peer, "TLS handshake failed: {e}"),
+            Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
+        };
+        match admitted {
+            None => connection(stream, router, shared).await,
+            Some(Ok(place)) => admission::holding(place, connection(stream, router, shared)).await,
+            Some(Err(why)) => {
+                tracing::debug!(%peer, "connection refused: {why}");
+                let max = shared.settings.max_message_bytes;
+                over_limit::refuse(stream, why, max).await;
+            }
+        }
+    });
 }
 
 /// Reads the first head, then becomes a WebSocket connection or an HTTP one: two stages chained,
