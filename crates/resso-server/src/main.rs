@@ -182,7 +182,9 @@ async fn bind_all(config: &Config, tls: Option<Tls>) -> anyhow::Result<Listeners
     }
     if let Some(plain) = &plain {
         let local = plain.local_addr()?;
-        println!("resso listening on http://{local} (WebSocket ws://{local}/app/{{key}}), without TLS");
+        println!(
+            "resso listening on http://{local} (WebSocket ws://{local}/app/{{key}}), without TLS"
+        );
     }
     Ok(Listeners { main, tls, plain })
 }

@@ -39,7 +39,12 @@ struct Current {
 
 impl ResolvesServerCert for Current {
     fn resolve(&self, _: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.key.read().unwrap_or_else(PoisonError::into_inner).clone())
+        Some(
+            self.key
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+        )
     }
 }
 

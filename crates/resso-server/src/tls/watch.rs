@@ -56,7 +56,9 @@ pub async fn watch(tls: Tls, shutdown: CancellationToken) {
         seen = loaded.clone();
         match tls.reload() {
             Ok(()) => tracing::info!("TLS certificate reloaded from {} ({why})", tls.cert_path()),
-            Err(e) => tracing::warn!("TLS certificate not reloaded ({why}), the previous one stays: {e}"),
+            Err(e) => {
+                tracing::warn!("TLS certificate not reloaded ({why}), the previous one stays: {e}")
+            }
         }
     }
 }
