@@ -20,13 +20,12 @@ use hyper_util::service::TowerToHyperService;
 use socket2::SockRef;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
-use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use super::rewind::Rewind;
 use super::{body, over_limit, Shared};
 use crate::admission::{self, PerIp};
-use crate::tls::Tls;
+use crate::tls::{Tls, TlsStream};
 use crate::ws::upgrade::{self, First};
 use crate::ws::Stream;
 use crate::{pusher, socketio};
@@ -64,14 +63,13 @@ pub async fn serve(listeners: Vec<Listener>, router: Router, s: Shared) {
 /// One listener's accept loop.
 async fn accept(listener: Listener, per_ip: Option<Arc<PerIp>>, router: Router, s: Shared) {
     no_delay(&listener.tcp);
-    let acceptor = listener.tls.as_ref().map(Tls::acceptor);
     loop {
         let accepted = tokio::select! {
             () = s.shutdown.cancelled() => return,
             accepted = listener.tcp.accept() => accepted,
         };
         match accepted {
-            Ok((stream, peer)) => match &acceptor {
+            Ok((stream, peer)) => match &listener.tls {
                 None => spawn(stream, peer, per_ip.as_ref(), &router, &s),
                 Some(tls) => spawn_tls(stream, peer, tls, per_ip.as_ref(), &router, &s),
             },
@@ -118,7 +116,7 @@ fn spawn<S: Stream>(
 fn spawn_tls(
     tcp: TcpStream,
     peer: SocketAddr,
-    tls: &TlsAcceptor,
+    tls: &Tls,
     per_ip: Option<&Arc<PerIp>>,
     router: &Router,
     s: &Shared,
@@ -133,7 +131,7 @@ fn spawn_tls(
 /// stages chained, as in [`connection`], so the task holds the handshake or the connection,
 /// never both.
 fn tls_connection(
-    handshake: tokio_rustls::Accept<TcpStream>,
+    handshake: impl Future<Output = std::io::Result<TlsStream>> + Send,
     peer: SocketAddr,
     admitted: Option<Result<admission::IpGuard, admission::OverLimit>>,
     router: Router,
@@ -263,19 +261,6 @@ mod tests {
         assert!(size <= 728, "a connection's task takes {size} bytes");
     }
 
-    fn acceptor() -> tokio_rustls::TlsAcceptor {
-        let made = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.signing_key.serialize_der().into());
-        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(vec![made.cert.der().clone()], key)
-            .unwrap();
-        tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config))
-    }
-
     /// A TLS connection's task: the handshake's state, then the same serving as plain TCP over
     /// the TLS stream; the rare refusal is boxed (inline, its buffers made every TLS task 9 KB
     /// larger).
@@ -288,10 +273,12 @@ mod tests {
         let (accepted, peer) = listener.accept().await.unwrap();
         let s = shared();
         let router = crate::http::router(s.clone());
-        let task = super::tls_connection(acceptor().accept(accepted), peer, None, router, s);
+        let handshake = crate::tls::Tls::for_tests().accept(accepted);
+        let task = super::tls_connection(handshake, peer, None, router, s);
         let size = std::mem::size_of_val(&task);
-        // 1944: the plain task's 728 with rustls's server connection (1.2 KB) in the stream's place.
-        assert!(size <= 1944, "a TLS connection's task takes {size} bytes");
+        // 1928: the plain task's 728 with the TLS stream (rustls's connection, 1.1 KB) in the TCP
+        // stream's place.
+        assert!(size <= 1928, "a TLS connection's task takes {size} bytes");
     }
 
     #[tokio::test]

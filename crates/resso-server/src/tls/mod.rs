@@ -3,9 +3,11 @@
 //! certificate from it, and [`Tls::reload`] swaps that certificate without touching open
 //! connections (a bad new one leaves the old one serving). [`Tls::watch`] reloads on SIGHUP and
 //! when the files change. The handshake itself runs in each connection's own task, in the accept
-//! path (`http/serve.rs`); everything after it is the same code as plain TCP.
+//! path (`http/serve.rs`), and gives a [`TlsStream`] (our own, on rustls's unbuffered API, so that
+//! an idle connection holds no buffer); everything after it is the same code as plain TCP.
 
 mod certs;
+mod stream;
 mod watch;
 
 use std::sync::{Arc, PoisonError, RwLock};
@@ -16,6 +18,7 @@ use rustls::sign::CertifiedKey;
 use rustls::ServerConfig;
 
 pub use certs::TlsError;
+pub(crate) use stream::TlsStream;
 
 use crate::config::TlsConfig;
 
@@ -56,6 +59,10 @@ impl Tls {
     pub fn load(files: &TlsConfig) -> Result<Self, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let key = certs::read(files, &provider)?;
+        Ok(Self::with_key(files, provider, key))
+    }
+
+    fn with_key(files: &TlsConfig, provider: Arc<CryptoProvider>, key: CertifiedKey) -> Self {
         let current = Arc::new(Current {
             key: RwLock::new(Arc::new(key)),
             provider: provider.clone(),
@@ -66,11 +73,28 @@ impl Tls {
             .with_no_client_auth()
             .with_cert_resolver(current.clone());
         server.alpn_protocols = vec![ALPN_HTTP1.to_vec()];
-        Ok(Self {
+        Self {
             files: Arc::new(files.clone()),
             current,
             server: Arc::new(server),
-        })
+        }
+    }
+
+    /// A certificate for `localhost` made in memory, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> Self {
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let der = made.signing_key.serialize_der();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(der.into());
+        let signing = provider.key_provider.load_private_key(key).unwrap();
+        let key = CertifiedKey::new(vec![made.cert.der().clone()], signing);
+        let files = TlsConfig {
+            cert: "memory".into(),
+            key: "memory".into(),
+            plain_port: None,
+        };
+        Self::with_key(&files, provider, key)
     }
 
     /// Reads the files again; new handshakes get the new certificate, open connections keep
@@ -94,9 +118,12 @@ impl Tls {
         &self.files.cert
     }
 
-    /// What the accept loop hands each new connection to.
-    pub(crate) fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
-        tokio_rustls::TlsAcceptor::from(self.server.clone())
+    /// The TLS handshake over a new connection, with the current certificate.
+    pub(crate) fn accept(
+        &self,
+        tcp: tokio::net::TcpStream,
+    ) -> impl std::future::Future<Output = std::io::Result<TlsStream>> + Send + 'static {
+        stream::accept(tcp, self.server.clone())
     }
 }
 

@@ -35,7 +35,7 @@ pub async fn watch(tls: Tls, shutdown: CancellationToken) {
     let mut tick = tokio::time::interval(POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut loaded = stamps(&tls);
-    let mut seen = loaded.clone();
+    let mut seen = loaded;
     loop {
         let why = tokio::select! {
             () = shutdown.cancelled() => return,
@@ -53,7 +53,7 @@ pub async fn watch(tls: Tls, shutdown: CancellationToken) {
             }
         };
         loaded = stamps(&tls);
-        seen = loaded.clone();
+        seen = loaded;
         match tls.reload() {
             Ok(()) => tracing::info!("TLS certificate reloaded from {} ({why})", tls.cert_path()),
             Err(e) => {

@@ -19,7 +19,7 @@ use resso_server::Listeners;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use self::client::{https, publish, Wss};
+use self::client::{https, publish, trusting_with, Wss};
 use self::pki::{Ca, Files, Leaf, Validity};
 use crate::support::{config, eventually, Client, Proc};
 
@@ -115,6 +115,50 @@ async fn wss_and_https_share_the_port() {
     );
     let frame = client.expect("shipped").await;
     assert_eq!(frame["channel"], "orders");
+}
+
+/// Frames and request bodies larger than a read, a record and a batch: a 10-event batch of 9 KB
+/// each over https (a ~95 KB body arrives in many records), fanned out to a wss client (ten
+/// frames written together, gathered into records of 16 KiB); and a TLS 1.2 client.
+#[tokio::test]
+async fn large_bodies_batches_and_tls12() {
+    let (ca, _leaf, _files, server) = started(false).await;
+    let tls12 = trusting_with(&ca.pem(), &[&rustls::version::TLS12]);
+    let mut old = Wss::connect_with(server.addr, "localhost", tls12)
+        .await
+        .unwrap();
+    old.subscribe("bulk").await;
+    let mut client = Wss::connect(server.addr, "localhost", &ca.pem())
+        .await
+        .unwrap();
+    client.subscribe("bulk").await;
+    let data = "x".repeat(9000);
+    let batch: Vec<_> = (0..10)
+        .map(|i| serde_json::json!({"name": format!("e{i}"), "channel": "bulk", "data": data}))
+        .collect();
+    let body = serde_json::json!({ "batch": batch }).to_string();
+    let signer = crate::support::Api::new("", crate::support::MAIN);
+    let path = signer.path("/batch_events");
+    let query = signer.query("POST", &path, &[], &body);
+    let response = https(&ca.pem())
+        .post(format!("{}{path}?{query}", server.https_base()))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        200,
+        "{:?}",
+        response.text().await
+    );
+    for i in 0..10 {
+        for c in [&mut client, &mut old] {
+            let frame = c.expect(&format!("e{i}")).await;
+            assert_eq!(frame["data"].as_str().map(str::len), Some(9000));
+        }
+    }
 }
 
 #[tokio::test]

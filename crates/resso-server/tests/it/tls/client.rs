@@ -23,12 +23,20 @@ const WAIT: Duration = Duration::from_secs(5);
 
 /// A client configuration trusting only `ca_pem`, offering HTTP/2 and HTTP/1.1 as a browser does.
 pub fn trusting(ca_pem: &str) -> Arc<ClientConfig> {
+    trusting_with(ca_pem, rustls::DEFAULT_VERSIONS)
+}
+
+/// [`trusting`], speaking only `versions` of TLS.
+pub fn trusting_with(
+    ca_pem: &str,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Arc<ClientConfig> {
     let mut roots = RootCertStore::empty();
     let ca = CertificateDer::from_pem_slice(ca_pem.as_bytes()).expect("CA PEM");
     roots.add(ca).expect("CA certificate");
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .expect("TLS versions")
         .with_root_certificates(roots)
         .with_no_client_auth();
@@ -49,14 +57,20 @@ impl Wss {
     /// The TLS handshake with `addr` as `host`, verified against `ca_pem`, then the upgrade and
     /// `pusher:connection_established`. A refused certificate is the `Err`.
     pub async fn connect(addr: SocketAddr, host: &str, ca_pem: &str) -> std::io::Result<Self> {
+        Self::connect_with(addr, host, trusting(ca_pem)).await
+    }
+
+    /// [`Self::connect`] with a client configuration of the test's.
+    pub async fn connect_with(
+        addr: SocketAddr,
+        host: &str,
+        config: Arc<ClientConfig>,
+    ) -> std::io::Result<Self> {
         let tcp = TcpStream::connect(addr).await?;
         let name = ServerName::try_from(host.to_owned()).expect("server name");
-        let tls = tokio::time::timeout(
-            WAIT,
-            TlsConnector::from(trusting(ca_pem)).connect(name, tcp),
-        )
-        .await
-        .expect("TLS handshake within 5 s")?;
+        let tls = tokio::time::timeout(WAIT, TlsConnector::from(config).connect(name, tcp))
+            .await
+            .expect("TLS handshake within 5 s")?;
         let (_, conn) = tls.get_ref();
         let cert = conn.peer_certificates().expect("a certificate")[0].to_vec();
         let alpn = conn.alpn_protocol().map(<[u8]>::to_vec);
