@@ -162,6 +162,9 @@ impl Target {
 impl Drop for Target {
     fn drop(&mut self) {
         self.stop();
+        if self.own && self.tls.is_some() {
+            let _ = std::fs::remove_dir_all(own_certificates());
+        }
     }
 }
 
