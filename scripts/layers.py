@@ -16,7 +16,7 @@ import sys
 RANKS = {
     # leaves
     "config": 1, "rate": 1, "ids": 1, "deadline": 1, "ws": 1, "metrics": 1, "refusals": 1,
-    "apps": 2, "admission": 2,
+    "apps": 2, "admission": 2, "tls": 2,
     # values and actors
     "broadcast": 3,
     "outbox": 4, "webhooks": 4,

@@ -33,6 +33,17 @@ pub struct Args {
     /// HTTP API base URL [default: same host and port as the WebSocket].
     #[arg(long)]
     pub http_url: Option<String>,
+    /// Speak TLS: `wss://` for the subscribers, `https://` for the publisher. A harness-started
+    /// Ressò then gets a certificate made for the run; another server needs --tls-ca or
+    /// --tls-insecure.
+    #[arg(long)]
+    pub tls: bool,
+    /// With --tls: trust the CA certificate(s) in this PEM file.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub tls_ca: Option<PathBuf>,
+    /// With --tls: accept any server certificate (benchmarks only).
+    #[arg(long, requires = "tls", conflicts_with = "tls_ca")]
+    pub tls_insecure: bool,
     /// Server host, used with --port.
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,

@@ -87,6 +87,7 @@ pub async fn churn(run: &Run<'_>) -> anyhow::Result<Report> {
             protocol: run.protocol,
             read_buffer: args.read_buffer,
             socket_recv_buffer: None,
+            tls: run.target.tls.clone(),
         },
         source_ips: args.source_ips.max(1),
     });

@@ -34,6 +34,7 @@ mod soak;
 mod stats;
 mod subscriber;
 mod target;
+mod tls;
 mod tracker;
 
 use std::process::ExitCode;

@@ -109,6 +109,7 @@ impl Pool {
                 protocol: spec.protocol,
                 read_buffer: spec.read_buffer,
                 socket_recv_buffer: (mode == Mode::Stalled).then_some(STALLED_RCVBUF),
+                tls: target.tls.clone(),
             };
             let tracker = Arc::new(Mutex::new(SeqTracker::new(0)));
             let subscribed = Arc::new(AtomicBool::new(false));

@@ -86,11 +86,7 @@ impl Publisher {
             .build()?;
         let (jobs, mut queue) = mpsc::unbounded_channel::<Job>();
         let sender = Sender {
-            client: reqwest::Client::builder()
-                .no_proxy()
-                .tcp_nodelay(true)
-                .timeout(Duration::from_secs(10))
-                .build()?,
+            client: client(target)?,
             url: format!("{}{path}", target.http_base),
             path,
             app: target.app.clone(),
@@ -297,4 +293,16 @@ const SPIN_MAX_RATE: f64 = 330.0;
 
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// The publisher's HTTP client, speaking TLS as the subscribers do.
+fn client(target: &Target) -> anyhow::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(10));
+    if let Some(tls) = &target.tls {
+        builder = builder.use_preconfigured_tls((*tls.config).clone());
+    }
+    Ok(builder.build()?)
 }

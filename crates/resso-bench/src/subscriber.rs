@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpSocket;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
@@ -22,6 +22,7 @@ use crate::cli::Protocol;
 use crate::payload;
 use crate::sio::{self, Frame};
 use crate::stats::{self, bump, counters};
+use crate::tls::{ClientTls, Transport};
 use crate::tracker::SeqTracker;
 
 /// Time allowed for connect + handshake + subscription.
@@ -29,7 +30,7 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 /// Time a slow subscriber spends draining its socket at the end.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 
-pub type Ws = WebSocketStream<TcpStream>;
+pub type Ws = WebSocketStream<Transport>;
 
 /// Where and how one subscriber connects.
 #[derive(Debug, Clone)]
@@ -42,6 +43,8 @@ pub struct Spec {
     pub read_buffer: usize,
     /// Kernel receive buffer (SO_RCVBUF), for clients meant to fall behind quickly.
     pub socket_recv_buffer: Option<u32>,
+    /// TLS to the server (`--tls`).
+    pub tls: Option<Arc<ClientTls>>,
 }
 
 /// Whether a subscriber keeps reading.
@@ -81,6 +84,10 @@ async fn handshake(spec: &Spec) -> anyhow::Result<Connection> {
         .with_context(|| format!("cannot bind {}", spec.source))?;
     let stream = socket.connect(spec.addr).await?;
     stream.set_nodelay(true)?;
+    let stream = match &spec.tls {
+        Some(tls) => tls.connect(stream).await?,
+        None => Transport::Plain(stream),
+    };
     let config = WebSocketConfig::default()
         .read_buffer_size(spec.read_buffer)
         .write_buffer_size(0);

@@ -6,11 +6,13 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
 use crate::cli::{Args, Protocol, PublishApi, Scenario};
+use crate::tls::{self, ClientTls};
 
 /// App credentials the harness uses.
 #[derive(Debug, Clone)]
@@ -37,6 +39,8 @@ pub struct Target {
     pub app: App,
     /// Pid whose CPU and RSS are measured.
     pub pid: Option<u32>,
+    /// How clients speak TLS to it (`--tls`).
+    pub tls: Option<Arc<ClientTls>>,
     child: Option<Child>,
     log: Option<std::path::PathBuf>,
     own: bool,
@@ -54,6 +58,11 @@ impl Target {
             secret: args.app_secret.clone(),
         };
         let own = args.ws_url.is_none() && args.server_cmd.is_none() && args.port.is_none();
+        let (ws_scheme, http_scheme) = if args.tls {
+            ("wss", "https")
+        } else {
+            ("ws", "http")
+        };
         let (ws_base, pid, child, log) = if let Some(url) = &args.ws_url {
             (
                 url.trim_end_matches('/').to_owned(),
@@ -64,20 +73,20 @@ impl Target {
         } else if args.server_cmd.is_some() || args.port.is_none() {
             let cmd = match &args.server_cmd {
                 Some(cmd) => cmd.clone(),
-                None => own_resso_command(&app, args.scenario)?,
+                None => own_resso_command(&app, args.scenario, args.tls)?,
             };
             let (child, port, log) = spawn(&cmd, args)?;
-            let url = format!("ws://{}:{port}", args.host);
+            let url = format!("{ws_scheme}://{}:{port}", args.host);
             (url, Some(child.id()), Some(child), Some(log))
         } else {
             let port = args.port.unwrap_or_default();
-            let url = format!("ws://{}:{port}", args.host);
+            let url = format!("{ws_scheme}://{}:{port}", args.host);
             (url, args.server_pid, None, None)
         };
         let ws_addr = loopback_addr(&ws_base)?;
         let http_base = match &args.http_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
-            None => format!("http://{ws_addr}"),
+            None => format!("{http_scheme}://{ws_addr}"),
         };
         loopback_addr(&http_base)?;
         let mut target = Self {
@@ -89,6 +98,7 @@ impl Target {
             http_base,
             app,
             pid,
+            tls: client_tls(args, own)?,
             child,
             log,
             own,
@@ -152,7 +162,33 @@ impl Target {
 impl Drop for Target {
     fn drop(&mut self) {
         self.stop();
+        if self.own && self.tls.is_some() {
+            let _ = std::fs::remove_dir_all(own_certificates());
+        }
     }
+}
+
+/// Where the harness keeps the certificates it makes for its own Ressò.
+fn own_certificates() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("resso-bench-tls-{}", std::process::id()))
+}
+
+/// The clients' TLS settings for `--tls`.
+fn client_tls(args: &Args, own: bool) -> anyhow::Result<Option<Arc<ClientTls>>> {
+    if !args.tls {
+        return Ok(None);
+    }
+    let tls = match (&args.tls_ca, args.tls_insecure) {
+        (Some(ca), _) => ClientTls::trusting(ca, &args.host)?,
+        (None, true) => ClientTls::insecure(&args.host)?,
+        (None, false) if own => {
+            ClientTls::trusting(&own_certificates().join("ca.pem"), &args.host)?
+        }
+        (None, false) => bail!(
+            "--tls with a server the harness did not start needs --tls-ca FILE or --tls-insecure"
+        ),
+    };
+    Ok(Some(Arc::new(tls)))
 }
 
 /// Extra `[server]` settings of the harness's own Ressò for `scenario`.
@@ -166,7 +202,7 @@ fn server_lines(scenario: Scenario) -> &'static str {
 
 /// The `resso` binary next to this executable, with a config file for `app` on a free port and
 /// the `[server]` settings of `scenario` (hostile: bench/hostile.toml as it is).
-fn own_resso_command(app: &App, scenario: Scenario) -> anyhow::Result<String> {
+fn own_resso_command(app: &App, scenario: Scenario, tls: bool) -> anyhow::Result<String> {
     let exe = std::env::current_exe().context("cannot find the harness executable")?;
     let resso = exe.with_file_name("resso");
     if !resso.exists() {
@@ -191,8 +227,19 @@ fn own_resso_command(app: &App, scenario: Scenario) -> anyhow::Result<String> {
             app.secret
         )?;
     }
+    let mut env = String::from("RESSO_LOG=warn");
+    if tls {
+        let dir = own_certificates();
+        tls::make_certificates(&dir)?;
+        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        env += &format!(
+            " RESSO_TLS_CERT='{}' RESSO_TLS_KEY='{}'",
+            cert.display(),
+            key.display()
+        );
+    }
     Ok(format!(
-        "env RESSO_LOG=warn '{}' --config '{}'",
+        "env {env} '{}' --config '{}'",
         resso.display(),
         config.display()
     ))

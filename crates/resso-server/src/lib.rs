@@ -10,7 +10,8 @@
 //!    key, each with its counters), [`rate`] (the one-second rate window), [`admission`]
 //!    (per-address connection limits, the memory ceiling), [`ids`] (socket ids), [`deadline`],
 //!    [`metrics`] (Prometheus counters and their page), [`refusals`] (rate-limited warnings for
-//!    refused clients), and the WebSocket transport [`ws`] (upgrade sniffing, handshake, frames, a
+//!    refused clients), [`tls`] (certificates for the TLS listener, reloaded on SIGHUP and file
+//!    changes), and the WebSocket transport [`ws`] (upgrade sniffing, handshake, frames, a
 //!    socket over any stream).
 //! 2. **Values and actors** — [`broadcast`] (what the registry fans out, with one encoded slot per
 //!    protocol and no encoder of its own), [`outbox`] (each connection's byte-bounded queue),
@@ -30,7 +31,8 @@
 //!    call the same `run` on port 0.
 //!
 //! `docs/architecture.md` walks one event's path through these layers. Only [`config`], [`run`]
-//! and what the integration tests drive directly ([`apps`], [`webhooks`]) are public.
+//! (and [`serve`] with its [`Listeners`]), [`tls`] and what the integration tests drive directly
+//! ([`apps`], [`webhooks`]) are public.
 
 pub(crate) mod admission;
 pub mod apps;
@@ -52,13 +54,14 @@ pub(crate) mod registry;
 pub(crate) mod server;
 pub(crate) mod session;
 pub(crate) mod socketio;
+pub mod tls;
 pub mod webhooks;
 pub(crate) mod ws;
 
 #[cfg(test)]
 mod tests;
 
-pub use server::run;
+pub use server::{run, serve, Listeners};
 
 /// The parsers of outside bytes, for the fuzz targets (`fuzz/`); not an API.
 #[doc(hidden)]

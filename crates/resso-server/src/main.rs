@@ -1,12 +1,14 @@
-//! The `resso` binary: parse flags, load configuration, set up logging, bind, and call
-//! [`resso_server::run`] until SIGINT or SIGTERM; or, as `resso config check`, print the effective
-//! configuration and where each value came from.
+//! The `resso` binary: parse flags, load configuration, read the TLS certificate if any, set up
+//! logging, bind, and call [`resso_server::serve`] until SIGINT or SIGTERM; or, as
+//! `resso config check`, print the effective configuration and where each value came from.
 
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use resso_server::config::{self, Config, Loaded, ProcessEnv, Sources};
+use resso_server::tls::Tls;
+use resso_server::Listeners;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -97,9 +99,11 @@ fn load(args: &SourceArgs) -> anyhow::Result<Loaded> {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let outcome = match &cli.command {
-        Some(Command::Config(ConfigCommand::Check(args))) => {
-            load(args).map(|loaded| print!("{}", config::report::render(&loaded)))
-        }
+        Some(Command::Config(ConfigCommand::Check(args))) => load(args).and_then(|loaded| {
+            tls(&loaded.config)?;
+            print!("{}", config::report::render(&loaded));
+            Ok(())
+        }),
         None => load(&cli.sources).and_then(|loaded| start(loaded, cli.log_format)),
     };
     match outcome {
@@ -111,8 +115,14 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// Sets up logging, logs the warnings and serves until a signal.
+/// The certificate of `[server.tls]`, read and checked; `None` without TLS.
+fn tls(config: &Config) -> anyhow::Result<Option<Tls>> {
+    Ok(config.server.tls.as_ref().map(Tls::load).transpose()?)
+}
+
+/// Reads the certificate, sets up logging, logs the warnings and serves until a signal.
 fn start(loaded: Loaded, format: LogFormat) -> anyhow::Result<()> {
+    let tls = tls(&loaded.config)?;
     if let Some(app) = loaded.development_app() {
         println!(
             "No app configured: using the development app id={} key={} secret={}",
@@ -136,7 +146,7 @@ fn start(loaded: Loaded, format: LogFormat) -> anyhow::Result<()> {
         tracing::warn!("{warning}");
     }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(serve(loaded.config))
+    runtime.block_on(serve(loaded.config, tls))
 }
 
 /// Pending connections the kernel may hold for us; tokio's default of 1024 overflows under a burst
@@ -161,17 +171,42 @@ async fn listen(addr: (&str, u16)) -> std::io::Result<tokio::net::TcpListener> {
     Err(last.unwrap_or_else(|| std::io::Error::other("the host resolves to no address")))
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
-    let addr = (config.server.host.as_str(), config.server.port);
-    let listener = listen(addr)
+async fn bind(host: &str, port: u16) -> anyhow::Result<tokio::net::TcpListener> {
+    listen((host, port))
         .await
-        .with_context(|| format!("cannot listen on {}:{}", addr.0, addr.1))?;
-    let local = listener.local_addr()?;
-    println!("resso listening on http://{local} (WebSocket ws://{local}/app/{{key}})");
+        .with_context(|| format!("cannot listen on {host}:{port}"))
+}
+
+/// Binds `server.port` (TLS when `tls` is given) and the plain port beside it, and says where.
+async fn bind_all(config: &Config, tls: Option<Tls>) -> anyhow::Result<Listeners> {
+    let host = config.server.host.as_str();
+    let main = bind(host, config.server.port).await?;
+    let local = main.local_addr()?;
+    let plain_port = config.server.tls.as_ref().and_then(|t| t.plain_port);
+    let plain = match plain_port {
+        Some(port) => Some(bind(host, port).await?),
+        None => None,
+    };
+    if tls.is_some() {
+        println!("resso listening on https://{local} (WebSocket wss://{local}/app/{{key}})");
+    } else {
+        println!("resso listening on http://{local} (WebSocket ws://{local}/app/{{key}})");
+    }
+    if let Some(plain) = &plain {
+        let local = plain.local_addr()?;
+        println!(
+            "resso listening on http://{local} (WebSocket ws://{local}/app/{{key}}), without TLS"
+        );
+    }
+    Ok(Listeners { main, tls, plain })
+}
+
+async fn serve(config: Config, tls: Option<Tls>) -> anyhow::Result<()> {
+    let listeners = bind_all(&config, tls).await?;
     let drain = Duration::from_secs(config.server.drain_seconds);
     let grace = drain + Duration::from_secs(config.server.shutdown_timeout);
     let shutdown = CancellationToken::new();
-    let server = tokio::spawn(resso_server::run(listener, config, shutdown.clone()));
+    let server = tokio::spawn(resso_server::serve(listeners, config, shutdown.clone()));
     let mut signals = Signals::new()?;
     signals.next().await;
     tracing::info!(

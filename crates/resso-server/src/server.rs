@@ -6,6 +6,9 @@
 //! answers 503, while the connected clients are closed with 4200 a share at a time over
 //! `drain_seconds`, so that a fleet of browsers does not reconnect to the other nodes at one
 //! instant. HTTP requests are still served meanwhile; then the listener closes.
+//!
+//! It serves one listener ([`run`]) or a TLS listener with a plain one beside it ([`serve`] with
+//! [`Listeners`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,24 +24,54 @@ use crate::config::{Config, MetricsConfig};
 use crate::http::Edge;
 use crate::metrics::Metrics;
 use crate::registry::Registry;
+use crate::tls::{self, Tls};
 use crate::webhooks::Webhooks;
 use crate::{cluster, http, ingest};
 
+/// Where [`serve`] accepts connections.
+pub struct Listeners {
+    /// On `server.port`: TLS when `tls` is given, plain otherwise.
+    pub main: TcpListener,
+    /// The certificates of `main`, reloaded on SIGHUP and when their files change.
+    pub tls: Option<Tls>,
+    /// A plain listener beside a TLS `main` (`server.tls.plain_port`).
+    pub plain: Option<TcpListener>,
+}
+
 /// Serves WebSocket clients and the HTTP API on `listener` until `shutdown` is cancelled, then
 /// drains: closes every client with 4200 over `drain_seconds` and returns once all connections have
-/// ended.
+/// ended. With `[server.tls]` in `config`, the listener serves TLS (`wss://`, `https://`).
 ///
 /// `config` must have passed [`Config::validate`].
 ///
 /// # Errors
-/// None at present: failed accepts are logged and retried (the `Result` leaves room for setup that
-/// can fail, such as TLS).
+/// A certificate or key in `[server.tls]` that cannot be used (the error names the file); failed
+/// accepts are logged and retried.
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let port = listener.local_addr()?.port();
+    let tls = config.server.tls.as_ref().map(Tls::load).transpose();
+    let listeners = Listeners {
+        main: listener,
+        tls: tls.map_err(std::io::Error::other)?,
+        plain: None,
+    };
+    serve(listeners, config, shutdown).await
+}
+
+/// [`run`] on [`Listeners`]: TLS as `listeners.tls` says (`config.server.tls` is not read again),
+/// with an optional plain listener beside it.
+///
+/// # Errors
+/// None at present: failed accepts are logged and retried.
+pub async fn serve(
+    listeners: Listeners,
+    config: Config,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let port = listeners.main.local_addr()?.port();
     let metrics = Metrics::new(&config.metrics.prefix, port);
     crate::metrics::mark_start();
     let apps = Arc::new(Apps::counted(&config.apps, &metrics));
@@ -82,13 +115,21 @@ pub async fn run(
         tracker.spawn(watch);
     }
     let page = metrics_page(&config.metrics, metrics, &stop, &tracker).await?;
+    let mut accept = vec![http::Listener {
+        tcp: listeners.main,
+        tls: listeners.tls.clone(),
+    }];
+    accept.extend(listeners.plain.map(|tcp| http::Listener { tcp, tls: None }));
+    if let Some(certificates) = listeners.tls {
+        tracker.spawn(tls::watch(certificates, shutdown.clone()));
+    }
     let drained = async {
         shutdown.cancelled().await;
         drain(&registry, window).await;
         stop.cancel();
     };
     tokio::join!(
-        http::serve(listener, http::router(edge.clone(), page), edge),
+        http::serve(accept, http::router(edge.clone(), page), edge),
         drained
     );
     registry.close_all(ErrorCode::ReconnectImmediately);

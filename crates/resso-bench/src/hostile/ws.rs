@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::subscriber::Ws;
 use crate::target::App;
+use crate::tls::Transport;
 
 /// Time allowed for one step: connect, greeting, a subscription.
 pub const STEP: Duration = Duration::from_secs(5);
@@ -75,7 +76,8 @@ impl Dialer {
 
     async fn open_now(&self, recv_buffer: Option<u32>) -> anyhow::Result<Greeting> {
         let stream = self.tcp(recv_buffer).await?;
-        let (mut ws, _) = tokio_tungstenite::client_async(&*self.url, stream).await?;
+        let (mut ws, _) =
+            tokio_tungstenite::client_async(&*self.url, Transport::Plain(stream)).await?;
         while let Some(msg) = ws.next().await {
             let Message::Text(text) = msg? else { continue };
             let frame: Value = serde_json::from_str(&text)?;

@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::subscriber::{self, Spec, Ws};
 use crate::target::App;
+use crate::tls::Transport;
 
 /// Every this-many-th churner speaks Socket.IO.
 const SIO_EVERY: usize = 10;
@@ -163,7 +164,7 @@ async fn open(
     let socket = TcpSocket::new_v4()?;
     socket.bind(SocketAddrV4::new(source, 0).into())?;
     let stream = socket.connect(addr).await?;
-    let (mut ws, _) = tokio_tungstenite::client_async(url, stream).await?;
+    let (mut ws, _) = tokio_tungstenite::client_async(url, Transport::Plain(stream)).await?;
     while let Some(msg) = ws.next().await {
         let Message::Text(text) = msg? else { continue };
         let frame: Value = serde_json::from_str(&text)?;

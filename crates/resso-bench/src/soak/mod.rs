@@ -156,6 +156,7 @@ fn spec(run: &Run<'_>, channel: &str, protocol: Protocol) -> Spec {
         protocol,
         read_buffer: run.args.read_buffer,
         socket_recv_buffer: None,
+        tls: run.target.tls.clone(),
     }
 }
 

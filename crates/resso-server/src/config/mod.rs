@@ -22,6 +22,7 @@ mod metrics;
 mod origin;
 pub mod report;
 mod socketio;
+mod tls;
 mod warning;
 
 use app::validate_app;
@@ -35,6 +36,7 @@ pub use load::{load, Loaded, Sources};
 pub use metrics::MetricsConfig;
 pub use origin::{Origin, Origins};
 pub use socketio::SocketIoConfig;
+pub use tls::TlsConfig;
 pub use warning::{Unhonoured, Warning};
 
 /// Why a configuration was refused; each names the field at fault.
@@ -105,6 +107,9 @@ pub struct ServerConfig {
     pub limits: ServerLimits,
     /// Serve `GET /debug/stats` (live tokio tasks, connections); off by default.
     pub debug_stats: bool,
+    /// TLS on `port` (`[server.tls]`); none by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsConfig>,
 }
 
 impl Default for ServerConfig {
@@ -121,6 +126,7 @@ impl Default for ServerConfig {
             shutdown_timeout: 10,
             limits: ServerLimits::default(),
             debug_stats: false,
+            tls: None,
         }
     }
 }
@@ -268,6 +274,9 @@ impl Config {
             ));
         }
         s.limits.validate()?;
+        if let Some(tls) = &s.tls {
+            tls.validate(s.port)?;
+        }
         for (i, app) in self.apps.iter().enumerate() {
             validate_app(app, i, &self.apps[..i])?;
             if let Some(sio) = &app.socketio {

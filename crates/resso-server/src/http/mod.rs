@@ -28,7 +28,7 @@ use crate::{pusher, socketio};
 
 pub use error::ApiFailure;
 pub use limiter::ApiLimiter;
-pub use serve::serve;
+pub use serve::{serve, Listener};
 pub use state::{Edge, Shared};
 
 /// Every route of the server; `metrics`, when given, is served at `/metrics`.

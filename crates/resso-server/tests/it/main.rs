@@ -27,6 +27,7 @@ mod slow_consumer;
 mod socketio;
 mod subscription_count;
 mod support;
+mod tls;
 mod watchlist;
 mod webhook_delivery;
 mod webhooks;

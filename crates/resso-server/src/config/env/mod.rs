@@ -12,6 +12,7 @@ mod reverb;
 mod soketi;
 mod soketi_adapter;
 mod soketi_app;
+mod tls;
 
 pub use reader::Reader;
 
@@ -39,6 +40,8 @@ pub fn apply(l: &mut Loaded, r: &mut Reader) -> Result<(), ConfigError> {
         l.config.server.port = port;
         l.record("server.port", Origin::env("RESSO_PORT"));
     }
+    tls::apply(l, r, "RESSO_TLS_CERT", "RESSO_TLS_KEY")?;
+    tls::plain_port(l, r)?;
     let platform = match (reverb, soketi) {
         (true, _) => Some(("Reverb", 8080)),
         (false, true) => Some(("Soketi", 6001)),

@@ -1,10 +1,11 @@
 //! Soketi's environment (`SOKETI_` + an option of Soketi 1.6's `cli.js`), mapped onto the fields
-//! that honour the same thing: where it listens, its debug logs, its default app, its adapter (a
-//! Ressò cluster), shutdown, webhook batching, metrics, and its server-wide event and presence limits
+//! that honour the same thing: where it listens and its TLS certificate, its debug logs, its
+//! default app, its adapter (a Ressò cluster), shutdown, webhook batching, metrics, and its
+//! server-wide event and presence limits
 //! (every Ressò app's limits). Soketi's values are JSON-parsed, durations in milliseconds.
 
 use super::reader::Reader;
-use super::{parse, soketi_adapter, soketi_app};
+use super::{parse, soketi_adapter, soketi_app, tls};
 use crate::config::load::Loaded;
 use crate::config::origin::Origin;
 use crate::config::{AppConfig, ConfigError};
@@ -22,6 +23,7 @@ pub fn apply(l: &mut Loaded, r: &mut Reader) -> Result<bool, ConfigError> {
         return Ok(false);
     }
     listen(l, r)?;
+    tls::apply(l, r, "SOKETI_SSL_CERT", "SOKETI_SSL_KEY")?;
     if let Some(debug) = r.parsed("SOKETI_DEBUG", parse::boolean)? {
         l.verbose |= debug;
     }

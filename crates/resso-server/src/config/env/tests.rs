@@ -160,6 +160,8 @@ fn a_soketi_deployment() {
         ("SOKETI_SHUTDOWN_GRACE_PERIOD", "3000"),
         ("SOKETI_WEBHOOKS_BATCHING", "true"),
         ("SOKETI_SSL_CERT", "/etc/cert.pem"),
+        ("SOKETI_SSL_KEY", "/etc/key.pem"),
+        ("SOKETI_SSL_PASS", "secret"),
         ("SOKETI_QUEUE_DRIVER", "redis"),
         ("SOKETI_PATH_PREFIX", "/soketi"),
     ]);
@@ -178,6 +180,16 @@ fn a_soketi_deployment() {
     let c = &l.config.cluster;
     assert_eq!((c.backend, c.prefix.as_str()), (Backend::Redis, "eu#"));
     assert_eq!(c.url.as_deref(), Some("redis://:pw@redis:6379/0"));
+    let tls = l
+        .config
+        .server
+        .tls
+        .as_ref()
+        .expect("SOKETI_SSL_CERT/KEY set TLS");
+    assert_eq!(
+        (tls.cert.as_str(), tls.key.as_str()),
+        ("/etc/cert.pem", "/etc/key.pem")
+    );
     assert_eq!(
         unhonoured(&l),
         [
@@ -185,7 +197,7 @@ fn a_soketi_deployment() {
             "SOKETI_DEFAULT_APP_WEBHOOKS",
             "SOKETI_PATH_PREFIX",
             "SOKETI_QUEUE_DRIVER",
-            "SOKETI_SSL_CERT"
+            "SOKETI_SSL_PASS"
         ]
     );
 }
@@ -339,4 +351,32 @@ fn check_output_masks_secrets_and_names_origins() {
         text.contains("# warning: set but not honoured: REVERB_APP_PING_INTERVAL"),
         "{text}"
     );
+}
+
+#[test]
+fn tls_from_the_environment() {
+    let l = loaded(&[
+        ("RESSO_TLS_CERT", "chain.pem"),
+        ("RESSO_TLS_KEY", "key.pem"),
+        ("RESSO_TLS_PLAIN_PORT", "8081"),
+    ]);
+    let tls = l.config.server.tls.as_ref().expect("TLS set");
+    assert_eq!(
+        (tls.cert.as_str(), tls.key.as_str(), tls.plain_port),
+        ("chain.pem", "key.pem", Some(8081))
+    );
+    assert_eq!(l.origins.of("server.tls.key"), Origin::env("RESSO_TLS_KEY"));
+    // Ressò's pair wins over Soketi's.
+    let l = loaded(&[
+        ("SOKETI_SSL_CERT", "soketi.pem"),
+        ("SOKETI_SSL_KEY", "soketi.key"),
+        ("SOKETI_HOST", "127.0.0.1"),
+        ("RESSO_TLS_CERT", "resso.pem"),
+        ("RESSO_TLS_KEY", "resso.key"),
+    ]);
+    assert_eq!(l.config.server.tls.unwrap().cert, "resso.pem");
+    let err = error(&[("SOKETI_SSL_CERT", "cert.pem")]);
+    assert!(err.contains("SOKETI_SSL_KEY"), "{err}");
+    let err = error(&[("RESSO_TLS_PLAIN_PORT", "80")]);
+    assert!(err.contains("RESSO_TLS_PLAIN_PORT"), "{err}");
 }
