@@ -30,6 +30,7 @@ pub use codec::SocketIo;
 pub use upgrade::serve as serve_upgrade;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::extract::FromRef;
@@ -86,23 +87,51 @@ pub(crate) enum Command {
     /// A websocket opened with this session's sid, to probe and switch to. Boxed: every socket's
     /// command channel allocates a block of slots up front, each the size of the largest variant.
     Upgrade(Box<Joining>),
+    /// A request broke the transport's rules (a second POST in flight): close the session.
+    Close,
 }
 
 /// The live Engine.IO sessions by sid: how polling requests and upgrades find their socket's
 /// task. A `std` mutex: every critical section is one map operation.
 #[derive(Default)]
-pub struct EngineSessions(Mutex<HashMap<String, mpsc::Sender<Command>>>);
+pub struct EngineSessions(Mutex<HashMap<String, Session>>);
+
+/// A live polling session, as its requests find it: its task's commands, and whether a POST is
+/// in flight (the spec allows one at a time).
+#[derive(Clone)]
+pub(crate) struct Session {
+    pub tx: mpsc::Sender<Command>,
+    posting: Arc<AtomicBool>,
+}
+
+/// A POST in flight; dropping it ends it.
+pub(crate) struct Posting(Arc<AtomicBool>);
+
+impl Drop for Posting {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+impl Session {
+    /// Marks a POST in flight; `None` when one already is.
+    pub fn begin_post(&self) -> Option<Posting> {
+        let busy = self.posting.swap(true, Ordering::AcqRel);
+        (!busy).then(|| Posting(self.posting.clone()))
+    }
+}
 
 impl EngineSessions {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, mpsc::Sender<Command>>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Session>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn insert(&self, sid: String, tx: mpsc::Sender<Command>) {
-        self.lock().insert(sid, tx);
+        let posting = Arc::default();
+        self.lock().insert(sid, Session { tx, posting });
     }
 
-    fn get(&self, sid: &str) -> Option<mpsc::Sender<Command>> {
+    fn get(&self, sid: &str) -> Option<Session> {
         self.lock().get(sid).cloned()
     }
 

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::open::{open, Birth};
 use super::request::{EngineQuery, Failure, Transport};
 use super::Endpoint;
-use super::{task, Command};
+use super::{task, Command, Session};
 use crate::admission;
 use crate::apps::App;
 use crate::ws::upgrade::SOCKETIO_HEADERS;
@@ -91,18 +91,23 @@ async fn serve(s: &Endpoint, app: &Arc<App>, request: Request) -> Result<Respons
             admission::spawn_holding(&s.tracker, place, run);
             get(tx).await
         }
-        (Method::GET, Some(sid)) => get(session(s, sid)?).await,
+        (Method::GET, Some(sid)) => get(session(s, sid)?.tx).await,
         (Method::POST, Some(sid)) => {
-            let tx = session(s, sid)?;
+            let session = session(s, sid)?;
+            let Some(_posting) = session.begin_post() else {
+                // The spec: one POST at a time, else 400 and the session closed.
+                let _ = session.tx.send(Command::Close).await;
+                return Err(Failure::BadRequest);
+            };
             let limit = app.config.socketio.as_ref().map_or(0, |c| c.max_payload);
-            post(tx, request.into_body(), limit).await
+            post(session.tx, request.into_body(), limit).await
         }
         (Method::POST, None) => Err(Failure::BadHandshakeMethod),
         _ => Err(Failure::BadRequest),
     }
 }
 
-fn session(s: &Endpoint, sid: &str) -> Result<mpsc::Sender<Command>, Failure> {
+fn session(s: &Endpoint, sid: &str) -> Result<Session, Failure> {
     s.sessions.get(sid).ok_or(Failure::UnknownSid)
 }
 

@@ -232,6 +232,7 @@ fn on_command<S: Stream>(
             Command::Get(tx) => drop(tx.send(Err(Failure::BadRequest))),
             Command::Post(_, tx) => drop(tx.send(Err(Failure::BadRequest))),
             Command::Upgrade(socket) => drop(socket),
+            Command::Close => {}
         }
         return Ok(());
     };
@@ -240,13 +241,17 @@ fn on_command<S: Stream>(
             if p.upgrade.as_ref().is_some_and(|u| u.probed) {
                 let _ = tx.send(Ok(noop(engine.version)));
             } else if p.pending.as_ref().is_some_and(|t| !t.is_closed()) {
-                let _ = tx.send(Err(Failure::BadRequest)); // overlapping long polls
+                // The spec: one GET at a time, else 400 and the session closed (the waiting GET
+                // gets the close packet).
+                let _ = tx.send(Err(Failure::BadRequest));
+                return Err(SocketEnd::Close);
             } else {
                 p.pending = Some(tx);
             }
             Ok(())
         }
         Command::Post(body, tx) => on_post(engine, &body, tx),
+        Command::Close => Err(SocketEnd::Close),
         Command::Upgrade(socket) => {
             if p.upgrade.is_none() {
                 let deadline = Instant::now() + engine.beat_timeout();
@@ -371,16 +376,14 @@ async fn goodbye<S: Stream>(engine: &mut Engine, link: &mut Link<S>, end: Socket
         }
         Link::Polling(p) => {
             if let Some(tx) = p.pending.take() {
-                let body = payload::encode(
-                    if packets.is_empty() {
-                        &["1"][..]
-                    } else {
-                        packets
-                    }
-                    .iter()
-                    .copied(),
-                    engine.version,
-                );
+                // The client said goodbye: its waiting GET gets a noop, as the reference server
+                // answers it; otherwise the close packet.
+                let packets = match (&end, packets.is_empty()) {
+                    (SocketEnd::Gone, _) => &["6"][..],
+                    (_, true) => &["1"][..],
+                    (_, false) => packets,
+                };
+                let body = payload::encode(packets.iter().copied(), engine.version);
                 let _ = tx.send(Ok(body));
             }
         }

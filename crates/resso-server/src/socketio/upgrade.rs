@@ -59,7 +59,7 @@ fn plan(upgrade: &SocketIoUpgrade, s: &Endpoint) -> Result<(Plan, usize), Failur
     }
     let max_payload = app.config.socketio.as_ref().map_or(0, |c| c.max_payload);
     let plan = match &query.sid {
-        Some(sid) => Plan::Join(s.sessions.get(sid).ok_or(Failure::UnknownSid)?),
+        Some(sid) => Plan::Join(s.sessions.get(sid).ok_or(Failure::UnknownSid)?.tx),
         None => {
             let headers = upgrade.headers.clone();
             Plan::New(Box::new(open(
