@@ -110,7 +110,9 @@ pub fn make_certificates(dir: &Path) -> anyhow::Result<()> {
     let ca = CertifiedIssuer::self_signed(params, KeyPair::generate()?)?;
     let key = KeyPair::generate()?;
     let mut params = CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()])?;
-    params.distinguished_name.push(DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
     let cert = params.signed_by(&key, &ca)?;
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("ca.pem"), ca.pem())?;
