@@ -73,6 +73,12 @@ impl Tls {
             .with_no_client_auth()
             .with_cert_resolver(current.clone());
         server.alpn_protocols = vec![ALPN_HTTP1.to_vec()];
+        // Stateless session tickets: a reconnecting client resumes without a signature, however
+        // many clients there are (rustls's default stateful cache remembers 256 sessions).
+        match rustls::crypto::ring::Ticketer::new() {
+            Ok(ticketer) => server.ticketer = ticketer,
+            Err(e) => tracing::warn!("no TLS session tickets: {e}"),
+        }
         Self {
             files: Arc::new(files.clone()),
             current,

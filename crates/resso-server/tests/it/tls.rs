@@ -19,7 +19,7 @@ use resso_server::Listeners;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use self::client::{https, publish, trusting_with, Wss};
+use self::client::{https, publish, trusting, trusting_with, Wss};
 use self::pki::{Ca, Files, Leaf, Validity};
 use crate::support::{config, eventually, Client, Proc};
 
@@ -159,6 +159,28 @@ async fn large_bodies_batches_and_tls12() {
             assert_eq!(frame["data"].as_str().map(str::len), Some(9000));
         }
     }
+}
+
+/// A client that comes back resumes its session from a ticket (no signature on the server), and
+/// the ticket still works after a certificate reload.
+#[tokio::test]
+async fn returning_clients_resume_their_session() {
+    let (ca, _leaf, files, server) = started(false).await;
+    let config = trusting(&ca.pem());
+    let first = Wss::connect_with(server.addr, "localhost", config.clone())
+        .await
+        .unwrap();
+    assert!(!first.resumed, "a first visit makes a full handshake");
+    let again = Wss::connect_with(server.addr, "localhost", config.clone())
+        .await
+        .unwrap();
+    assert!(again.resumed, "a returning client resumes");
+    files.install(&ca.localhost(2));
+    server.tls.reload().unwrap();
+    let after = Wss::connect_with(server.addr, "localhost", config)
+        .await
+        .unwrap();
+    assert!(after.resumed, "tickets outlive a certificate reload");
 }
 
 #[tokio::test]

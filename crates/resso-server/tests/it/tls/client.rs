@@ -51,6 +51,8 @@ pub struct Wss {
     pub cert: Vec<u8>,
     /// The protocol ALPN chose.
     pub alpn: Option<Vec<u8>>,
+    /// The handshake resumed an earlier session (a ticket), instead of a full one.
+    pub resumed: bool,
 }
 
 impl Wss {
@@ -74,6 +76,7 @@ impl Wss {
         let (_, conn) = tls.get_ref();
         let cert = conn.peer_certificates().expect("a certificate")[0].to_vec();
         let alpn = conn.alpn_protocol().map(<[u8]>::to_vec);
+        let resumed = conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
         let url = format!(
             "wss://{host}:{}/app/{}?protocol=7&client=js&version=8.4.0",
             addr.port(),
@@ -82,7 +85,12 @@ impl Wss {
         let (ws, _) = tokio_tungstenite::client_async(url, tls)
             .await
             .expect("WebSocket upgrade over TLS");
-        let mut client = Self { ws, cert, alpn };
+        let mut client = Self {
+            ws,
+            cert,
+            alpn,
+            resumed,
+        };
         client.expect("pusher:connection_established").await;
         Ok(client)
     }
