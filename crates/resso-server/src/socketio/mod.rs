@@ -29,6 +29,7 @@ mod upgrade;
 pub use codec::SocketIo;
 pub use upgrade::serve as serve_upgrade;
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -77,6 +78,16 @@ impl Endpoint {
 /// stream that was, so its type is erased (one indirection per read and write, for sockets that
 /// started on polling; a socket born on the websocket keeps its stream's own type).
 pub(crate) type Joining = Socket<Box<dyn Stream>>;
+
+/// The joining websocket as this task's transport: a polling-born task runs over the erased
+/// stream a join arrives on, so this is the same type there (a websocket-born task has no
+/// polling session to join, and gets `None`).
+pub(super) fn adopt<S: Stream>(joining: Joining) -> Option<Socket<S>> {
+    let mut slot = Some(joining);
+    (&mut slot as &mut dyn Any)
+        .downcast_mut::<Option<Socket<S>>>()?
+        .take()
+}
 
 /// What an HTTP request or an upgrading websocket asks of a socket's task.
 pub(crate) enum Command {

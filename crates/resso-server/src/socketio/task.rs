@@ -6,7 +6,6 @@
 //! upgrade (`2probe` → `3probe`, the pending GET ended with `6`, then `5`) switches transports
 //! between two turns of the loop, and a long poll that vanished gives its packets back.
 
-use std::any::Any;
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
 use std::task::{Context, Poll};
@@ -19,7 +18,7 @@ use tokio::time::{sleep_until, Instant};
 
 use super::engine::{Engine, SocketEnd};
 use super::request::Failure;
-use super::{Command, Joining};
+use super::{adopt, Command, Joining};
 use crate::outbox::{Inbox, BATCH};
 use crate::ws::frame::{self, op};
 use crate::ws::socket::Unsent;
@@ -388,14 +387,4 @@ async fn goodbye<S: Stream>(engine: &mut Engine, link: &mut Link<S>, end: Socket
             }
         }
     }
-}
-
-/// The joining websocket as this task's transport: a polling-born task runs over the erased
-/// stream a join arrives on, so this is the same type there (a websocket-born task has no
-/// polling session to join, and gets `None`).
-fn adopt<S: Stream>(joining: Joining) -> Option<Socket<S>> {
-    let mut slot = Some(joining);
-    (&mut slot as &mut dyn Any)
-        .downcast_mut::<Option<Socket<S>>>()?
-        .take()
 }
