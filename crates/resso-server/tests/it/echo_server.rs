@@ -3,11 +3,9 @@
 //! real `redis-server`. What Laravel publishes reaches a Pusher client of the one app, the
 //! echo-server API answers its client, unhonoured options are warned about, https is refused.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use serde_json::json;
 
@@ -29,26 +27,7 @@ async fn start(dir: &Path, config: &Path) -> (Proc, SocketAddr) {
         }
     }
     let mut proc = Proc::spawn("resso", command, &dir.join("resso.log"), true);
-    let stdout = proc.child.stdout.take().expect("piped stdout");
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        let addr = lines.find_map(|l| {
-            let rest = l
-                .ok()?
-                .strip_prefix("resso listening on http://")?
-                .to_owned();
-            rest.split_whitespace().next()?.parse::<SocketAddr>().ok()
-        });
-        let _ = tx.send(addr);
-        lines.for_each(drop);
-    });
-    let addr = tokio::time::timeout(Duration::from_secs(10), rx)
-        .await
-        .expect("resso prints its address within 10 s")
-        .ok()
-        .flatten()
-        .expect("resso printed its address");
+    let addr = proc.printed_address().await;
     (proc, addr)
 }
 

@@ -4,12 +4,10 @@
 //! app; `resso config check` shows where values came from and refuses the development app off
 //! loopback with the way to add an app.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use crate::support::{Client, Proc};
 
@@ -60,26 +58,7 @@ fn resso(args: &[&str], vars: &[(&str, String)]) -> Command {
 /// Starts `command`; returns it and the address it printed it listens on.
 async fn start(command: Command, log: PathBuf) -> (Proc, SocketAddr) {
     let mut proc = Proc::spawn("resso", command, &log, true);
-    let stdout = proc.child.stdout.take().expect("piped stdout");
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        let addr = lines.find_map(|l| {
-            let rest = l
-                .ok()?
-                .strip_prefix("resso listening on http://")?
-                .to_owned();
-            rest.split_whitespace().next()?.parse::<SocketAddr>().ok()
-        });
-        let _ = tx.send(addr);
-        lines.for_each(drop);
-    });
-    let addr = tokio::time::timeout(Duration::from_secs(10), rx)
-        .await
-        .expect("resso prints its address within 10 s")
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| panic!("resso exited: {}", std::fs::read_to_string(&log).unwrap()));
+    let addr = proc.printed_address().await;
     (proc, addr)
 }
 

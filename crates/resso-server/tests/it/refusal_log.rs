@@ -2,7 +2,6 @@
 //! reason with the app — a bad subscription signature, a bad API signature, an unknown key — from
 //! the real binary's log.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::Command;
 use std::time::Duration;
@@ -24,24 +23,7 @@ async fn start(dir: &std::path::Path, extra: &[&str]) -> (Proc, SocketAddr) {
     command.args(extra);
     command.env_remove("RESSO_LOG").env("NO_COLOR", "1");
     let mut proc = Proc::spawn("resso", command, &dir.join("resso.log"), true);
-    let stdout = proc.child.stdout.take().expect("piped stdout");
-    let line = tokio::task::spawn_blocking(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        let line = lines.find_map(|l| l.ok().filter(|l| l.starts_with("resso listening on")));
-        std::thread::spawn(move || lines.for_each(drop));
-        line
-    });
-    let line = tokio::time::timeout(Duration::from_secs(10), line)
-        .await
-        .expect("resso prints its address within 10 s")
-        .unwrap()
-        .expect("a listening line");
-    let addr = line["resso listening on http://".len()..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let addr = proc.printed_address().await;
     (proc, addr)
 }
 
