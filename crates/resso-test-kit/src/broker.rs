@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::time::{sleep, Instant};
 
-use crate::process::{await_listening, free_port, Proc};
+use crate::process::{free_port, Proc};
 
 /// Which broker links the nodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,9 +106,28 @@ impl Broker {
         }
     }
 
-    /// Starts the broker (again) on its port and waits until it listens.
+    /// Starts the broker (again) on its port and waits until it listens. On the first start a
+    /// broker that exits at once (its port taken meanwhile) is started again on another port.
     pub async fn restart(&mut self) {
         assert!(self.proc.is_none(), "the broker is already running");
+        for attempt in 1.. {
+            if self.try_start().await {
+                return;
+            }
+            let gone = self.proc.take();
+            assert!(
+                self.starts == attempt && attempt < 5,
+                "{:?} broker exited on start; see {}",
+                self.backend,
+                self.dir.display()
+            );
+            drop(gone);
+            self.port = free_port();
+        }
+    }
+
+    /// One start: whether the process listens and is still running once it does.
+    async fn try_start(&mut self) -> bool {
         let port = self.port.to_string();
         let (name, command) = match self.backend {
             Backend::Redis => {
@@ -125,8 +144,24 @@ impl Broker {
         };
         self.starts += 1;
         let log = self.dir.join(format!("{name}-{}.log", self.starts));
-        self.proc = Some(Proc::spawn(name, command, &log, false));
-        await_listening(self.port, name).await;
+        let proc = self.proc.insert(Proc::spawn(name, command, &log, false));
+        // Its own "ready" line, not a TCP connect: something else may listen on the port.
+        let ready = match self.backend {
+            Backend::Redis => "Ready to accept connections",
+            Backend::Nats => "Server is ready",
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if !proc.alive() {
+                return false;
+            }
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.contains(ready) {
+                return true;
+            }
+            assert!(Instant::now() < deadline, "{name} not ready on {port}");
+            sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// `kill -9` of the broker.

@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use tokio::time::{sleep, Instant};
@@ -103,10 +104,30 @@ impl Drop for Proc {
     }
 }
 
-/// A loopback port nobody listens on right now.
+/// A port nobody listens on right now, on every interface, from below the kernel's ephemeral range:
+/// a port from inside it can be taken by any outgoing connection's local end before the process
+/// given it binds (redis-server then exits with "Address already in use").
 pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    listener.local_addr().expect("local address").port()
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let (low, span) = fixed_range();
+    let start = std::process::id().wrapping_mul(7919);
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = low + (start.wrapping_add(n.wrapping_mul(104_729)) % span) as u16;
+        if std::net::TcpListener::bind(("0.0.0.0", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// The ports below the ephemeral range: `(first, how many)`.
+fn fixed_range() -> (u16, u32) {
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    let low = ephemeral_low.saturating_sub(12_000).max(1_024);
+    (low, u32::from(ephemeral_low - low))
 }
 
 /// Waits until something accepts TCP connections on `port`.

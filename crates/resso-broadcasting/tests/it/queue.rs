@@ -13,8 +13,8 @@ use resso_broadcasting::{
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::support::redis::RedisServer;
 use crate::support::{serve, Resso, APP_ID, KEY, SECRET};
+use resso_test_kit::Broker;
 
 #[derive(Serialize)]
 struct ExportCompleted {
@@ -39,7 +39,7 @@ fn options(name: &str) -> QueueOptions {
 
 #[tokio::test]
 async fn a_queued_event_reaches_subscribers_through_the_worker() {
-    let redis = RedisServer::start().await;
+    let redis = Broker::redis().await;
     let resso = Resso::start().await;
     let mut client = resso.client().await;
     client.subscribe("exports.1", None).await;
@@ -83,7 +83,7 @@ async fn flaky_events(State(f): State<Flaky>, body: String) -> (StatusCode, &'st
 
 #[tokio::test]
 async fn a_job_failing_twice_is_retried_until_it_succeeds() {
-    let redis = RedisServer::start().await;
+    let redis = Broker::redis().await;
     let flaky = Flaky {
         fail: 2,
         ..Flaky::default()

@@ -5,12 +5,12 @@ use futures_util::StreamExt;
 use resso_broadcasting::{Broadcaster, Channel, Driver, RedisConfig, SocketId};
 use serde_json::json;
 
-use crate::support::redis::RedisServer;
 use crate::support::Resso;
+use resso_test_kit::Broker;
 
 #[tokio::test]
 async fn publishes_laravels_envelope_per_channel_with_the_prefix() {
-    let server = RedisServer::start().await;
+    let server = Broker::redis().await;
     let client = redis::Client::open(server.url()).unwrap();
     let mut pubsub = client.get_async_pubsub().await.unwrap();
     pubsub.psubscribe("laravel-database-*").await.unwrap();
@@ -44,7 +44,7 @@ async fn publishes_laravels_envelope_per_channel_with_the_prefix() {
 
 #[tokio::test]
 async fn through_ressos_redis_ingestion_to_pusher_clients() {
-    let server = RedisServer::start().await;
+    let server = Broker::redis().await;
     let prefix = "laravel-database-";
     let ingest = resso_server::config::IngestConfig::new(&server.url(), prefix);
     let resso = Resso::start_with(|app| app.ingest = Some(ingest)).await;

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::support::{Client, Proc};
+use crate::support::{free_port, Client, Proc};
 
 /// Families of variables a test must not inherit from the machine running it.
 const INHERITED: [&str; 6] = [
@@ -34,12 +34,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// A port nobody listens on right now, on every interface.
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("0.0.0.0:0").expect("bind port 0");
-    listener.local_addr().expect("local address").port()
 }
 
 /// `resso` with `args` and only the variables in `vars` from the families above.

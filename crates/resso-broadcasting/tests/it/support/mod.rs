@@ -1,8 +1,6 @@
 //! What the integration tests stand on: a real Ressò (`resso_server::run` on port 0), a Pusher-protocol
 //! WebSocket client (tokio-tungstenite) that sees exactly what the library sent, an axum app serving the
-//! library's auth routes on port 0, and a `redis-server` process of its own.
-
-pub mod redis;
+//! library's auth routes on port 0, and the test kit's `redis-server`.
 
 use std::net::SocketAddr;
 use std::time::Duration;

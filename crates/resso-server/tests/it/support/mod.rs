@@ -6,6 +6,8 @@
 
 mod server;
 
-pub use resso_test_kit::{eventually, now, Api, Broker, Client, Hook, Outcome, Proc, Sink};
+pub use resso_test_kit::{
+    eventually, free_port, now, Api, Broker, Client, Hook, Outcome, Proc, Sink,
+};
 pub use resso_test_kit::{TestApp, MAIN};
 pub use server::{config, config_with, TestServer, DISABLED, ORIGIN, QUIET, QUOTA};
