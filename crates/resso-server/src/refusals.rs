@@ -31,10 +31,12 @@ pub enum Reason {
     AuthEndpoint,
     /// A Socket.IO client asked for an encrypted channel, which it could not read.
     EncryptedOverSocketIo,
+    /// A Socket.IO request on a path no app serves.
+    NoSocketIoApp,
 }
 
 impl Reason {
-    const COUNT: usize = 8;
+    const COUNT: usize = 9;
 
     const fn text(self) -> &'static str {
         match self {
@@ -46,6 +48,9 @@ impl Reason {
             Self::BadApiSignature => "HTTP API call refused: bad signature",
             Self::AuthEndpoint => "Socket.IO channel refused by the app's auth endpoint",
             Self::EncryptedOverSocketIo => "Socket.IO subscription refused: an encrypted channel",
+            Self::NoSocketIoApp => {
+                "Socket.IO request refused: no app serves this path (set [apps.socketio] path)"
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use super::env::{self, Reader};
 use super::origin::{Origin, Origins};
 use super::warning::Warning;
-use super::{AppConfig, Config, ConfigError, EchoServer, Env};
+use super::{AppConfig, Config, ConfigError, EchoServer, Env, SocketIoConfig};
 
 /// The sources named on the command line.
 #[derive(Debug, Clone, Default)]
@@ -47,6 +47,7 @@ pub fn load(sources: &Sources, env: &dyn Env) -> Result<Loaded, ConfigError> {
     loaded.safe_default()?;
     env::apply_to_apps(&mut loaded, &mut reader)?;
     reader.finish(&mut loaded);
+    loaded.socketio_defaults();
     loaded.config.validate()?;
     Ok(loaded)
 }
@@ -168,6 +169,21 @@ impl Loaded {
             key: app.key.clone(),
         });
         Ok(())
+    }
+
+    /// The only app serves Socket.IO unless it opts out; an app that opts out has no endpoint.
+    fn socketio_defaults(&mut self) {
+        if let [app] = self.config.apps.as_mut_slice() {
+            if app.socketio.is_none() {
+                app.socketio = Some(SocketIoConfig::default());
+                self.origins.set("apps[0].socketio", Origin::Default);
+            }
+        }
+        for app in &mut self.config.apps {
+            if app.socketio.as_ref().is_some_and(|s| !s.enabled) {
+                app.socketio = None;
+            }
+        }
     }
 
     /// The development app, when it is the one in use.

@@ -9,10 +9,13 @@ use serde::{Deserialize, Serialize};
 
 use super::{invalid, ConfigError};
 
-/// One app's Socket.IO settings; an app without them serves no Socket.IO clients.
+/// One app's Socket.IO settings; an app without them serves no Socket.IO clients. When only one
+/// app is configured it gets the defaults unless its `[apps.socketio]` says `enabled = false`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SocketIoConfig {
+    /// `false` opts the app out (the only app serves Socket.IO by default).
+    pub enabled: bool,
     /// The endpoint's path, without the trailing slash clients add (`/socket.io`).
     pub path: String,
     /// Milliseconds between heartbeats (EIO 4: the server pings; EIO 3: the client does).
@@ -38,6 +41,7 @@ pub struct SocketIoConfig {
 impl Default for SocketIoConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             path: "/socket.io".into(),
             ping_interval: 25_000,
             ping_timeout: 20_000,

@@ -19,7 +19,8 @@ mod state;
 mod users;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
@@ -63,12 +64,7 @@ pub fn router(shared: Shared, metrics: Option<Router>) -> Router {
         .route("/up", get(|| async { Json(json!({"health": "OK"})) }))
         .route("/ready", get(ready))
         .route("/usage", get(usage))
-        .fallback(|| async {
-            (
-                StatusCode::NOT_FOUND,
-                Json(json!({"error": "Not found", "code": 404})),
-            )
-        })
+        .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             echo_api::dispatch,
@@ -78,6 +74,14 @@ pub fn router(shared: Shared, metrics: Option<Router>) -> Router {
             metrics::count_api_call,
         ))
         .with_state(shared)
+}
+
+/// A JSON 404; a Socket.IO request's names the setting that would serve it.
+async fn not_found(uri: Uri) -> Response {
+    socketio::refuse_unserved(uri.path(), uri.query()).unwrap_or_else(|| {
+        let body = json!({"error": "Not found", "code": 404});
+        (StatusCode::NOT_FOUND, Json(body)).into_response()
+    })
 }
 
 /// `GET /ready`: 200 while serving, 503 once shutdown began (a load balancer stops sending new

@@ -183,6 +183,21 @@ where
     router
 }
 
+/// The answer to a Socket.IO request (its query has `EIO`) on a path no app serves, logged; `None`
+/// for any other request.
+pub fn refuse_unserved(path: &str, query: Option<&str>) -> Option<axum::response::Response> {
+    let engine_io = query?
+        .split('&')
+        .any(|pair| pair.len() > 4 && pair[..4].eq_ignore_ascii_case("eio="));
+    engine_io.then(|| axum::response::IntoResponse::into_response(unserved(path)))
+}
+
+/// Logs a Socket.IO request on `path`, which no app serves; the failure to answer with.
+fn unserved(path: &str) -> Failure {
+    crate::refusals::log(crate::refusals::Reason::NoSocketIoApp, "-", &path);
+    Failure::NoApp
+}
+
 /// The app whose Socket.IO endpoint is at `path` (with the clients' trailing slash).
 fn app_for_path<'a>(apps: &'a Apps, path: &str) -> Option<&'a Arc<App>> {
     let path = path.strip_suffix('/')?;

@@ -45,6 +45,9 @@ pub enum Failure {
     /// The address has no place left (`[server.limits] connections_per_ip` and the rate).
     #[error("Too many connections from this address")]
     OverLimit,
+    /// No app serves Socket.IO on the requested path.
+    #[error("No app serves Socket.IO on this path: set it in an app's [apps.socketio] path, or remove enabled = false there")]
+    NoApp,
 }
 
 impl Failure {
@@ -59,6 +62,7 @@ impl Failure {
             Self::UnsupportedProtocol => (5, StatusCode::BAD_REQUEST),
             Self::TooLarge => (3, StatusCode::PAYLOAD_TOO_LARGE),
             Self::OverLimit => (3, StatusCode::TOO_MANY_REQUESTS),
+            Self::NoApp => (0, StatusCode::NOT_FOUND),
         }
     }
 

@@ -52,7 +52,9 @@ pub async fn serve<S: Stream>(mut stream: S, upgrade: SocketIoUpgrade, s: Endpoi
 }
 
 fn plan(upgrade: &SocketIoUpgrade, s: &Endpoint) -> Result<(Plan, usize), Failure> {
-    let app = app_for_path(&s.apps, &upgrade.path).ok_or(Failure::BadRequest)?;
+    let Some(app) = app_for_path(&s.apps, &upgrade.path) else {
+        return Err(super::unserved(&upgrade.path));
+    };
     let query = EngineQuery::parse(&upgrade.query)?;
     if query.transport != Transport::Websocket {
         return Err(Failure::BadRequest);

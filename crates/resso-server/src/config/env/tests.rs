@@ -305,6 +305,43 @@ fn socketio_auth_host_for_the_only_app() {
     assert!(error(&bad).contains("socketio.auth_host"));
 }
 
+/// Loads `toml` as the `--config` file, with no environment.
+fn from_file(toml: &str) -> Loaded {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "resso-sio-{}-{}.toml",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    let path = std::env::temp_dir().join(name);
+    std::fs::write(&path, toml).unwrap();
+    let file = Sources {
+        config: Some(path.display().to_string()),
+        ..Sources::default()
+    };
+    let l = load(&file, &env(&[]));
+    std::fs::remove_file(&path).unwrap();
+    l.unwrap()
+}
+
+#[test]
+fn the_only_app_serves_socketio_unless_it_opts_out() {
+    let one = "[[apps]]\nid='1'\nkey='k'\nsecret='s'\n";
+    let l = from_file(one);
+    assert_eq!(
+        l.config.apps[0].socketio.as_ref().unwrap().path,
+        "/socket.io"
+    );
+    assert_eq!(l.origins.of("apps[0].socketio.path"), Origin::Default);
+    let l = from_file(&format!("{one}[apps.socketio]\nenabled = false\n"));
+    assert!(l.config.apps[0].socketio.is_none());
+    let two = format!("{one}[[apps]]\nid='2'\nkey='k2'\nsecret='s'\n");
+    let l = from_file(&two);
+    assert!(l.config.apps.iter().all(|a| a.socketio.is_none()));
+    assert!(loaded(&REVERB_APP).config.apps[0].socketio.is_some());
+}
+
 #[test]
 fn unknown_keys_of_a_laravel_env_are_named_once() {
     let mut vars = REVERB_APP.to_vec();

@@ -102,3 +102,32 @@ async fn oversized_websocket_messages_close_the_socket() {
     send(&mut other, &probe("other")).await;
     assert_refused(&next_packet(&mut other).await, "other");
 }
+
+/// A Socket.IO request on a path no app serves (here: no app has Socket.IO) gets a JSON 404 that
+/// names the setting, over polling and as a websocket upgrade; other unknown paths keep theirs.
+#[tokio::test]
+async fn a_path_no_app_serves_names_the_setting() {
+    let server = crate::support::TestServer::spawn(crate::support::config()).await;
+    let base = format!("{}/socket.io/", server.http_base());
+    let r = reqwest::get(format!("{base}?EIO=4&transport=polling"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let body: serde_json::Value = r.json().await.unwrap();
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("[apps.socketio]"), "{body}");
+    let refused = tokio_tungstenite::connect_async(super::ws_url(&server, V4, None)).await;
+    let Err(tokio_tungstenite::tungstenite::Error::Http(response)) = refused else {
+        panic!("the upgrade is refused");
+    };
+    assert_eq!(response.status(), 404);
+    let body: serde_json::Value =
+        serde_json::from_slice(response.body().as_deref().unwrap()).unwrap();
+    assert_eq!(body["message"], message);
+    let other = reqwest::get(format!("{}/nothing-here", server.http_base()))
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+    let body: serde_json::Value = other.json().await.unwrap();
+    assert_eq!(body["error"], "Not found");
+}
