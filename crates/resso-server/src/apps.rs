@@ -1,8 +1,9 @@
-//! The configured apps, looked up by id (HTTP API) or key (WebSocket). Built once at start-up and
-//! shared read-only; an [`App`] carries its credentials, switches and limits.
+//! The configured apps, looked up by id (HTTP API) or key (WebSocket). Built at start-up and
+//! replaced whole when the configuration is reloaded; an [`App`] carries its credentials, switches
+//! and limits.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use resso_protocol::auth::Credentials;
 use resso_protocol::{AppId, AppKey, Limits};
@@ -73,11 +74,45 @@ impl App {
     }
 }
 
-/// All apps, by id and by key.
+/// One generation of the apps, by id and by key: immutable once built.
 #[derive(Debug, Clone, Default)]
-pub struct Apps {
+pub struct Table {
     by_id: HashMap<AppId, Arc<App>>,
     by_key: HashMap<AppKey, Arc<App>>,
+}
+
+impl Table {
+    #[must_use]
+    pub fn by_id(&self, id: &str) -> Option<&Arc<App>> {
+        self.by_id.get(&AppId::from(id))
+    }
+
+    /// Every app, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<App>> {
+        self.by_id.values()
+    }
+
+    fn insert(&mut self, app: Arc<App>) {
+        self.by_id.insert(app.id.clone(), app.clone());
+        self.by_key.insert(app.key.clone(), app);
+    }
+}
+
+/// All apps, by id and by key; replaced whole on a reload. A lookup copies out an `Arc<App>`, so a
+/// connection keeps the settings it was admitted with until it reconnects.
+#[derive(Debug, Default)]
+pub struct Apps {
+    table: RwLock<Arc<Table>>,
+    metrics: Metrics,
+}
+
+/// What a [`Apps::replace`] changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Replaced {
+    pub added: Vec<AppId>,
+    pub changed: Vec<AppId>,
+    /// Apps gone, or newly disabled: their connections are to be closed.
+    pub removed: Vec<AppId>,
 }
 
 impl Apps {
@@ -91,28 +126,74 @@ impl Apps {
     /// The apps of `configs`, counting into `metrics`.
     #[must_use]
     pub fn counted(configs: &[AppConfig], metrics: &Metrics) -> Self {
-        let mut apps = Self::default();
+        let mut table = Table::default();
         for c in configs {
-            let app = Arc::new(App::counted(c, metrics));
-            apps.by_id.insert(app.id.clone(), app.clone());
-            apps.by_key.insert(app.key.clone(), app);
+            table.insert(Arc::new(App::counted(c, metrics)));
         }
-        apps
+        Self {
+            table: RwLock::new(Arc::new(table)),
+            metrics: metrics.clone(),
+        }
+    }
+
+    /// The current generation, to iterate over.
+    #[must_use]
+    pub fn snapshot(&self) -> Arc<Table> {
+        self.table
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     #[must_use]
-    pub fn by_id(&self, id: &str) -> Option<&Arc<App>> {
-        self.by_id.get(&AppId::from(id))
+    pub fn by_id(&self, id: &str) -> Option<Arc<App>> {
+        self.snapshot().by_id.get(&AppId::from(id)).cloned()
     }
 
     #[must_use]
-    pub fn by_key(&self, key: &str) -> Option<&Arc<App>> {
-        self.by_key.get(&AppKey::from(key))
+    pub fn by_key(&self, key: &str) -> Option<Arc<App>> {
+        let table = self.table.read().unwrap_or_else(PoisonError::into_inner);
+        table.by_key.get(&AppKey::from(key)).cloned()
     }
 
-    /// Every app, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<App>> {
-        self.by_id.values()
+    /// Makes `configs` (validated) the apps: an app whose configuration is unchanged keeps its
+    /// `Arc<App>`, a changed one is rebuilt (its counters carry on, being kept by id).
+    pub fn replace(&self, configs: &[AppConfig]) -> Replaced {
+        let old = self.snapshot();
+        let mut table = Table::default();
+        let mut replaced = Replaced::default();
+        for c in configs {
+            let id = AppId::from(c.id.as_str());
+            let app = match old.by_id.get(&id) {
+                Some(app) if same(&app.config, c) => app.clone(),
+                Some(app) => {
+                    if app.config.enabled && !c.enabled {
+                        replaced.removed.push(id.clone());
+                    } else {
+                        replaced.changed.push(id.clone());
+                    }
+                    Arc::new(App::counted(c, &self.metrics))
+                }
+                None => {
+                    replaced.added.push(id.clone());
+                    Arc::new(App::counted(c, &self.metrics))
+                }
+            };
+            table.insert(app);
+        }
+        let gone = old.by_id.keys().filter(|id| !table.by_id.contains_key(*id));
+        replaced.removed.extend(gone.cloned());
+        *self.table.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(table);
+        replaced
+    }
+}
+
+/// Whether two app configurations are the same (compared as the JSON they serialize to; a
+/// configuration that cannot be serialized counts as changed).
+fn same(a: &AppConfig, b: &AppConfig) -> bool {
+    match (serde_json::to_value(a), serde_json::to_value(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }
 
@@ -133,5 +214,36 @@ mod tests {
         assert!(!app.allows_origin(Some("https://evil.test")));
         assert!(!app.allows_origin(Some("http://localhost:4000")));
         assert!(app.allows_origin(None));
+    }
+
+    fn app(id: &str, enabled: bool) -> AppConfig {
+        AppConfig {
+            id: id.into(),
+            key: format!("key-{id}"),
+            enabled,
+            ..AppConfig::development()
+        }
+    }
+
+    #[test]
+    fn a_replace_keeps_unchanged_apps_and_names_the_rest() {
+        let apps = Apps::new(&[app("a", true), app("b", true), app("c", true)]);
+        let a = apps.by_id("a").unwrap();
+        let mut changed = app("b", true);
+        changed.secret = "rotated".into();
+        let r = apps.replace(&[app("a", true), changed, app("c", false), app("d", true)]);
+        assert!(Arc::ptr_eq(&a, &apps.by_id("a").unwrap()));
+        assert_eq!(apps.by_key("key-b").unwrap().config.secret, "rotated");
+        assert_eq!(r.added, [AppId::from("d")]);
+        assert_eq!(r.changed, [AppId::from("b")]);
+        assert_eq!(r.removed, [AppId::from("c")]);
+        let r = apps.replace(&[app("a", true)]);
+        let mut removed = r.removed;
+        removed.sort_by(|x, y| x.as_str().cmp(y.as_str()));
+        assert_eq!(
+            removed,
+            [AppId::from("b"), AppId::from("c"), AppId::from("d")]
+        );
+        assert!(apps.by_key("key-d").is_none());
     }
 }

@@ -1,12 +1,14 @@
 //! The `resso` binary: parse flags, load configuration, read the TLS certificate if any, set up
-//! logging, bind, and call [`resso_server::serve`] until SIGINT or SIGTERM; or, as
+//! logging, bind, and call [`resso_server::serve_reloading`] until SIGINT or SIGTERM (a SIGHUP loads
+//! the configuration again and hands it over); or, as
 //! `resso config check`, print the effective configuration and where each value came from.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use resso_server::config::{self, Config, Loaded, ProcessEnv, Sources};
+use resso_server::config::{self, Config, HeldEnv, Loaded, ProcessEnv, Sources};
 use resso_server::tls::Tls;
 use resso_server::Listeners;
 use tokio_util::sync::CancellationToken;
@@ -75,28 +77,47 @@ struct SourceArgs {
     port: Option<u16>,
 }
 
-/// Reads the `.env` files named, then every source of configuration.
-fn load(args: &SourceArgs) -> anyhow::Result<Loaded> {
-    if let Some(path) = &args.env_file {
-        dotenvy::from_path(path).with_context(|| format!("cannot read env file {path}"))?;
-    }
+/// The `.env` files to read, in order: `--env-file`, and the one beside a laravel-echo-server.json.
+fn env_files(args: &SourceArgs) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = args.env_file.iter().map(PathBuf::from).collect();
     if let Some(path) = &args.laravel_echo_server {
-        let env_file = std::path::Path::new(path).with_file_name(".env");
-        if env_file.is_file() {
-            dotenvy::from_path(&env_file)
-                .with_context(|| format!("cannot read {}", env_file.display()))?;
+        let beside = Path::new(path).with_file_name(".env");
+        if beside.is_file() {
+            files.push(beside);
         }
     }
-    let sources = Sources {
+    files
+}
+
+fn sources(args: &SourceArgs) -> Sources {
+    Sources {
         config: args.config.clone(),
         laravel_echo_server: args.laravel_echo_server.clone(),
         host: args.host.clone(),
         port: args.port,
-    };
-    Ok(config::load(&sources, &ProcessEnv)?)
+    }
+}
+
+/// Reads the `.env` files named into the environment, then every source of configuration.
+fn load(args: &SourceArgs) -> anyhow::Result<Loaded> {
+    for path in env_files(args) {
+        dotenvy::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    }
+    Ok(config::load(&sources(args), &ProcessEnv)?)
+}
+
+/// Loads the configuration again from the same sources, for a reload: the files are read anew,
+/// over the process environment as it was before any env file.
+fn reload(args: &SourceArgs, process: &HeldEnv) -> anyhow::Result<Config> {
+    let mut env = process.clone();
+    for path in env_files(args) {
+        env = env.with_file(&path)?;
+    }
+    Ok(config::load(&sources(args), &env)?.config)
 }
 
 fn main() -> std::process::ExitCode {
+    let process = HeldEnv::from_process();
     let cli = Cli::parse();
     let outcome = match &cli.command {
         Some(Command::Config(ConfigCommand::Check(args))) => load(args).and_then(|loaded| {
@@ -104,7 +125,11 @@ fn main() -> std::process::ExitCode {
             print!("{}", config::report::render(&loaded));
             Ok(())
         }),
-        None => load(&cli.sources).and_then(|loaded| start(loaded, cli.log_format)),
+        None => load(&cli.sources).and_then(|loaded| {
+            let sources = cli.sources;
+            let reload = Box::new(move || reload(&sources, &process));
+            start(loaded, cli.log_format, reload)
+        }),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -121,7 +146,7 @@ fn tls(config: &Config) -> anyhow::Result<Option<Tls>> {
 }
 
 /// Reads the certificate, sets up logging, logs the warnings and serves until a signal.
-fn start(loaded: Loaded, format: LogFormat) -> anyhow::Result<()> {
+fn start(loaded: Loaded, format: LogFormat, reload: Reload) -> anyhow::Result<()> {
     let tls = tls(&loaded.config)?;
     if let Some(app) = loaded.development_app() {
         println!(
@@ -146,7 +171,7 @@ fn start(loaded: Loaded, format: LogFormat) -> anyhow::Result<()> {
         tracing::warn!("{warning}");
     }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(serve(loaded.config, tls))
+    runtime.block_on(serve(loaded.config, tls, reload))
 }
 
 /// Pending connections the kernel may hold for us; tokio's default of 1024 overflows under a burst
@@ -201,12 +226,18 @@ async fn bind_all(config: &Config, tls: Option<Tls>) -> anyhow::Result<Listeners
     Ok(Listeners { main, tls, plain })
 }
 
-async fn serve(config: Config, tls: Option<Tls>) -> anyhow::Result<()> {
+/// Loads the configuration again (SIGHUP).
+type Reload = Box<dyn Fn() -> anyhow::Result<Config> + Send>;
+
+async fn serve(config: Config, tls: Option<Tls>, reload: Reload) -> anyhow::Result<()> {
     let listeners = bind_all(&config, tls).await?;
     let drain = Duration::from_secs(config.server.drain_seconds);
     let grace = drain + Duration::from_secs(config.server.shutdown_timeout);
     let shutdown = CancellationToken::new();
-    let server = tokio::spawn(resso_server::serve(listeners, config, shutdown.clone()));
+    let (reloads, rx) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(reload_on_hangup(reload, reloads)?);
+    let server = resso_server::serve_reloading(listeners, config, shutdown.clone(), rx);
+    let server = tokio::spawn(server);
     let mut signals = Signals::new()?;
     signals.next().await;
     tracing::info!(
@@ -223,6 +254,30 @@ async fn serve(config: Config, tls: Option<Tls>) -> anyhow::Result<()> {
         () = signals.next() => tracing::warn!("second signal: exiting without waiting"),
     }
     Ok(())
+}
+
+/// On each SIGHUP, loads the configuration again and hands it to the server; one that does not
+/// load is refused whole, logged, and the running one keeps serving.
+fn reload_on_hangup(
+    reload: Reload,
+    reloads: tokio::sync::mpsc::Sender<Config>,
+) -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
+    Ok(async move {
+        while hangup.recv().await.is_some() {
+            match reload() {
+                Ok(config) => {
+                    if reloads.send(config).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!("SIGHUP: configuration refused, the running one stays: {e:#}")
+                }
+            }
+        }
+    })
 }
 
 /// SIGINT and SIGTERM, however many arrive.

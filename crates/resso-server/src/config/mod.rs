@@ -198,6 +198,49 @@ impl Env for ProcessEnv {
     }
 }
 
+/// Variables held in memory: the process environment as it was at start-up, with `.env` files
+/// read again over it (a variable the process itself has wins, as on the first load). What a
+/// reload reads, so that an edited env file counts and the process environment is never written.
+#[derive(Debug, Clone, Default)]
+pub struct HeldEnv(std::collections::HashMap<String, String>);
+
+impl HeldEnv {
+    /// The process environment now.
+    #[must_use]
+    pub fn from_process() -> Self {
+        Self(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+        )
+    }
+
+    /// Adds the variables of the env file at `path` that are not set yet.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the file, when it cannot be read or parsed.
+    pub fn with_file(mut self, path: &std::path::Path) -> Result<Self, ConfigError> {
+        let name = path.display().to_string();
+        let entries =
+            dotenvy::from_path_iter(path).map_err(|e| invalid(name.clone(), e.to_string()))?;
+        for entry in entries {
+            let (k, v) = entry.map_err(|e| invalid(name.clone(), e.to_string()))?;
+            self.0.entry(k).or_insert(v);
+        }
+        Ok(self)
+    }
+}
+
+impl Env for HeldEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.0.get(name).filter(|v| !v.is_empty()).cloned()
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.0.keys().cloned().collect()
+    }
+}
+
 /// A map of variables, for tests.
 #[cfg(test)]
 pub(crate) struct MapEnv(pub std::collections::HashMap<&'static str, &'static str>);

@@ -65,8 +65,7 @@ pub async fn count_api_call(State(s): State<Shared>, request: Request, next: Nex
         .path()
         .strip_prefix("/apps/")
         .and_then(|rest| rest.split('/').next())
-        .and_then(|id| s.apps.by_id(id))
-        .cloned();
+        .and_then(|id| s.apps.by_id(id));
     let received = request
         .headers()
         .get(header::CONTENT_LENGTH)

@@ -18,8 +18,8 @@ mod signed;
 mod state;
 mod users;
 
-use axum::extract::State;
-use axum::http::{StatusCode, Uri};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -40,7 +40,6 @@ pub fn router(shared: Shared, metrics: Option<Router>) -> Router {
         None => Router::new(),
     };
     router
-        .merge(socketio::routes(&shared.socketio))
         .merge(debug::routes(&shared))
         .route("/app/{key}", get(pusher::not_upgraded))
         .route("/app/{key}/{*rest}", get(pusher::not_upgraded))
@@ -64,7 +63,7 @@ pub fn router(shared: Shared, metrics: Option<Router>) -> Router {
         .route("/up", get(|| async { Json(json!({"health": "OK"})) }))
         .route("/ready", get(ready))
         .route("/usage", get(usage))
-        .fallback(not_found)
+        .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             echo_api::dispatch,
@@ -76,8 +75,14 @@ pub fn router(shared: Shared, metrics: Option<Router>) -> Router {
         .with_state(shared)
 }
 
-/// A JSON 404; a Socket.IO request's names the setting that would serve it.
-async fn not_found(uri: Uri) -> Response {
+/// Socket.IO polling on an app's path (looked up per request: apps come and go with reloads), else
+/// a JSON 404; a Socket.IO request's names the setting that would serve it.
+async fn fallback(State(s): State<Shared>, request: Request) -> Response {
+    let request = match socketio::serve_polling(s.socketio.clone(), request).await {
+        Ok(response) => return response,
+        Err(request) => request,
+    };
+    let uri = request.uri();
     socketio::refuse_unserved(uri.path(), uri.query()).unwrap_or_else(|| {
         let body = json!({"error": "Not found", "code": 404});
         (StatusCode::NOT_FOUND, Json(body)).into_response()

@@ -64,7 +64,7 @@ impl FromRequest<Shared> for Signed {
 }
 
 /// The app named in `/apps/{id}/…`, or for the Python SDK's unprefixed `/users/…` path, by `auth_key`.
-fn find_app<'a>(s: &'a Shared, path: &str, query: &Query) -> Option<&'a Arc<App>> {
+fn find_app(s: &Shared, path: &str, query: &Query) -> Option<Arc<App>> {
     match path.strip_prefix("/apps/") {
         Some(rest) => s.apps.by_id(rest.split('/').next().unwrap_or_default()),
         None => s.apps.by_key(query.get("auth_key")?),

@@ -30,7 +30,7 @@ pub fn start(
     shutdown: &CancellationToken,
     tracker: &TaskTracker,
 ) {
-    for app in apps.iter() {
+    for app in apps.snapshot().iter() {
         let Some(config) = app.config.ingest.clone() else {
             continue;
         };

@@ -99,6 +99,7 @@ impl Registry {
 
     /// Sends the throttled `subscription_count`s that are due; called about once a second.
     pub fn flush_counts(&self, apps: &Apps) {
+        let apps = apps.snapshot();
         let mut guard = self.lock();
         let state = &mut *guard;
         let now = Instant::now();

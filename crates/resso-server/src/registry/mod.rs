@@ -151,6 +151,19 @@ impl Registry {
         }
     }
 
+    /// Closes every local connection of `app` with `code` (an app removed or disabled by a
+    /// reload: 4003); returns how many.
+    pub fn close_app(&self, app: &AppId, code: ErrorCode) -> usize {
+        let state = self.lock();
+        let connections = state.apps.get(app).map(|a| a.connections.values());
+        let mut closed = 0;
+        for outbox in connections.into_iter().flatten() {
+            outbox.close(code);
+            closed += 1;
+        }
+        closed
+    }
+
     /// The queues of every open connection, to close them a share at a time (the drain).
     #[must_use]
     pub fn open_connections(&self) -> Vec<Outbox> {

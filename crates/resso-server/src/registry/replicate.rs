@@ -38,7 +38,7 @@ impl Registry {
         if let (Some(app), Some((_, channel))) =
             (apps.by_id(app_id.as_str()), keys.channels.first())
         {
-            self.remote_count_changed(app, channel);
+            self.remote_count_changed(&app, channel);
         }
     }
 
@@ -50,7 +50,7 @@ impl Registry {
         let (channel, except) = (p.channel, p.except);
         match (p.text, p.json) {
             (Some(text), _) => {
-                self.deliver_and_relay(app, &channel, &p.event, Payload::Text(text), except, None);
+                self.deliver_and_relay(&app, &channel, &p.event, Payload::Text(text), except, None);
             }
             (None, json) => {
                 let payload = json.map_or(Payload::Empty, Payload::Json);

@@ -34,9 +34,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use axum::extract::FromRef;
-use axum::routing::any;
-use axum::Router;
+use axum::extract::{Request, State};
+use axum::response::Response;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::task::TaskTracker;
 
@@ -162,25 +161,16 @@ impl EngineSessions {
     }
 }
 
-/// The polling routes of every app with a Socket.IO endpoint (`{path}/`), for a router whose state
-/// holds an [`Endpoint`].
-pub fn routes<S>(endpoint: &Endpoint) -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-    Endpoint: FromRef<S>,
-{
-    let mut router = Router::new();
-    for app in endpoint.apps.iter() {
-        let Some(sio) = &app.config.socketio else {
-            continue;
-        };
-        let app = app.clone();
-        router = router.route(
-            &format!("{}/", sio.path),
-            any(move |state, request| polling::handle(state, app.clone(), request)),
-        );
+/// Serves a request on a Socket.IO path (`{path}/`) of an app, which may have come with a reload:
+/// `Err` gives back a request on no app's path.
+///
+/// # Errors
+/// The request itself, when no app serves its path.
+pub async fn serve_polling(endpoint: Endpoint, request: Request) -> Result<Response, Request> {
+    match app_for_path(&endpoint.apps, request.uri().path()) {
+        Some(app) => Ok(polling::handle(State(endpoint), app, request).await),
+        None => Err(request),
     }
-    router
 }
 
 /// The answer to a Socket.IO request (its query has `EIO`) on a path no app serves, logged; `None`
@@ -199,10 +189,12 @@ fn unserved(path: &str) -> Failure {
 }
 
 /// The app whose Socket.IO endpoint is at `path` (with the clients' trailing slash).
-fn app_for_path<'a>(apps: &'a Apps, path: &str) -> Option<&'a Arc<App>> {
+fn app_for_path(apps: &Apps, path: &str) -> Option<Arc<App>> {
     let path = path.strip_suffix('/')?;
-    apps.iter()
+    apps.snapshot()
+        .iter()
         .find(|a| a.config.socketio.as_ref().is_some_and(|s| s.path == path))
+        .cloned()
 }
 
 #[cfg(test)]
@@ -233,7 +225,7 @@ mod size {
     #[tokio::test]
     async fn a_socket_task_stays_small() {
         let s = shared();
-        let app = s.apps.iter().next().unwrap().clone();
+        let app = s.apps.snapshot().iter().next().unwrap().clone();
         let opened = open(&s, &app, EngineVersion::V4, Birth::Websocket, vec![]).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let _client = TcpStream::connect(listener.local_addr().unwrap())

@@ -66,7 +66,7 @@ fn plan(upgrade: &SocketIoUpgrade, s: &Endpoint) -> Result<(Plan, usize), Failur
             let headers = upgrade.headers.clone();
             Plan::New(Box::new(open(
                 s,
-                app,
+                &app,
                 query.version,
                 Birth::Websocket,
                 headers,

@@ -39,7 +39,7 @@ impl Endpoints {
     #[must_use]
     pub fn new(apps: &Apps) -> Self {
         let mut table = Self::default();
-        for app in apps.iter() {
+        for app in apps.snapshot().iter() {
             for config in &app.config.webhooks {
                 let index = table.all.len();
                 table.all.push(Endpoint {

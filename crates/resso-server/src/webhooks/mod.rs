@@ -16,7 +16,7 @@ mod payload;
 mod stats;
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use resso_protocol::{AppId, ChannelName, SocketId, UserId};
 use serde_json::value::RawValue;
@@ -89,10 +89,19 @@ pub struct Webhooks {
 }
 
 struct Inner {
+    /// The running dispatcher, `None` while no app has webhooks; replaced by a reload.
+    pipeline: RwLock<Option<Pipeline>>,
+    counters: Arc<Counters>,
+    settings: WebhookSettings,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+}
+
+/// One dispatcher and deliverer, for one generation of the apps' endpoints.
+struct Pipeline {
     tx: mpsc::Sender<Emitted>,
     /// Apps with at least one webhook: others are not queued at all.
     apps: HashSet<AppId>,
-    counters: Arc<Counters>,
 }
 
 impl Webhooks {
@@ -111,34 +120,31 @@ impl Webhooks {
         shutdown: CancellationToken,
         tracker: &TaskTracker,
     ) -> Self {
-        let endpoints = Arc::new(Endpoints::new(&apps));
-        if endpoints.is_empty() {
-            return Self::disabled();
-        }
-        let with_hooks: HashSet<AppId> = apps
-            .iter()
-            .filter(|a| !a.config.webhooks.is_empty())
-            .map(|a| a.id.clone())
-            .collect();
-        let counters = Arc::new(Counters::default());
-        let deliverer = Deliverer::new(
-            endpoints.clone(),
-            &settings,
-            counters.clone(),
-            shutdown.clone(),
-            tracker.clone(),
-        );
-        let dispatcher = Dispatcher::new(endpoints, &settings);
-        // `mpsc::channel` refuses a capacity of 0; the smallest queue holds one event.
-        let (tx, rx) = mpsc::channel(settings.queue_capacity.max(1));
-        tracker.spawn(dispatcher.run(rx, shutdown, move |ready| deliverer.send(ready)));
         let inner = Inner {
-            tx,
-            apps: with_hooks,
-            counters,
+            pipeline: RwLock::new(None),
+            counters: Arc::default(),
+            settings,
+            shutdown,
+            tracker: tracker.clone(),
         };
+        *inner
+            .pipeline
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = inner.pipeline_of(&apps);
         Self {
             inner: Some(Arc::new(inner)),
+        }
+    }
+
+    /// Takes the endpoints of `apps` as they are now. The previous dispatcher, its queue closed,
+    /// flushes what it holds (events in their grace delay are sent at once) and ends.
+    pub fn reload(&self, apps: &Apps) {
+        if let Some(inner) = &self.inner {
+            let next = inner.pipeline_of(apps);
+            *inner
+                .pipeline
+                .write()
+                .unwrap_or_else(PoisonError::into_inner) = next;
         }
     }
 
@@ -155,15 +161,19 @@ impl Webhooks {
         let Some(inner) = &self.inner else {
             return;
         };
-        if !inner.apps.contains(app) {
+        let pipeline = inner
+            .pipeline
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some(pipeline) = pipeline.as_ref().filter(|p| p.apps.contains(app)) else {
             return;
-        }
+        };
         let emitted = Emitted {
             app: app.clone(),
             event,
             time_ms: now_ms(),
         };
-        match inner.tx.try_send(emitted) {
+        match pipeline.tx.try_send(emitted) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 let dropped = inner.counters.dropped(1);
@@ -177,6 +187,40 @@ impl Webhooks {
                 tracing::debug!(app = %app, "webhook dispatcher stopped: event dropped");
             }
         }
+    }
+}
+
+impl Inner {
+    /// A dispatcher and deliverer for the endpoints of `apps`; `None` when there are none.
+    fn pipeline_of(&self, apps: &Apps) -> Option<Pipeline> {
+        let endpoints = Arc::new(Endpoints::new(apps));
+        if endpoints.is_empty() {
+            return None;
+        }
+        let with_hooks: HashSet<AppId> = apps
+            .snapshot()
+            .iter()
+            .filter(|a| !a.config.webhooks.is_empty())
+            .map(|a| a.id.clone())
+            .collect();
+        let deliverer = Deliverer::new(
+            endpoints.clone(),
+            &self.settings,
+            self.counters.clone(),
+            self.shutdown.clone(),
+            self.tracker.clone(),
+        );
+        let dispatcher = Dispatcher::new(endpoints, &self.settings);
+        // `mpsc::channel` refuses a capacity of 0; the smallest queue holds one event.
+        let (tx, rx) = mpsc::channel(self.settings.queue_capacity.max(1));
+        let run = dispatcher.run(rx, self.shutdown.clone(), move |ready| {
+            deliverer.send(ready)
+        });
+        self.tracker.spawn(run);
+        Some(Pipeline {
+            tx,
+            apps: with_hooks,
+        })
     }
 }
 

@@ -19,10 +19,10 @@ const INHERITED: [&str; 6] = [
 static DIRS: AtomicUsize = AtomicUsize::new(0);
 
 /// A scratch directory, removed on drop.
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(pub PathBuf);
 
 impl Scratch {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let n = DIRS.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("resso-env-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create a scratch directory");
@@ -37,7 +37,7 @@ impl Drop for Scratch {
 }
 
 /// `resso` with `args` and only the variables in `vars` from the families above.
-fn resso(args: &[&str], vars: &[(&str, String)]) -> Command {
+pub(crate) fn resso(args: &[&str], vars: &[(&str, String)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_resso"));
     command.args(args);
     for (name, _) in std::env::vars() {
@@ -50,7 +50,7 @@ fn resso(args: &[&str], vars: &[(&str, String)]) -> Command {
 }
 
 /// Starts `command`; returns it and the address it printed it listens on.
-async fn start(command: Command, log: PathBuf) -> (Proc, SocketAddr) {
+pub(crate) async fn start(command: Command, log: PathBuf) -> (Proc, SocketAddr) {
     let mut proc = Proc::spawn("resso", command, &log, true);
     let addr = proc.printed_address().await;
     (proc, addr)

@@ -21,6 +21,7 @@ mod memory;
 mod ordering;
 mod presence;
 mod refusal_log;
+mod reload;
 mod shutdown;
 mod signin;
 mod slow_consumer;

@@ -125,6 +125,7 @@ fn route(method: &Method, rest: &[String]) -> Option<Route> {
 /// The app one of whose echo-server clients is `app_id`.
 fn client_app(s: &Shared, app_id: &str) -> Option<Arc<App>> {
     s.apps
+        .snapshot()
         .iter()
         .find(|a| {
             a.config

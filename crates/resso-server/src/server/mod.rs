@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use resso_protocol::ErrorCode;
 use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -27,6 +28,8 @@ use crate::registry::Registry;
 use crate::tls::{self, Tls};
 use crate::webhooks::Webhooks;
 use crate::{cluster, http, ingest};
+
+mod reload;
 
 /// Where [`serve`] accepts connections.
 pub struct Listeners {
@@ -71,6 +74,20 @@ pub async fn serve(
     config: Config,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
+    serve_reloading(listeners, config, shutdown, mpsc::channel(1).1).await
+}
+
+/// [`serve`], applying each validated configuration `reloads` brings (SIGHUP): its apps and
+/// their webhooks; what only a restart applies is named in a warning.
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_reloading(
+    listeners: Listeners,
+    config: Config,
+    shutdown: CancellationToken,
+    reloads: mpsc::Receiver<Config>,
+) -> std::io::Result<()> {
     let port = listeners.main.local_addr()?.port();
     let metrics = Metrics::new(&config.metrics.prefix, port);
     crate::metrics::mark_start();
@@ -102,6 +119,12 @@ pub async fn serve(
         shutdown.clone(),
     ));
     let window = Duration::from_secs(config.server.drain_seconds);
+    let running = reload::Running {
+        config: config.clone(),
+        apps: apps.clone(),
+        registry: registry.clone(),
+    };
+    tracker.spawn(reload::serve(running, reloads, shutdown.clone()));
     let edge = Edge::new(
         apps,
         registry.clone(),
