@@ -7,7 +7,7 @@
 #     OPTS="--protocol sio4" to compare the Socket.IO path)
 #   bench/ab.sh les [RUNS] [SCENARIOS…]         (Ressò vs laravel-echo-server, both Socket.IO EIO 3)
 #   bench/ab.sh self-sio3|self-sio4 [RUNS] [SCENARIOS…]   (Ressò Pusher vs Ressò Socket.IO, same run)
-# Scenarios: fanout100 fanout200 latency idle knee (default: all). Raw JSON lines go to $OUT.
+# Scenarios: fanout100 fanout200 latency idle knee storm (default: all but storm). Raw JSON lines go to $OUT.
 # Peers are found as `sockudo` on PATH, Soketi under $SOKETI_DIR and laravel-echo-server under
 # $LES_DIR, which also gets its config, lock file and a redis-server on port 6391 (it needs one
 # for presence even when unused) for the length of the run (see docs/benchmarks.md).
@@ -48,6 +48,7 @@ args_for() {
     latency)   echo "latency -n 1000 -r 10 -d 10" ;;
     idle)      echo "idle -n 10000 -d 5 --connect-rate 100000" ;;
     knee)      echo "knee -n 1000 -d 5 --rates 100,200,300,400,500,600,800,1000,1200" ;;
+    storm)     echo "storm -n 10000" ;;
   esac
 }
 for s in $SCENARIOS; do

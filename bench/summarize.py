@@ -35,7 +35,7 @@ for i, run in enumerate(runs):
 
 def key(run):
     r = run["steps"][0]
-    return r["scenario"] if r["scenario"] in ("idle", "knee", "latency") else f"fanout {int(r['rate'])}"
+    return r["scenario"] if r["scenario"] in ("idle", "knee", "latency", "storm") else f"fanout {int(r['rate'])}"
 
 def knee(run):
     ok = [s for s in run["steps"] if s["drops"] == 0 and s["latency_us"] and s["latency_us"]["p99"] <= 50000
@@ -67,6 +67,11 @@ METRICS = {
              ("connects+subscribes/s", lambda r: r["connect_per_s"]),
              ("server CPU µs per connect", lambda r: r["server_cpu_us_per_connect"]),
              ("connect p99 ms", lambda r: r["connect_latency_us"]["p99"] / 1000)],
+    "storm": [("server CPU µs per connect+subscribe", lambda r: r["server_cpu_us_per_connect"]),
+              ("storm seconds (all subscribed again)", lambda r: r["duration_s"]),
+              ("reconnect p50 ms", lambda r: r["connect_latency_us"]["p50"] / 1000),
+              ("reconnect p99 ms", lambda r: r["connect_latency_us"]["p99"] / 1000),
+              ("errors", lambda r: r["connect_errors"])],
 }
 
 def num(x):

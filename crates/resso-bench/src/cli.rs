@@ -112,6 +112,12 @@ pub struct Args {
     /// Channels the idle scenario spreads subscribers over.
     #[arg(long, default_value_t = 1)]
     pub channels: usize,
+    /// Storm: the node the clients join first, e.g. ws://127.0.0.1:6211 (same app credentials).
+    #[arg(long, requires = "from_pid")]
+    pub from_url: Option<String>,
+    /// Storm: that node's pid, sent SIGTERM once every client has joined it.
+    #[arg(long)]
+    pub from_pid: Option<u32>,
     /// Churn: concurrent connect/subscribe/disconnect loops.
     #[arg(long, default_value_t = 50)]
     pub concurrency: usize,
@@ -178,6 +184,10 @@ pub enum Scenario {
     /// storm, slow readers); their p50/p99/drops per phase and the bounds hit. Own Ressò: with
     /// bench/hostile.toml.
     Hostile,
+    /// Reconnect storm: N clients (public, private and presence channels) arrive at the target at
+    /// once, or (with --from-url/--from-pid) when that other node is sent SIGTERM and closes them;
+    /// the storm's length and the target's CPU per connect + subscribe.
+    Storm,
 }
 
 /// The subscribers' protocol.
@@ -221,6 +231,7 @@ impl Scenario {
             Self::Slow => "slow",
             Self::Soak => "soak",
             Self::Hostile => "hostile",
+            Self::Storm => "storm",
         }
     }
 }
@@ -233,7 +244,7 @@ impl Args {
             Scenario::Smoke => 100,
             Scenario::Soak => 100,
             Scenario::Hostile => 200,
-            Scenario::Idle => 10_000,
+            Scenario::Idle | Scenario::Storm => 10_000,
             _ => 1000,
         };
         self.subs.unwrap_or(default).min(MAX_SUBS)

@@ -32,6 +32,7 @@ mod scenarios;
 mod sio;
 mod soak;
 mod stats;
+mod storm;
 mod subscriber;
 mod target;
 mod tls;

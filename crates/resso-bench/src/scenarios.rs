@@ -60,6 +60,7 @@ pub async fn run(run: &Run<'_>) -> anyhow::Result<Vec<Report>> {
         Scenario::Churn => connections::churn(run).await.map(|r| vec![r]),
         Scenario::Soak => crate::soak::soak(run).await,
         Scenario::Hostile => crate::hostile::hostile(run).await,
+        Scenario::Storm => crate::storm::storm(run).await.map(|r| vec![r]),
     }
 }
 
@@ -149,7 +150,7 @@ pub fn add_connected(report: &mut Report, target: usize, connected: &Connected) 
 }
 
 /// Fails early when the harness could not hold `count` sockets.
-fn check_fd_limit(count: usize) -> anyhow::Result<()> {
+pub fn check_fd_limit(count: usize) -> anyhow::Result<()> {
     let Some(limit) = crate::procstat::open_files_limit() else {
         return Ok(());
     };

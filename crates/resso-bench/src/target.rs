@@ -294,7 +294,7 @@ fn port_in(line: &str) -> Option<u16> {
 }
 
 /// The socket address of a URL, which must be on loopback.
-fn loopback_addr(url: &str) -> anyhow::Result<SocketAddr> {
+pub fn loopback_addr(url: &str) -> anyhow::Result<SocketAddr> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let hostport = rest.split('/').next().unwrap_or(rest);
     let addr = hostport

@@ -156,7 +156,7 @@ async fn step<T>(f: impl std::future::Future<Output = anyhow::Result<T>>) -> any
 }
 
 /// Opens a Pusher connection from `source`; returns it with its socket id.
-async fn open(
+pub(crate) async fn open(
     url: &str,
     addr: std::net::SocketAddr,
     source: Ipv4Addr,
@@ -178,7 +178,7 @@ async fn open(
     bail!("closed before connection_established")
 }
 
-fn subscribe(channel: &str, auth: Option<String>, channel_data: Option<&str>) -> String {
+pub(crate) fn subscribe(channel: &str, auth: Option<String>, channel_data: Option<&str>) -> String {
     let mut data = json!({"channel": channel, "auth": auth.unwrap_or_default()});
     if let Some(d) = channel_data {
         data["channel_data"] = d.into();
@@ -187,7 +187,7 @@ fn subscribe(channel: &str, auth: Option<String>, channel_data: Option<&str>) ->
 }
 
 /// Reads until `count` subscriptions succeeded; fails on an error or a close.
-async fn await_subscribed(ws: &mut Ws, count: usize) -> anyhow::Result<()> {
+pub(crate) async fn await_subscribed(ws: &mut Ws, count: usize) -> anyhow::Result<()> {
     let mut left = count;
     while left > 0 {
         let text = next_text(ws).await?;
@@ -252,7 +252,7 @@ fn hold_time(n: usize, cycle: u64) -> Duration {
     Duration::from_millis(300 + mix * 100)
 }
 
-fn source_ip(n: usize, count: u8) -> Ipv4Addr {
+pub(crate) fn source_ip(n: usize, count: u8) -> Ipv4Addr {
     let k = u8::try_from(n % usize::from(count.max(1))).unwrap_or(0);
     Ipv4Addr::new(127, 0, 0, 1 + k)
 }

@@ -8,7 +8,7 @@
 //! - [`healthy`]: the healthy subscribers and the slow consumers; [`churner`]: the churn loop;
 //!   [`feed`]: the publisher.
 
-mod churner;
+pub(crate) mod churner;
 mod feed;
 mod finish;
 mod healthy;
