@@ -27,12 +27,19 @@ pub struct Broker {
     proc: Option<Proc>,
     /// Whether `dir` is this broker's own, removed on drop.
     owns_dir: bool,
+    /// A password clients must give (Redis `requirepass`; NATS user `resso`), in [`Self::url`].
+    password: Option<String>,
 }
 
 static SCRATCH: AtomicUsize = AtomicUsize::new(0);
 
 impl Broker {
     pub async fn start(backend: Backend, dir: &Path) -> Self {
+        Self::start_with_password(backend, dir, None).await
+    }
+
+    /// A broker that refuses clients without `password` (when given).
+    pub async fn start_with_password(backend: Backend, dir: &Path, password: Option<&str>) -> Self {
         let mut broker = Self {
             backend,
             port: free_port(),
@@ -40,6 +47,7 @@ impl Broker {
             starts: 0,
             proc: None,
             owns_dir: false,
+            password: password.map(str::to_owned),
         };
         broker.restart().await;
         broker
@@ -100,9 +108,12 @@ impl Broker {
 
     /// The URL nodes are configured with.
     pub fn url(&self) -> String {
-        match self.backend {
-            Backend::Redis => format!("redis://127.0.0.1:{}", self.port),
-            Backend::Nats => format!("nats://127.0.0.1:{}", self.port),
+        let port = self.port;
+        match (self.backend, &self.password) {
+            (Backend::Redis, None) => format!("redis://127.0.0.1:{port}"),
+            (Backend::Redis, Some(p)) => format!("redis://:{p}@127.0.0.1:{port}"),
+            (Backend::Nats, None) => format!("nats://127.0.0.1:{port}"),
+            (Backend::Nats, Some(p)) => format!("nats://resso:{p}@127.0.0.1:{port}"),
         }
     }
 
@@ -134,11 +145,17 @@ impl Broker {
                 let mut c = Command::new("redis-server");
                 c.args(["--port", &port, "--bind", "127.0.0.1", "--save", ""]);
                 c.args(["--appendonly", "no", "--dir"]).arg(&self.dir);
+                if let Some(password) = &self.password {
+                    c.args(["--requirepass", password]);
+                }
                 ("redis-server", c)
             }
             Backend::Nats => {
                 let mut c = Command::new("nats-server");
                 c.args(["-a", "127.0.0.1", "-p", &port]);
+                if let Some(password) = &self.password {
+                    c.args(["--user", "resso", "--pass", password]);
+                }
                 ("nats-server", c)
             }
         };

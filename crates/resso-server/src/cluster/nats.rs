@@ -3,8 +3,9 @@
 //! disconnected nothing is published (no stale deltas), and on reconnect the node announces itself
 //! again with a fresh snapshot.
 
-use async_nats::{ConnectOptions, Event};
+use async_nats::{ConnectOptions, Event, ServerAddr};
 use futures_util::StreamExt;
+use percent_encoding::percent_decode_str;
 use tokio::sync::mpsc;
 
 use super::link::{encode, BrokerSession, LinkError};
@@ -16,7 +17,7 @@ pub async fn serve(
     mut session: BrokerSession<'_>,
 ) -> Result<(), LinkError> {
     let (events_tx, mut events) = mpsc::unbounded_channel();
-    let options = ConnectOptions::new()
+    let options = with_credentials(ConnectOptions::new(), url)
         .retry_on_initial_connect()
         .event_callback(move |event| {
             let tx = events_tx.clone();
@@ -56,5 +57,19 @@ pub async fn serve(
                 }
             }
         }
+    }
+}
+
+/// The credentials of `url` (`nats://user:password@host`, or a token as `nats://token@host`): the
+/// client library reads the host from the URL but not these.
+fn with_credentials(options: ConnectOptions, url: &str) -> ConnectOptions {
+    let Ok(addr) = url.parse::<ServerAddr>() else {
+        return options; // the connect reports the bad URL
+    };
+    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+    match (addr.username().map(decode), addr.password().map(decode)) {
+        (Some(user), Some(password)) => options.user_and_password(user, password),
+        (Some(token), None) => options.token(token),
+        _ => options,
     }
 }

@@ -5,10 +5,31 @@ use serde_json::{json, Value};
 
 use crate::support::{assert_all_silent, Backend, Cluster, Options};
 
-both_brokers!(http_events_reach_every_node_once, client_events_cross_nodes);
+both_brokers!(
+    http_events_reach_every_node_once,
+    client_events_cross_nodes,
+    a_broker_with_a_password
+);
 
 fn event(name: &str, channel: &str, data: Value) -> Value {
     json!({"event": name, "channel": channel, "data": data})
+}
+
+/// The credentials in the broker's URL are used (NATS: `nats://user:pass@host`).
+async fn a_broker_with_a_password(backend: Backend) {
+    let options = Options {
+        broker_password: Some("s3cret"),
+        ..Options::default()
+    };
+    let cluster = Cluster::start(backend, 2, options).await;
+    let mut remote = cluster.node(1).connect().await;
+    remote.subscribe_public("news").await;
+    cluster
+        .node(0)
+        .api()
+        .publish("news", "hello", "1", None)
+        .await;
+    assert_eq!(remote.recv_json().await, event("hello", "news", json!("1")));
 }
 
 async fn http_events_reach_every_node_once(backend: Backend) {

@@ -36,7 +36,7 @@ impl Cluster {
             DIRS.fetch_add(1, Ordering::Relaxed)
         ));
         std::fs::create_dir_all(&dir).expect("create the test directory");
-        let broker = Broker::start(backend, &dir).await;
+        let broker = Broker::start_with_password(backend, &dir, options.broker_password).await;
         let mut cluster = Self {
             broker,
             nodes: Vec::new(),

@@ -20,6 +20,8 @@ pub struct Options {
     pub ingest: Option<(String, String)>,
     /// `limits.client_events_per_second` (Pusher's 10 when `None`).
     pub client_events_per_second: Option<u32>,
+    /// A broker that needs this password (given to the nodes in its URL).
+    pub broker_password: Option<&'static str>,
 }
 
 /// One Ressò node process.
