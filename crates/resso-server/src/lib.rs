@@ -61,7 +61,7 @@ pub(crate) mod ws;
 #[cfg(test)]
 mod tests;
 
-pub use server::{run, serve, serve_reloading, Listeners};
+pub use server::{banner, run, serve, serve_reloading, Listeners};
 
 /// The parsers of outside bytes, for the fuzz targets (`fuzz/`); not an API.
 #[doc(hidden)]

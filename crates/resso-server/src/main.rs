@@ -217,6 +217,7 @@ async fn bind_all(config: &Config, tls: Option<Tls>) -> anyhow::Result<Listeners
     } else {
         println!("resso listening on http://{local} (WebSocket ws://{local}/app/{{key}})");
     }
+    print!("{}", resso_server::banner(config, local, tls.is_some()));
     if let Some(plain) = &plain {
         let local = plain.local_addr()?;
         println!(

@@ -29,7 +29,10 @@ use crate::tls::{self, Tls};
 use crate::webhooks::Webhooks;
 use crate::{cluster, http, ingest};
 
+mod banner;
 mod reload;
+
+pub use banner::banner;
 
 /// Where [`serve`] accepts connections.
 pub struct Listeners {
