@@ -417,3 +417,32 @@ fn tls_from_the_environment() {
     let err = error(&[("RESSO_TLS_PLAIN_PORT", "80")]);
     assert!(err.contains("RESSO_TLS_PLAIN_PORT"), "{err}");
 }
+
+/// The annotated example at the repository root loads as it is, and with its commented-out
+/// settings turned on.
+#[test]
+fn the_example_file_loads() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../resso.example.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let l = from_file(&text);
+    assert_eq!(l.config.apps[0].id, "my-app-id");
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    // Every commented `# key = value` line (not prose) uncommented; the TLS block stays commented
+    // (its files do not exist here).
+    let mut in_tls = false;
+    let on: String = text
+        .lines()
+        .map(|line| {
+            in_tls = line.starts_with("# [server.tls]") || (in_tls && !line.is_empty());
+            match line.strip_prefix("# ") {
+                Some(rest) if !in_tls && (rest.contains(" = ") || rest.starts_with('[')) => rest,
+                _ => line,
+            }
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let l = from_file(&on);
+    let app = &l.config.apps[0];
+    assert!(app.ingest.is_some() && app.echo_api.is_some() && !app.webhooks.is_empty());
+    assert_eq!(l.config.metrics.port, Some(9601));
+}
