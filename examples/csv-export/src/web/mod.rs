@@ -1,11 +1,12 @@
 //! The web side: the shared [`AppState`], the router, and how errors become responses. Handlers
-//! live in [`auth`] (login, logout, the signed-in user), [`exports`] (queueing an export, opening a
-//! mailed `.eml`), [`pages`] (HTML) and [`assets`] (the vendored scripts); `/broadcasting/auth` is
+//! live in [`auth`] (login, logout, the signed-in user), [`exports`] (queueing an export), [`mail`]
+//! (a mailed `.eml` shown in the browser), [`pages`] (HTML) and [`assets`] (scripts, styles, icon); `/broadcasting/auth` is
 //! `resso-broadcasting`'s router with one channel rule.
 
 pub mod assets;
 pub mod auth;
 pub mod exports;
+pub mod mail;
 pub mod pages;
 
 use std::path::PathBuf;
@@ -85,7 +86,9 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(pages::login).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/exports", post(exports::create))
-        .route("/mail/{file}", get(exports::mail))
+        .route("/mail/{file}", get(mail::show))
+        .route("/mail/{file}/raw", get(mail::raw))
+        .route("/mail/{file}/attachments/{n}", get(mail::attachment))
         .route("/assets/{name}", get(assets::serve))
         .merge(channels(&state.broadcaster).router())
         .layer(sessions)
