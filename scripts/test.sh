@@ -78,6 +78,12 @@ cargo build --locked -p csv-export
 (cd examples/csv-export && npm ci --no-audit --no-fund --loglevel=error \
   && CSV_EXPORT_BIN="$root/target/debug/csv-export" npm test)
 
+step "resso-broadcasting ready to publish: cargo publish --dry-run (with resso-protocol, which it needs)"
+# Packaging, metadata, readme, licence and that every dependency resolves from the registry (path
+# dependencies carry versions). --no-verify: the crate's build and tests have run above; a verified
+# dry-run builds every dependency again from the packaged sources (minutes on this machine).
+cargo publish --dry-run --no-verify --allow-dirty --locked -p resso-protocol -p resso-broadcasting
+
 step "Debian package: build (release), dpkg -i, the installed binary with pusher-js, dpkg --purge"
 bash scripts/package-test.sh
 
