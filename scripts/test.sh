@@ -4,7 +4,8 @@
 #   redis-server and nats-server processes) → a short run of every fuzz target → a seconds-long
 #   smoke of the benchmark harness and its 60-second soak → compat tests with the real npm packages (pusher-js,
 #   laravel-echo, pusher) → the Python
-#   `pusher` SDK test → the CSV-export demo end to end in headless Chromium → the Debian package
+#   `pusher` SDK test → the chat example with pusher-js → the CSV-export demo end to end in headless
+#   Chromium → resso-broadcasting packaged as it would be published → the Debian package
 #   built, installed, run and purged (scripts/package-test.sh; needs root).
 # Installs what it needs (Debian packages, npm packages from the lock file, a Python venv).
 set -euo pipefail
@@ -67,10 +68,21 @@ venv="$root/tests/compat/python/.venv"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r tests/compat/python/requirements.txt
 "$venv/bin/python" -m pytest -q tests/compat/python
 
+step "chat example: two pusher-js users against a real Ressò (presence and private channels)"
+cargo build --locked -p chat
+(cd examples/chat && npm ci --no-audit --no-fund --loglevel=error \
+  && CHAT_BIN="$root/target/debug/chat" npm test)
+
 step "CSV-export demo end to end: headless Chromium, redis-server, aiosmtpd"
 cargo build --locked -p csv-export
 (cd examples/csv-export && npm ci --no-audit --no-fund --loglevel=error \
   && CSV_EXPORT_BIN="$root/target/debug/csv-export" npm test)
+
+step "resso-broadcasting ready to publish: cargo publish --dry-run (with resso-protocol, which it needs)"
+# Packaging, metadata, readme, licence and that every dependency resolves from the registry (path
+# dependencies carry versions). --no-verify: the crate's build and tests have run above; a verified
+# dry-run builds every dependency again from the packaged sources (minutes on this machine).
+cargo publish --dry-run --no-verify --allow-dirty --locked -p resso-protocol -p resso-broadcasting
 
 step "Debian package: build (release), dpkg -i, the installed binary with pusher-js, dpkg --purge"
 bash scripts/package-test.sh

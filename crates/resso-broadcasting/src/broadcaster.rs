@@ -71,6 +71,14 @@ impl Broadcaster {
         &self.inner.driver
     }
 
+    /// The key and secret the driver publishes with, for channel authorization
+    /// ([`ChannelAuth::from_broadcaster`](crate::auth::ChannelAuth::from_broadcaster)); `None` unless
+    /// the driver is a Pusher-protocol one.
+    #[must_use]
+    pub fn credentials(&self) -> Option<crate::auth::Credentials> {
+        self.pusher().map(|client| client.config().credentials())
+    }
+
     /// The HTTP API client when the driver is Pusher (Laravel's `Broadcast::driver()->getPusher()`).
     #[must_use]
     pub fn pusher(&self) -> Option<&PusherClient> {

@@ -3,11 +3,13 @@
 //! `PUSHER_*` and `REDIS_*`. Read once into a typed [`DriverConfig`]; a missing or bad value is an
 //! error naming the variable.
 
+use crate::auth::Credentials;
 use crate::driver::{Driver, PusherClient, PusherConfig, RedisConfig, RedisDriver};
 use crate::encrypt::{MasterKey, MasterKeyError};
 
 /// Why the settings do not make a driver.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     #[error("{0} is not set")]
     Missing(&'static str),
@@ -22,10 +24,13 @@ pub enum ConfigError {
     },
     #[error("cannot connect to Redis: {0}")]
     Redis(#[from] redis::RedisError),
+    #[error("the {0} broadcast connection has no app key and secret (use reverb or pusher)")]
+    NoCredentials(&'static str),
 }
 
-/// A driver's settings, before connecting.
+/// A driver's settings, before connecting. `Debug` never shows a secret.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum DriverConfig {
     Pusher(PusherConfig),
     Redis(RedisConfig),
@@ -60,17 +65,33 @@ impl DriverConfig {
         }
     }
 
-    /// Builds the driver (connecting to Redis for `redis`).
+    /// The key and secret channel authorization signs with: the Pusher-protocol connection's.
+    ///
+    /// # Errors
+    /// [`ConfigError::NoCredentials`] for `redis`, `log` and `null`.
+    pub fn credentials(&self) -> Result<Credentials, ConfigError> {
+        match self {
+            Self::Pusher(config) => Ok(config.credentials()),
+            Self::Redis(_) => Err(ConfigError::NoCredentials("redis")),
+            Self::Log => Err(ConfigError::NoCredentials("log")),
+            Self::Null => Err(ConfigError::NoCredentials("null")),
+        }
+    }
+
+    /// Builds the driver (connecting to Redis for `redis`) and logs at INFO which one it is, so a
+    /// missing `BROADCAST_CONNECTION` that falls back to `null` is visible.
     ///
     /// # Errors
     /// A Redis server that cannot be reached.
     pub async fn connect(self) -> Result<Driver, ConfigError> {
-        Ok(match self {
+        let driver = match self {
             Self::Pusher(config) => Driver::Pusher(PusherClient::new(config)),
             Self::Redis(config) => Driver::Redis(RedisDriver::connect(&config).await?),
             Self::Log => Driver::Log,
             Self::Null => Driver::Null,
-        })
+        };
+        tracing::info!(driver = %driver, "broadcasting through the {} driver", driver.name());
+        Ok(driver)
     }
 }
 
@@ -253,6 +274,50 @@ mod tests {
             (r.url.as_str(), r.prefix.as_str()),
             ("redis://:pw@127.0.0.1:7000", "")
         );
+    }
+
+    #[test]
+    fn credentials_come_from_the_same_settings() {
+        let c = read(&[
+            ("BROADCAST_CONNECTION", "reverb"),
+            ("REVERB_APP_ID", "1"),
+            ("REVERB_APP_KEY", "k"),
+            ("REVERB_APP_SECRET", "s3cr3t"),
+            ("REVERB_HOST", "127.0.0.1"),
+        ])
+        .unwrap();
+        let creds = c.credentials().unwrap();
+        assert_eq!((creds.key.as_str(), creds.secret.as_str()), ("k", "s3cr3t"));
+        let e = read(&[("BROADCAST_CONNECTION", "log")])
+            .unwrap()
+            .credentials();
+        assert!(matches!(e, Err(ConfigError::NoCredentials("log"))));
+    }
+
+    #[test]
+    fn debug_never_shows_a_secret() {
+        let pusher = read(&[
+            ("BROADCAST_CONNECTION", "pusher"),
+            ("PUSHER_APP_ID", "1"),
+            ("PUSHER_APP_KEY", "k"),
+            ("PUSHER_APP_SECRET", "s3cr3t"),
+            (
+                "PUSHER_ENCRYPTION_MASTER_KEY_BASE64",
+                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            ),
+        ])
+        .unwrap();
+        let redis = read(&[
+            ("BROADCAST_CONNECTION", "redis"),
+            ("REDIS_URL", "redis://user:pa55word@127.0.0.1:6379/0"),
+        ])
+        .unwrap();
+        for text in [format!("{pusher:?}"), format!("{redis:?}")] {
+            for secret in ["s3cr3t", "pa55word", "AAECAwQF"] {
+                assert!(!text.contains(secret), "{text}");
+            }
+        }
+        assert!(format!("{redis:?}").contains("redis://user:…@127.0.0.1:6379/0"));
     }
 
     #[test]

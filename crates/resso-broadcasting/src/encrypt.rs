@@ -16,6 +16,7 @@ pub struct MasterKey([u8; 32]);
 
 /// Why a master key was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MasterKeyError {
     #[error("the encryption master key is not valid base64")]
     NotBase64,
@@ -111,6 +112,11 @@ mod tests {
             v["ciphertext"],
             "VkS3u8fcRAcuhKBrrLI3FR6z9hvix8tlIUx5iSbFOIqY5OU="
         );
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        assert_eq!(format!("{:?}", key()), "MasterKey(…)");
     }
 
     #[test]

@@ -15,7 +15,8 @@
 //! - [`config`]: the driver chosen from a Laravel app's environment (`BROADCAST_CONNECTION`, …).
 //! - [`encrypt`]: end-to-end encryption for `private-encrypted-` channels.
 //! - [`socket`]: the [`XSocketId`] extractor for "to others".
-//! - [`auth`]: `/broadcasting/auth` and `/broadcasting/user-auth` for axum, with Laravel patterns.
+//! - [`auth`]: `/broadcasting/auth` and `/broadcasting/user-auth` for axum, with Laravel patterns,
+//!   signed with the broadcaster's credentials.
 //! - [`webhook`]: the verified [`Webhook`] extractor.
 #![cfg_attr(
     feature = "queue",
@@ -25,6 +26,14 @@
     not(feature = "queue"),
     doc = "- `queue` (feature `queue`): queued broadcasting on Redis (apalis) and its worker."
 )]
+//!
+//! # Event names on the wire
+//!
+//! An event is named `App\Events\{TypeName}` by default, so unmodified Laravel Echo code hears it:
+//! Echo's `.listen('OrderShipped', …)` adds its `App.Events` namespace. Raw pusher-js binds the
+//! wire name itself, `App\Events\OrderShipped` (`channel.bind('App\\Events\\OrderShipped', …)` in
+//! JavaScript), or, with [`Broadcaster::with_namespace("")`](Broadcaster::with_namespace), the
+//! bare `OrderShipped`.
 //!
 //! # Broadcasting an event
 //!
@@ -79,7 +88,8 @@
 //! # }
 //! ```
 //!
-//! Channel authorization: see [`auth`]. Queued broadcasting: the `queue` feature. A full guide
+//! Channel authorization, signed with the broadcaster's own credentials and with callbacks that
+//! reach your app's state: see [`auth`]. Queued broadcasting: the `queue` feature. A full guide
 //! ("export → queued job → e-mail → live notification") is `docs/broadcasting.md` in the repository.
 
 pub mod anonymous;
@@ -98,6 +108,7 @@ pub mod socket;
 pub mod webhook;
 
 pub use anonymous::AnonymousEvent;
+pub use auth::{ChannelAuth, Credentials, Decision};
 pub use broadcaster::{Broadcaster, PendingBroadcast};
 pub use channel::Channel;
 pub use config::{ConfigError, DriverConfig};

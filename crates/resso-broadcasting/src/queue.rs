@@ -23,6 +23,7 @@ use crate::{Broadcaster, Message};
 
 /// Why queueing failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum QueueError {
     #[error("cannot connect to the queue's Redis: {0}")]
     Connect(#[from] redis::RedisError),

@@ -10,11 +10,30 @@ use resso_protocol::auth::verify_hex;
 use serde::{Deserialize, Deserializer};
 use subtle::ConstantTimeEq;
 
-/// The app credentials webhooks are verified with; put it in your state (`FromRef`).
-#[derive(Debug, Clone)]
+/// The app credentials webhooks are verified with; put it in your state (`FromRef`). `Debug`
+/// never shows the secret.
+#[derive(Clone)]
 pub struct WebhookVerifier {
     pub key: String,
     pub secret: String,
+}
+
+impl From<crate::auth::Credentials> for WebhookVerifier {
+    fn from(c: crate::auth::Credentials) -> Self {
+        Self {
+            key: c.key,
+            secret: c.secret,
+        }
+    }
+}
+
+impl std::fmt::Debug for WebhookVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookVerifier")
+            .field("key", &self.key)
+            .field("secret", &"…")
+            .finish()
+    }
 }
 
 impl WebhookVerifier {
@@ -50,6 +69,7 @@ pub struct Webhook {
 /// A webhook event (§6 of the protocol reference).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum WebhookEvent {
     ChannelOccupied {
         channel: String,
@@ -96,6 +116,7 @@ fn as_json_text<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
 
 /// Why a webhook request was refused (401, or 400 for a signed but unreadable body).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum WebhookRejection {
     #[error("missing header {0}")]
     MissingHeader(&'static str),
@@ -171,6 +192,15 @@ mod tests {
             vec![WebhookEvent::ChannelOccupied {
                 channel: "my-channel".into()
             }]
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let text = format!("{:?}", verifier());
+        assert!(
+            text.contains("app-key") && !text.contains("app-secret"),
+            "{text}"
         );
     }
 

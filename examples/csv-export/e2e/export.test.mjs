@@ -3,8 +3,10 @@
 // the page with Echo's Pusher connector and once on the page with its socket.io connector (each
 // against a fresh app). The first exports: the progress bar moves, "e-mailed" appears with no
 // navigation, exactly one mail with their rows arrives; the second hears nothing of it. Then the
-// second's export fails (EXPORT_FAIL_USERS) and their page says so. Screenshots go to
-// target/csv-export-e2e/.
+// second's export fails (EXPORT_FAIL_USERS) and their page says so. Along the way: the live
+// indicator and the "events received" panel, no console error, no warning in the app's log, and
+// the exports listed again after a reload. With mail written to files, "Open the e-mail" shows the
+// mail and its attachment downloads. Screenshots go to target/csv-export-e2e/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -74,9 +76,9 @@ async function startApp(name, dir, env) {
     env: { ...process.env, PORT: '0', DATA_DIR: join(dir, 'data'), ...env },
   });
   const [, url] = await waitForOutput(app, /open (http:\/\/127\.0\.0\.1:\d+)\//);
-  if (env.BROADCAST_CONNECTION) return { url, dir };
+  if (env.BROADCAST_CONNECTION) return { url, dir, process: app };
   const [, resso] = await waitForOutput(app, /embedded Ressò on (127\.0\.0\.1:\d+)/);
-  return { url, resso: `http://${resso}`, dir };
+  return { url, resso: `http://${resso}`, dir, process: app };
 }
 
 /** A fresh app with its own redis-server and SMTP server, in its own folder. */
@@ -112,6 +114,8 @@ async function signIn(app, email) {
   page.errors = [];
   page.urls = [];
   page.on('pageerror', (error) => page.errors.push(String(error)));
+  // A 404 (a missing favicon, say) shows in the console as an error too.
+  page.on('console', (message) => { if (message.type() === 'error') page.errors.push(message.text()); });
   page.on('request', (request) => page.urls.push(request.url()));
   page.on('websocket', (socket) => page.urls.push(socket.url()));
   await page.goto(`${app.url}/login`);
@@ -125,6 +129,8 @@ async function signIn(app, email) {
 async function openLive(app, page, connector) {
   await page.goto(`${app.url}${connector.path}`);
   await page.waitForSelector(`body[data-live=${connector.live}]`, { timeout: 20_000 });
+  await page.waitForSelector('#live[data-state=connected]');
+  assert.equal(await page.locator('#live-text').textContent(), 'Live');
   page.channel = JSON.parse(await page.locator('#page-config').textContent()).channel;
   await connector.ready?.(app, page);
   assert.equal(await page.evaluate(() => document.body.dataset.connector), connector.broadcaster);
@@ -151,7 +157,7 @@ const checkMail = (app, email) => run(PYTHON, [
 
 /** The first user's export, followed live on `connector`'s page. */
 async function exportAndWatch(app, first, connector) {
-  const shot = (n, what) => first.screenshot({ path: join(shots, `${connector.name}-${n}-${what}.png`) });
+  const shot = (n, what) => first.screenshot({ path: join(shots, `${connector.name}-${n}-${what}.png`), fullPage: true });
   await shot(1, 'signed-in');
   const watch = await watchNavigation(first);
   await first.getByRole('button', { name: /Export/ }).click();
@@ -177,6 +183,8 @@ async function exportAndWatch(app, first, connector) {
   assert.deepEqual(between, [...between].sort((a, b) => a - b), `the bar went backwards: ${seen}`);
   assert.equal(seen.at(-1), 100);
   assert.deepEqual(first.errors, []);
+  await checkEventsPanel(first);
+  assert.doesNotMatch(app.process.output, /WARN|ERROR/, 'a warning in a normal run');
 
   const mail = await checkMail(app, FIRST);
   assert.equal(mail.total_mails, 1, JSON.stringify(mail));
@@ -186,9 +194,22 @@ async function exportAndWatch(app, first, connector) {
   assert.ok(mail.rows_match && mail.header_ok && mail.multiline_fields > 0, JSON.stringify(mail));
 }
 
+/** The panel lists what arrived, by wire name and channel; progress events share a line. */
+async function checkEventsPanel(page) {
+  const rows = await page.locator('#events li').evaluateAll((items) => items.map((li) => ({ ...li.dataset })));
+  const named = (name) => rows.find((r) => r.name === name);
+  for (const name of ['App\\Events\\ExportProgress', 'App\\Events\\ExportCompleted',
+    'Illuminate\\Notifications\\Events\\BroadcastNotificationCreated']) {
+    assert.equal(named(name)?.channel, page.channel, `${name} on ${page.channel}: ${JSON.stringify(rows)}`);
+  }
+  assert.ok(Number(named('App\\Events\\ExportProgress').count) > 5, JSON.stringify(rows));
+  assert.match(await page.locator('#events').textContent(), /App\\Events\\ExportCompleted on private-App\.Models\.User\.\d+/);
+}
+
 /** The second user, who heard nothing of the first's export, exports and sees it fail. */
 async function failAndWatch(app, first, second, connector) {
   assert.deepEqual(await second.evaluate(() => window.exportEvents), [], 'the second user heard the first one\'s export');
+  assert.equal(await second.locator('#events li').count(), 0);
   assert.equal(await statusText(second), '');
 
   await second.getByRole('button', { name: /Export/ }).click();
@@ -235,10 +256,61 @@ test('the vendored Echo, pusher-js and socket.io-client are the installed npm pa
 });
 
 test('Pusher connector: an export is queued, shown live, e-mailed to its user only; a failed one says so', async () => {
-  const { first, second } = await exportStory(PUSHER);
+  const { app, first, second } = await exportStory(PUSHER);
   assert.ok(first.urls.some((url) => PUSHER.transport.test(url)), `no Pusher WebSocket: ${first.urls}`);
+  await reconnects(first);
+  // After a reload the exports are still listed, with how each ended.
+  await first.reload();
+  await first.waitForSelector('#live[data-state=connected]');
+  assert.match(await first.locator('#exports').textContent(), /Export #\d+ · .* UTC · \d+ rows, e-mailed/);
+  await second.reload();
+  assert.match(await second.locator('#exports').textContent(), /failed: .*EXPORT_FAIL_USERS/);
+  assert.deepEqual(first.errors, []);
+  assert.equal(app.process.exitCode, null);
   const signed = await askAuth(second, { socket_id: '1234.5678', channel_name: first.channel });
   assert.equal(signed.status, 403, 'the second user may subscribe to the first one\'s channel');
+});
+
+/** The indicator follows Echo's connection: offline when it drops, reconnecting, live again. */
+async function reconnects(page) {
+  await page.evaluate(() => {
+    window.liveStates = [];
+    const live = document.getElementById('live');
+    new MutationObserver(() => window.liveStates.push(live.dataset.state))
+      .observe(live, { attributes: true, attributeFilter: ['data-state'] });
+    window.Echo.connector.pusher.disconnect();
+  });
+  await page.waitForSelector('#live[data-state=unavailable]');
+  assert.equal(await page.locator('#live-text').textContent(), 'Offline');
+  await page.evaluate(() => window.Echo.connector.pusher.connect());
+  await page.waitForSelector('#live[data-state=connected]');
+  assert.deepEqual(await page.evaluate(() => window.liveStates), ['unavailable', 'reconnecting', 'connected']);
+}
+
+test('mail written to files: "Open the e-mail" shows it, its attachment downloads', async () => {
+  const dir = mkdtempSync(join(tmp, 'files-'));
+  const app = await startApp('csv-export (mail to files)', dir, { EXPORT_ROW_DELAY_MS: '0' });
+  const page = await signIn(app, FIRST);
+  await openLive(app, page, PUSHER);
+  await page.getByRole('button', { name: /Export/ }).click();
+  const open = page.locator('#status a', { hasText: 'Open the e-mail' });
+  await open.waitFor({ timeout: 30_000 });
+  await Promise.all([page.waitForURL(/\/mail\/[0-9a-f-]+\.eml$/), open.click()]);
+  await page.screenshot({ path: join(shots, 'files-1-mail.png') });
+  const headers = await page.locator('dl.headers').textContent();
+  assert.match(headers, /FromRessò CSV exports <exports@example\.com>/);
+  assert.match(headers, new RegExp(`To.*<${FIRST}>`));
+  assert.match(headers, /SubjectYour CSV export/);
+  assert.match(await page.locator('pre.body').textContent(), /attached is the CSV export/);
+  const link = page.locator('ul.attachments a');
+  assert.equal(await link.textContent(), 'my-data.csv');
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  assert.equal(download.suggestedFilename(), 'my-data.csv');
+  const csv = readFileSync(await download.path(), 'utf8');
+  assert.match(csv, /^order_id,placed_on,item,note,quantity,amount\r?\n/);
+  await page.goto(`${app.url}/`);
+  assert.match(await page.locator('#exports').textContent(), /rows, e-mailed · Open the e-mail/);
+  assert.deepEqual(page.errors, []);
 });
 
 test('socket.io connector: the same story through Socket.IO, authorized by the app for Ressò', async () => {

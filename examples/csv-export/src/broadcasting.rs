@@ -1,13 +1,13 @@
 //! Which Pusher-protocol server the app broadcasts through, chosen once at start: an outside one
 //! named by Laravel's settings (`BROADCAST_CONNECTION=reverb` with `REVERB_*`, or `pusher` with
 //! `PUSHER_*`, read by `resso-broadcasting`), else a Ressò started in-process on its own port.
-//! Either way the result is a [`Broadcaster`] for the worker, the credentials `/broadcasting/auth`
-//! signs with, and the connection settings the pages hand to Echo ([`EchoOptions`]). Only the
+//! Either way the result is a [`Broadcaster`] for the worker and for `/broadcasting/auth` (which
+//! signs with its credentials), and the connection settings the pages hand to Echo
+//! ([`EchoOptions`]). Only the
 //! in-process Ressò also serves Echo's `socket.io` connector: it is told to authorize private
 //! channels by asking this app's `/broadcasting/auth`, which answers it unsigned.
 
-use resso_broadcasting::auth::Credentials;
-use resso_broadcasting::{Broadcaster, Driver, DriverConfig, PusherClient, PusherConfig};
+use resso_broadcasting::{Broadcaster, DriverConfig, PusherConfig};
 use resso_server::config::SocketIoConfig;
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -65,10 +65,10 @@ pub struct SocketIoEcho {
     pub with_credentials: bool,
 }
 
-/// A working broadcaster: who publishes, what channel auth signs with, and how the browser connects.
+/// A working broadcaster (it publishes, and channel auth signs with its credentials) and how the
+/// browser connects.
 pub struct Broadcasting {
     pub broadcaster: Broadcaster,
-    pub credentials: Credentials,
     pub echo: EchoOptions,
     /// Set when Ressò runs in-process: its address, for the start-up banner.
     pub embedded: Option<std::net::SocketAddr>,
@@ -121,12 +121,7 @@ async fn embedded(
         }
     });
     let pusher = PusherConfig::new(format!("http://{addr}"), app.id, &app.key, &app.secret);
-    let broadcaster = Broadcaster::new(Driver::Pusher(PusherClient::new(pusher)));
-    let credentials = Credentials {
-        key: app.key.clone(),
-        secret: app.secret,
-        master_key: None,
-    };
+    let broadcaster = Broadcaster::new(DriverConfig::Pusher(pusher).connect().await?);
     let pusher = PusherEcho {
         broadcaster: "reverb",
         key: app.key,
@@ -147,7 +142,6 @@ async fn embedded(
     };
     Ok(Broadcasting {
         broadcaster,
-        credentials,
         echo,
         embedded: Some(addr),
     })
@@ -162,11 +156,6 @@ async fn outside(
     let DriverConfig::Pusher(pusher) = DriverConfig::from_vars(var)? else {
         return Err(BroadcastingError::Connection(prefix.to_lowercase()));
     };
-    let credentials = Credentials {
-        key: pusher.key.clone(),
-        secret: pusher.secret.clone(),
-        master_key: pusher.master_key.clone(),
-    };
     let echo = EchoOptions {
         pusher: echo_options(var, prefix, &pusher.key)?,
         socket_io: None,
@@ -174,7 +163,6 @@ async fn outside(
     let driver = DriverConfig::Pusher(pusher).connect().await?;
     Ok(Broadcasting {
         broadcaster: Broadcaster::new(driver),
-        credentials,
         echo,
         embedded: None,
     })

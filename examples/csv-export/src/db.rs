@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use futures_util::stream::BoxStream;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
 /// A signed-up user.
@@ -24,6 +23,19 @@ pub struct Order {
     pub note: String,
     pub quantity: i64,
     pub amount_cents: i64,
+}
+
+/// One export a user asked for.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Export {
+    pub id: i64,
+    /// `queued`, `running`, `emailed` or `failed`.
+    pub status: String,
+    pub rows: i64,
+    pub mail_file: Option<String>,
+    pub error: Option<String>,
+    /// `YYYY-MM-DD HH:MM:SS`, UTC.
+    pub created_at: String,
 }
 
 /// A handle on the database; cheap to clone (the pool is shared).
@@ -114,14 +126,36 @@ impl Db {
             .await
     }
 
-    /// The user's orders in id order, streamed from SQLite rather than loaded at once.
-    pub fn orders(&self, user_id: i64) -> BoxStream<'_, Result<Order, sqlx::Error>> {
+    /// Up to `limit` of the user's orders with an id above `after`, in id order: an export reads
+    /// page by page, so no statement stays open while the rows are worked on (a statement streamed
+    /// for the whole export would hold a connection and a read snapshot, and sqlx would log it as
+    /// slow).
+    pub async fn orders_after(
+        &self,
+        user_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Order>, sqlx::Error> {
         sqlx::query_as(
             "SELECT id, placed_on, item, note, quantity, amount_cents
-             FROM orders WHERE user_id = ? ORDER BY id",
+             FROM orders WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?",
         )
         .bind(user_id)
-        .fetch(&self.pool)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// The user's exports, newest first (the page lists them).
+    pub async fn exports(&self, user_id: i64) -> Result<Vec<Export>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT id, status, rows, mail_file, error, created_at
+             FROM exports WHERE user_id = ? ORDER BY id DESC LIMIT 50",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
     }
 
     /// Records a newly queued export; returns its id.

@@ -56,7 +56,6 @@ pub enum StartError {
 /// A started app: the worker runs; [`App::serve`] adds the web side.
 pub struct App {
     state: AppState,
-    credentials: resso_broadcasting::auth::Credentials,
     /// Where Ressò listens when it runs in-process.
     pub embedded_resso: Option<std::net::SocketAddr>,
     tracker: TaskTracker,
@@ -87,14 +86,13 @@ impl App {
         let tracker = TaskTracker::new();
         let Broadcasting {
             broadcaster,
-            credentials,
             echo,
             embedded,
         } = broadcasting::start(var, &format!("http://{web_addr}"), &shutdown, &tracker).await?;
         let worker = Worker {
             db: db.clone(),
             mailer: mailer.clone(),
-            live: live::Live::new(broadcaster),
+            live: live::Live::new(broadcaster.clone()),
             settings: Arc::new(settings),
         };
         tracker.spawn(worker.run(jobs, shutdown.clone()));
@@ -102,10 +100,10 @@ impl App {
             db,
             queue,
             echo: Arc::new(echo),
+            broadcaster,
             mail_dir: mailer.folder().map(ToOwned::to_owned),
         };
         Ok(Self {
-            credentials,
             state,
             embedded_resso: embedded,
             tracker,
@@ -126,7 +124,7 @@ impl App {
     /// An I/O error from the listener.
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         let token = self.shutdown.clone();
-        axum::serve(listener, web::router(self.state, self.credentials))
+        axum::serve(listener, web::router(self.state))
             .with_graceful_shutdown(async move { token.cancelled().await })
             .await?;
         self.tracker.close();

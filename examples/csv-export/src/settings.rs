@@ -19,7 +19,8 @@ pub struct SettingError {
 pub struct Settings {
     /// `PORT` (default 8000; 0 picks a free one).
     pub port: u16,
-    /// `DATA_DIR`: the SQLite file and the `.eml` mail folder (default `csv-export-data`).
+    /// `DATA_DIR`: the SQLite file and the `.eml` mail folder; by default outside the source tree,
+    /// in the user's data folder ([`default_data_dir`]).
     pub data_dir: PathBuf,
     /// `REDIS_URL`: queue export jobs on Redis instead of in-process.
     pub redis_url: Option<String>,
@@ -43,7 +44,7 @@ impl Settings {
         let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
         Ok(Self {
             port: number(&var, "PORT", 8000)?,
-            data_dir: var("DATA_DIR").map_or_else(|| "csv-export-data".into(), PathBuf::from),
+            data_dir: var("DATA_DIR").map_or_else(|| default_data_dir(&var), PathBuf::from),
             redis_url: var("REDIS_URL"),
             smtp_url: var("SMTP_URL"),
             mail_from: var("MAIL_FROM")
@@ -62,6 +63,16 @@ impl Settings {
             .iter()
             .any(|e| e.eq_ignore_ascii_case(email))
     }
+}
+
+/// `$XDG_DATA_HOME/resso-csv-export`, else `$HOME/.local/share/resso-csv-export`, else the same
+/// name in the temporary folder.
+pub fn default_data_dir(var: &impl Fn(&str) -> Option<String>) -> PathBuf {
+    let base = var("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| var("HOME").map(|home| PathBuf::from(home).join(".local/share")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("resso-csv-export")
 }
 
 fn number<T: std::str::FromStr>(
@@ -99,6 +110,19 @@ mod tests {
         assert_eq!(s.row_delay, Duration::from_millis(20));
         assert!(s.redis_url.is_none() && s.smtp_url.is_none());
         assert!(!s.fails_for("demo@example.com"));
+    }
+
+    #[test]
+    fn the_data_folder_is_outside_the_source_tree() {
+        let s = from(&[("HOME", "/home/ann")]).unwrap();
+        assert_eq!(
+            s.data_dir,
+            PathBuf::from("/home/ann/.local/share/resso-csv-export")
+        );
+        let s = from(&[("HOME", "/home/ann"), ("XDG_DATA_HOME", "/data")]).unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("/data/resso-csv-export"));
+        let s = from(&[("DATA_DIR", "here")]).unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("here"));
     }
 
     #[test]

@@ -8,8 +8,10 @@ use serde_json::{json, Value};
 
 use crate::encrypt::MasterKey;
 
-/// An app's credentials for signing.
-#[derive(Debug, Clone)]
+/// An app's credentials for signing. Take them from the broadcaster's settings
+/// ([`Broadcaster::credentials`](crate::Broadcaster::credentials), [`Credentials::from_env`]) so the
+/// key and secret are configured once. `Debug` shows the key, never the secret.
+#[derive(Clone)]
 pub struct Credentials {
     pub key: String,
     pub secret: String,
@@ -17,8 +19,40 @@ pub struct Credentials {
     pub master_key: Option<MasterKey>,
 }
 
+impl Credentials {
+    /// A key and secret, no master key.
+    pub fn new(key: impl Into<String>, secret: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            secret: secret.into(),
+            master_key: None,
+        }
+    }
+
+    /// The credentials of the Pusher-protocol connection the environment names, read exactly as
+    /// [`Broadcaster::from_env`](crate::Broadcaster::from_env) reads them (`BROADCAST_CONNECTION`,
+    /// `REVERB_APP_KEY`, `REVERB_APP_SECRET`, …).
+    ///
+    /// # Errors
+    /// A missing or bad setting, or a connection (`redis`, `log`, `null`) that has no credentials.
+    pub fn from_env() -> Result<Self, crate::ConfigError> {
+        crate::DriverConfig::from_env()?.credentials()
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("key", &self.key)
+            .field("secret", &"…")
+            .field("master_key", &self.master_key)
+            .finish()
+    }
+}
+
 /// What a channel callback decided.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Decision {
     /// Subscribe to a private channel (presence channels need [`Decision::Member`]).
     Allow,
@@ -50,6 +84,7 @@ impl Decision {
 
 /// Why a request cannot be answered (mapped to a status by the router).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AnswerError {
     #[error("access denied")]
     Denied,
@@ -63,6 +98,10 @@ pub enum AnswerError {
     PresenceNeedsMember,
     #[error("no encryption master key is configured for private-encrypted channels")]
     NoMasterKey,
+    #[error(
+        "no app key and secret to sign with: the broadcast driver is not a Pusher-protocol one"
+    )]
+    NoCredentials,
 }
 
 /// The answer for a channel subscription.
@@ -75,6 +114,39 @@ pub fn channel_answer(
     channel: &str,
     decision: Decision,
 ) -> Result<Value, AnswerError> {
+    let Some(socket_id) = socket_id else {
+        return unsigned_channel_answer(channel, decision);
+    };
+    let (name, member) = decide(channel, decision)?;
+    let socket = SocketId::parse(socket_id).map_err(|_| AnswerError::BadSocketId)?;
+    let channel_data = member.map(|m| m.to_string());
+    let signed = channel_string(socket, &name, channel_data.as_deref());
+    let mut answer = json!({ "auth": auth(creds, &signed) });
+    if let Some(data) = channel_data {
+        answer["channel_data"] = Value::String(data);
+    }
+    if channel.starts_with("private-encrypted-") {
+        let key = creds.master_key.as_ref().ok_or(AnswerError::NoMasterKey)?;
+        answer["shared_secret"] = Value::String(key.shared_secret_base64(channel));
+    }
+    Ok(answer)
+}
+
+/// The unsigned answer a Socket.IO server (laravel-echo-server, Ressò's Socket.IO endpoint) asks
+/// for: `true`, or `{"channel_data":{…}}` for a presence member. Needs no credentials.
+///
+/// # Errors
+/// [`AnswerError`] for a denied or malformed request.
+pub fn unsigned_channel_answer(channel: &str, decision: Decision) -> Result<Value, AnswerError> {
+    let (_, member) = decide(channel, decision)?;
+    Ok(match member {
+        Some(data) => json!({ "channel_data": data }),
+        None => Value::Bool(true),
+    })
+}
+
+/// Checks the channel and the decision; the presence member's data when there is one.
+fn decide(channel: &str, decision: Decision) -> Result<(ChannelName, Option<Value>), AnswerError> {
     let name =
         ChannelName::parse(channel, &Limits::default()).map_err(|_| AnswerError::BadChannel)?;
     let presence = channel.starts_with("presence-");
@@ -89,24 +161,7 @@ pub fn channel_answer(
             presence.then(|| json!({ "user_id": user_id, "user_info": user_info }))
         }
     };
-    let Some(socket_id) = socket_id else {
-        return Ok(match member {
-            Some(data) => json!({ "channel_data": data }),
-            None => Value::Bool(true),
-        });
-    };
-    let socket = SocketId::parse(socket_id).map_err(|_| AnswerError::BadSocketId)?;
-    let channel_data = member.map(|m| m.to_string());
-    let signed = channel_string(socket, &name, channel_data.as_deref());
-    let mut answer = json!({ "auth": auth(creds, &signed) });
-    if let Some(data) = channel_data {
-        answer["channel_data"] = Value::String(data);
-    }
-    if channel.starts_with("private-encrypted-") {
-        let key = creds.master_key.as_ref().ok_or(AnswerError::NoMasterKey)?;
-        answer["shared_secret"] = Value::String(key.shared_secret_base64(channel));
-    }
-    Ok(answer)
+    Ok((name, member))
 }
 
 /// The answer for a user signin: `user_data` must be an object with an `id`.
@@ -195,6 +250,14 @@ mod tests {
             channel_answer(&c, None, "presence-chat.1", member).unwrap(),
             json!({"channel_data":{"user_id":"42","user_info":{"name":"Bob"}}})
         );
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let text = format!("{:?}", creds());
+        assert!(text.contains("app-key"), "{text}");
+        assert!(!text.contains("app-secret"), "{text}");
+        assert!(!text.contains("AAECAwQF"), "{text}");
     }
 
     #[test]

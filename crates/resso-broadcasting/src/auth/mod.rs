@@ -1,103 +1,113 @@
 //! Channel authorization for axum: Laravel's `Broadcast::channel('orders.{order}', …)`,
-//! `Broadcast::routes()` and `Broadcast::userRoutes()`. Your callbacks decide; [`answer`] signs.
+//! `Broadcast::routes()` and `Broadcast::userRoutes()`. Your callbacks decide; [`answer`] signs;
+//! [`routes`] serves them.
 //!
-//! The user comes from your app's own auth: `U` is any axum extractor (`FromRequestParts`) — a
-//! session user, a bearer-token claim. When it rejects, guarded channels answer 403, as Laravel does
-//! for a guest.
+//! **One credential source.** [`ChannelAuth::from_broadcaster`] signs with the key and secret the
+//! broadcaster publishes with, as Laravel's `Broadcast::routes()` does; nothing is configured twice.
+//!
+//! **The user** comes from your app's own auth: `U` is any axum extractor (`FromRequestParts`) — a
+//! session user, a bearer-token claim. When it rejects, the request is answered 403, as Laravel
+//! answers a guest.
+//!
+//! **App state.** A callback given with [`ChannelAuth::channel_with_state`] takes a third argument,
+//! `State<T>` for any `T: FromRef<S>` of the router's state `S` — a database pool, say — so nothing
+//! is cloned into closures. Route parameters stay typed through [`Params::parse`].
 //!
 //! ```
+//! use axum::extract::{FromRef, FromRequestParts, State};
+//! use axum::http::{header, request::Parts, StatusCode};
 //! use axum::Router;
-//! use resso_broadcasting::auth::{ChannelAuth, Credentials, Decision};
-//! # #[derive(Clone)] struct User { id: u64 }
-//! # impl<S: Send + Sync> axum::extract::FromRequestParts<S> for User {
-//! #     type Rejection = ();
-//! #     async fn from_request_parts(_: &mut axum::http::request::Parts, _: &S) -> Result<Self, ()> { Ok(User { id: 1 }) }
-//! # }
-//! let creds = Credentials { key: "app-key".into(), secret: "app-secret".into(), master_key: None };
-//! let auth = ChannelAuth::<User>::new(creds)
-//!     .channel("App.Models.User.{id}", |user: User, p| async move {
-//!         Decision::allow_if(p.parse::<u64>("id") == Some(user.id))
+//! use resso_broadcasting::auth::{ChannelAuth, Decision, Params};
+//! use resso_broadcasting::Broadcaster;
+//!
+//! #[derive(Clone)]
+//! struct AppState { broadcaster: Broadcaster, db: Db }
+//! #[derive(Clone)]
+//! struct Db;
+//! impl Db { async fn owner_of(&self, order: u64) -> Option<u64> { Some(order) } }
+//! impl FromRef<AppState> for Db { fn from_ref(s: &AppState) -> Db { s.db.clone() } }
+//!
+//! /// The signed-in user, from `Authorization: Bearer <token>` (a real app looks the token up).
+//! struct User { id: u64 }
+//! impl<S: Send + Sync> FromRequestParts<S> for User {
+//!     type Rejection = StatusCode; // any rejection: /broadcasting/auth answers 403
+//!     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, StatusCode> {
+//!         let auth = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+//!         let token = auth.and_then(|v| v.strip_prefix("Bearer ")).ok_or(StatusCode::UNAUTHORIZED)?;
+//!         token.parse().map(|id| User { id }).map_err(|_| StatusCode::UNAUTHORIZED)
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! # let (broadcaster, _) = Broadcaster::fake();
+//! // let broadcaster = Broadcaster::from_env().await?;   // BROADCAST_CONNECTION, REVERB_*, …
+//! let auth = ChannelAuth::<User, AppState>::from_broadcaster(&broadcaster)
+//!     .channel_with_state("orders.{order}", |user: User, p: Params, State(db): State<Db>| async move {
+//!         let Some(order) = p.parse::<u64>("order") else { return Decision::Deny };
+//!         Decision::allow_if(db.owner_of(order).await == Some(user.id))
 //!     })
 //!     .channel("chat.{room}", |user: User, _| async move {
 //!         Decision::member(user.id, serde_json::json!({ "name": "Alice" }))
 //!     })
-//!     .user_auth(|user: User| async move { Some(serde_json::json!({ "id": user.id.to_string() })) });
-//! let app: Router = Router::new().merge(auth.router());
+//!     .user_auth(|user: User| async move { Some(serde_json::json!({ "id": user.id })) });
+//! let app: Router = Router::new()
+//!     .merge(auth.router())
+//!     .with_state(AppState { broadcaster, db: Db });
+//! # }
 //! ```
 
 pub mod answer;
 pub mod pattern;
+pub mod routes;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::body::{to_bytes, Body};
-use axum::extract::{FromRequestParts, Request, State};
-use axum::http::{header, request::Parts, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::Deserialize;
+use axum::extract::{FromRef, State};
 use serde_json::Value;
 
 pub use self::answer::{AnswerError, Credentials, Decision};
 pub use self::pattern::{Params, Pattern};
+pub use self::routes::AuthRejection;
+use crate::Broadcaster;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-type ChannelCallback<U> = Arc<dyn Fn(U, Params) -> BoxFuture<Decision> + Send + Sync>;
+type ChannelCallback<U, S> = Arc<dyn Fn(U, Params, &S) -> BoxFuture<Decision> + Send + Sync>;
 type UserCallback<U> = Arc<dyn Fn(U) -> BoxFuture<Option<Value>> + Send + Sync>;
 
-/// Request bodies larger than this are refused (an auth request is two short fields).
-const MAX_BODY: usize = 16 * 1024;
-
 /// The channel callbacks and credentials behind `/broadcasting/auth` and `/broadcasting/user-auth`.
-pub struct ChannelAuth<U> {
-    creds: Credentials,
-    channels: Vec<(Pattern, ChannelCallback<U>)>,
+/// `U` is the user extractor, `S` the router's state (`()` when the callbacks need none).
+pub struct ChannelAuth<U, S = ()> {
+    creds: Option<Credentials>,
+    channels: Vec<(Pattern, ChannelCallback<U, S>)>,
     user: Option<UserCallback<U>>,
 }
 
-/// Why an auth request was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AuthRejection {
-    #[error(transparent)]
-    Answer(#[from] AnswerError),
-    #[error("no channel pattern matches")]
-    NoPattern,
-    #[error("not authenticated")]
-    NoUser,
-    #[error("malformed request: {0}")]
-    Malformed(&'static str),
-}
-
-impl IntoResponse for AuthRejection {
-    fn into_response(self) -> Response {
-        let status = match &self {
-            Self::NoPattern | Self::NoUser => StatusCode::FORBIDDEN,
-            Self::Malformed(_) => StatusCode::BAD_REQUEST,
-            Self::Answer(a) => match a {
-                AnswerError::Denied | AnswerError::NotGuarded => StatusCode::FORBIDDEN,
-                AnswerError::BadSocketId | AnswerError::BadChannel => StatusCode::BAD_REQUEST,
-                AnswerError::PresenceNeedsMember | AnswerError::NoMasterKey => {
-                    StatusCode::INTERNAL_SERVER_ERROR
-                }
-            },
-        };
-        (status, self.to_string()).into_response()
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct AuthForm {
-    socket_id: Option<String>,
-    channel_name: Option<String>,
-}
-
-impl<U: Send + 'static> ChannelAuth<U> {
-    /// No channels yet; every subscription is refused until [`channel`](Self::channel) adds one.
+impl<U: Send + 'static, S: Send + Sync + 'static> ChannelAuth<U, S> {
+    /// Signing with `creds`. No channels yet: every subscription is refused until
+    /// [`channel`](Self::channel) adds one.
     #[must_use]
     pub fn new(creds: Credentials) -> Self {
+        Self {
+            creds: Some(creds),
+            channels: Vec::new(),
+            user: None,
+        }
+    }
+
+    /// Signing with the key and secret `broadcaster` publishes with (Laravel's
+    /// `Broadcast::routes()`). A broadcaster without them (`redis`, `log`, `null`) can still answer
+    /// a Socket.IO server, whose answers are unsigned; a pusher-js request is then answered 500.
+    #[must_use]
+    pub fn from_broadcaster(broadcaster: &Broadcaster) -> Self {
+        let creds = broadcaster.credentials();
+        if creds.is_none() {
+            tracing::warn!(
+                driver = broadcaster.driver().name(),
+                "channel authorization has no key to sign with: only Socket.IO servers get answers"
+            );
+        }
         Self {
             creds,
             channels: Vec::new(),
@@ -113,7 +123,22 @@ impl<U: Send + 'static> ChannelAuth<U> {
         F: Fn(U, Params) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Decision> + Send + 'static,
     {
-        let callback: ChannelCallback<U> = Arc::new(move |u, p| Box::pin(callback(u, p)));
+        let callback: ChannelCallback<U, S> = Arc::new(move |u, p, _| Box::pin(callback(u, p)));
+        self.channels.push((Pattern::parse(pattern), callback));
+        self
+    }
+
+    /// Like [`channel`](Self::channel), with the app's state as a third argument: `State<T>` for
+    /// any `T` that `FromRef` takes out of the router's state `S` (`S` itself included).
+    #[must_use]
+    pub fn channel_with_state<T, F, Fut>(mut self, pattern: &str, callback: F) -> Self
+    where
+        T: FromRef<S> + Send + 'static,
+        F: Fn(U, Params, State<T>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Decision> + Send + 'static,
+    {
+        let callback: ChannelCallback<U, S> =
+            Arc::new(move |u, p, s| Box::pin(callback(u, p, State(T::from_ref(s)))));
         self.channels.push((Pattern::parse(pattern), callback));
         self
     }
@@ -130,12 +155,14 @@ impl<U: Send + 'static> ChannelAuth<U> {
         self
     }
 
-    /// Decides and answers one subscription (what the route does after reading the request).
+    /// Decides and answers one subscription with the app's `state` (what the route does after
+    /// reading the request): signed when there is a `socket_id`, unsigned for a Socket.IO server.
     ///
     /// # Errors
     /// An [`AuthRejection`].
-    pub async fn authorize(
+    pub async fn authorize_with(
         &self,
+        state: &S,
         user: U,
         socket_id: Option<&str>,
         channel: &str,
@@ -146,13 +173,15 @@ impl<U: Send + 'static> ChannelAuth<U> {
             .iter()
             .find_map(|(p, cb)| p.matches(normalized).map(|params| (cb, params)))
             .ok_or(AuthRejection::NoPattern)?;
-        let decision = callback(user, params).await;
-        Ok(answer::channel_answer(
-            &self.creds,
-            socket_id,
-            channel,
-            decision,
-        )?)
+        let decision = callback(user, params, state).await;
+        let answer = match (socket_id, &self.creds) {
+            (None, _) => answer::unsigned_channel_answer(channel, decision),
+            (Some(socket), Some(creds)) => {
+                answer::channel_answer(creds, Some(socket), channel, decision)
+            }
+            (Some(_), None) => Err(AnswerError::NoCredentials),
+        };
+        Ok(answer?)
     }
 
     /// Answers one signin.
@@ -166,92 +195,22 @@ impl<U: Send + 'static> ChannelAuth<U> {
     ) -> Result<Value, AuthRejection> {
         let callback = self.user.as_ref().ok_or(AuthRejection::NoUser)?;
         let data = callback(user).await.ok_or(AuthRejection::NoUser)?;
-        Ok(answer::user_answer(&self.creds, socket_id, &data)?)
-    }
-
-    /// GET and POST `/broadcasting/auth`, and `/broadcasting/user-auth` when enabled.
-    pub fn router<S>(self) -> Router<S>
-    where
-        U: FromRequestParts<S>,
-        S: Clone + Send + Sync + 'static,
-    {
-        let with_user = self.user.is_some();
-        let auth = Arc::new(self);
-        let a = auth.clone();
-        let channel = move |State(state): State<S>, request: Request| {
-            let a = a.clone();
-            async move { a.channel_route(&state, request).await }
-        };
-        let mut router =
-            Router::new().route("/broadcasting/auth", get(channel.clone()).post(channel));
-        if with_user {
-            let user = move |State(state): State<S>, request: Request| {
-                let a = auth.clone();
-                async move { a.user_route(&state, request).await }
-            };
-            router = router.route("/broadcasting/user-auth", get(user.clone()).post(user));
-        }
-        router
-    }
-
-    async fn channel_route<S>(
-        &self,
-        state: &S,
-        request: Request,
-    ) -> Result<Json<Value>, AuthRejection>
-    where
-        U: FromRequestParts<S>,
-        S: Send + Sync,
-    {
-        let (mut parts, body) = request.into_parts();
-        let form = read_form(&parts, body).await?;
-        let channel = form
-            .channel_name
-            .ok_or(AuthRejection::Malformed("channel_name is missing"))?;
-        let user = U::from_request_parts(&mut parts, state)
-            .await
-            .map_err(|_| AuthRejection::NoUser)?;
-        let socket = form.socket_id.filter(|s| !s.is_empty());
-        self.authorize(user, socket.as_deref(), &channel)
-            .await
-            .map(Json)
-    }
-
-    async fn user_route<S>(&self, state: &S, request: Request) -> Result<Json<Value>, AuthRejection>
-    where
-        U: FromRequestParts<S>,
-        S: Send + Sync,
-    {
-        let (mut parts, body) = request.into_parts();
-        let form = read_form(&parts, body).await?;
-        let socket = form
-            .socket_id
-            .ok_or(AuthRejection::Malformed("socket_id is missing"))?;
-        let user = U::from_request_parts(&mut parts, state)
-            .await
-            .map_err(|_| AuthRejection::NoUser)?;
-        self.authenticate_user(user, &socket).await.map(Json)
+        let creds = self.creds.as_ref().ok_or(AnswerError::NoCredentials)?;
+        Ok(answer::user_answer(creds, socket_id, &data)?)
     }
 }
 
-/// The fields from the query (GET) or a form-encoded or JSON body (POST).
-async fn read_form(parts: &Parts, body: Body) -> Result<AuthForm, AuthRejection> {
-    let bytes = to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| AuthRejection::Malformed("the body is unreadable or too large"))?;
-    if bytes.is_empty() {
-        let query = parts.uri.query().unwrap_or("");
-        return serde_urlencoded::from_str(query)
-            .map_err(|_| AuthRejection::Malformed("bad query"));
-    }
-    let json = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if json {
-        serde_json::from_slice(&bytes).map_err(|_| AuthRejection::Malformed("bad JSON body"))
-    } else {
-        serde_urlencoded::from_bytes(&bytes).map_err(|_| AuthRejection::Malformed("bad form body"))
+impl<U: Send + 'static> ChannelAuth<U> {
+    /// [`authorize_with`](Self::authorize_with) for callbacks that need no state.
+    ///
+    /// # Errors
+    /// An [`AuthRejection`].
+    pub async fn authorize(
+        &self,
+        user: U,
+        socket_id: Option<&str>,
+        channel: &str,
+    ) -> Result<Value, AuthRejection> {
+        self.authorize_with(&(), user, socket_id, channel).await
     }
 }

@@ -12,8 +12,9 @@ pub use self::fake::{Fake, Recorded};
 pub use self::pusher::{PusherClient, PusherConfig, PusherError};
 pub use self::redis::{RedisConfig, RedisDriver};
 
-/// Where broadcasts go.
+/// Where broadcasts go. `Display` names it (with the server's address, never a secret).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Driver {
     /// The Pusher HTTP API of a Pusher-protocol server (Laravel's `reverb` and `pusher`).
     Pusher(PusherClient),
@@ -27,8 +28,9 @@ pub enum Driver {
     Fake(Fake),
 }
 
-/// Why a broadcast failed.
+/// Why a broadcast failed. The text never carries a signed URL or a signature.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BroadcastError {
     #[error(transparent)]
     Pusher(#[from] PusherError),
@@ -39,6 +41,18 @@ pub enum BroadcastError {
 }
 
 impl Driver {
+    /// The driver's name as `BROADCAST_CONNECTION` spells it (`fake` for the test fake).
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Self::Pusher(_) => "pusher",
+            Self::Redis(_) => "redis",
+            Self::Log => "log",
+            Self::Null => "null",
+            Self::Fake(_) => "fake",
+        }
+    }
+
     /// Sends a resolved message.
     ///
     /// # Errors
@@ -56,6 +70,20 @@ impl Driver {
             }),
         }
         Ok(())
+    }
+}
+
+impl std::fmt::Display for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Pusher(client) => {
+                let c = client.config();
+                write!(f, "pusher ({}, app {})", c.base_url, c.app_id)
+            }
+            Self::Redis(redis) => write!(f, "redis (prefix {:?})", redis.prefix()),
+            Self::Null => f.write_str("null (events are dropped; set BROADCAST_CONNECTION)"),
+            Self::Log | Self::Fake(_) => f.write_str(self.name()),
+        }
     }
 }
 

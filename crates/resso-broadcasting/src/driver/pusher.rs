@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 pub use super::api_types::{
     BatchAnswer, BatchEvent, ChannelAttributes, ChannelInfo, Channels, UserRef, Users,
 };
+use crate::auth::Credentials;
 use crate::encrypt::MasterKey;
 use crate::{Channel, Message};
 
@@ -21,8 +22,8 @@ pub const MAX_CHANNELS: usize = 100;
 /// Events per `POST /batch_events` (Pusher's limit).
 pub const MAX_BATCH: usize = 10;
 
-/// Where the server is and the app's credentials.
-#[derive(Debug, Clone)]
+/// Where the server is and the app's credentials. `Debug` never shows the secret.
+#[derive(Clone)]
 pub struct PusherConfig {
     pub app_id: String,
     pub key: String,
@@ -59,13 +60,38 @@ impl PusherConfig {
         self.master_key = Some(key);
         self
     }
+
+    /// What channel authorization signs with: this app's key, secret and master key.
+    #[must_use]
+    pub fn credentials(&self) -> Credentials {
+        Credentials {
+            key: self.key.clone(),
+            secret: self.secret.clone(),
+            master_key: self.master_key.clone(),
+        }
+    }
 }
 
-/// Why a request to the HTTP API failed.
+impl std::fmt::Debug for PusherConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PusherConfig")
+            .field("app_id", &self.app_id)
+            .field("key", &self.key)
+            .field("secret", &"…")
+            .field("base_url", &self.base_url)
+            .field("master_key", &self.master_key)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Why a request to the HTTP API failed. The text never carries the signed URL: a transport
+/// error is stored without it.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PusherError {
     #[error("the Pusher HTTP API could not be reached: {0}")]
-    Http(#[from] reqwest::Error),
+    Http(reqwest::Error),
     #[error("Pusher error: {status}: {body}")]
     Status { status: u16, body: String },
     #[error("the Pusher HTTP API answered something that is not the expected JSON: {0}")]
@@ -74,6 +100,13 @@ pub enum PusherError {
     NoMasterKey(String),
     #[error("a trigger takes 1..=100 channels, got {0}")]
     ChannelCount(usize),
+}
+
+impl From<reqwest::Error> for PusherError {
+    fn from(e: reqwest::Error) -> Self {
+        // reqwest puts the request URL, signature included, into its message.
+        Self::Http(e.without_url())
+    }
 }
 
 #[derive(Serialize)]

@@ -7,11 +7,36 @@ use redis::aio::ConnectionManager;
 use crate::{Message, Payload};
 
 /// Where Redis is and the key prefix (`REDIS_PREFIX`; Laravel's default is `{app}-database-`).
-#[derive(Debug, Clone)]
+/// `Debug` hides the URL's password.
+#[derive(Clone)]
 pub struct RedisConfig {
     /// `redis://[user:password@]host:port[/db]`.
     pub url: String,
     pub prefix: String,
+}
+
+impl std::fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("url", &redact_url(&self.url))
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+/// `scheme://user:password@host…` with the password replaced by `…`.
+#[must_use]
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:…@{host}"),
+        None => format!("{scheme}://…@{host}"),
+    }
 }
 
 /// A connected Redis publisher; reconnects by itself. Cheap to clone.
@@ -41,6 +66,12 @@ impl RedisDriver {
             conn,
             prefix: config.prefix.clone(),
         })
+    }
+
+    /// The key prefix channels are published under.
+    #[must_use]
+    pub fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     /// Publishes `message` on each of its channels, in one pipeline.
@@ -130,6 +161,13 @@ mod tests {
             laravel_payload(&message(None)),
             r#"{"event":"App\\Events\\OrderShipped","data":{"order":{"id":1},"socket":null},"socket":null}"#
         );
+    }
+
+    #[test]
+    fn urls_lose_their_password() {
+        assert_eq!(redact_url("redis://u:p@h:1/0"), "redis://u:…@h:1/0");
+        assert_eq!(redact_url("redis://tok@h"), "redis://…@h");
+        assert_eq!(redact_url("redis://h:1"), "redis://h:1");
     }
 
     #[test]

@@ -1,9 +1,14 @@
-//! The axum auth routes answering real subscriptions: Ressò accepts what they sign.
+//! The axum auth routes answering real subscriptions: Ressò accepts what they sign, with the
+//! credentials taken from the broadcaster and callbacks that read the app's state.
 
-use axum::extract::FromRequestParts;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use resso_broadcasting::auth::{ChannelAuth, Credentials, Decision};
+use resso_broadcasting::auth::{ChannelAuth, Credentials, Decision, Params};
+use resso_broadcasting::Broadcaster;
 use serde_json::{json, Value};
 
 use crate::support::{serve, Resso, KEY, SECRET};
@@ -25,22 +30,52 @@ impl<S: Send + Sync> FromRequestParts<S> for User {
     }
 }
 
-async fn auth_app() -> String {
-    let creds = Credentials {
-        key: KEY.into(),
-        secret: SECRET.into(),
-        master_key: None,
-    };
-    let auth = ChannelAuth::<User>::new(creds)
-        .channel("orders.{order}", |user: User, p| async move {
-            // "Route-model binding" by the app: order n belongs to user n.
-            Decision::allow_if(p.parse::<u64>("order") == Some(user.id))
-        })
+/// The app's state: who owns which order (a real app asks its database).
+#[derive(Clone)]
+struct AppState {
+    orders: Arc<HashMap<u64, u64>>,
+}
+
+/// What the orders callback takes out of the state.
+#[derive(Clone)]
+struct Orders(Arc<HashMap<u64, u64>>);
+
+impl FromRef<AppState> for Orders {
+    fn from_ref(state: &AppState) -> Self {
+        Self(state.orders.clone())
+    }
+}
+
+/// The routes, signing with `broadcaster`'s credentials.
+async fn auth_app_for(broadcaster: &Broadcaster) -> String {
+    let auth = ChannelAuth::<User, AppState>::from_broadcaster(broadcaster)
+        .channel_with_state(
+            "orders.{order}",
+            |user: User, p: Params, State(Orders(owners)): State<Orders>| async move {
+                let owner = p
+                    .parse::<u64>("order")
+                    .and_then(|o| owners.get(&o).copied());
+                Decision::allow_if(owner == Some(user.id))
+            },
+        )
         .channel("chat.{room}", |user: User, _| async move {
             Decision::member(user.id, json!({"name": format!("user {}", user.id)}))
         })
         .user_auth(|user: User| async move { Some(json!({"id": user.id, "name": "Alice"})) });
-    serve(axum::Router::new().merge(auth.router())).await
+    // Order n belongs to user n.
+    let state = AppState {
+        orders: Arc::new((1..10).map(|n| (n, n)).collect()),
+    };
+    serve(axum::Router::new().merge(auth.router()).with_state(state)).await
+}
+
+/// The routes with a broadcaster on the test app's credentials (no server needed to sign).
+async fn auth_app() -> String {
+    let config = resso_broadcasting::PusherConfig::new("http://127.0.0.1:1", "id", KEY, SECRET);
+    let driver = resso_broadcasting::DriverConfig::Pusher(config)
+        .connect()
+        .await;
+    auth_app_for(&Broadcaster::new(driver.unwrap())).await
 }
 
 async fn post_form(url: &str, user: Option<u64>, form: &[(&str, &str)]) -> (u16, String) {
@@ -55,7 +90,7 @@ async fn post_form(url: &str, user: Option<u64>, form: &[(&str, &str)]) -> (u16,
 #[tokio::test]
 async fn signed_answers_open_private_and_presence_channels_on_resso() {
     let resso = Resso::start().await;
-    let app = auth_app().await;
+    let app = auth_app_for(&resso.broadcaster()).await;
     let mut client = resso.client().await;
     let socket = client.socket_id.to_string();
     let url = format!("{app}/broadcasting/auth");
@@ -148,4 +183,34 @@ async fn user_auth_signs_in_on_resso() {
         .await;
     let reply = client.next().await;
     assert_eq!(reply["event"], "pusher:signin_success", "{reply}");
+}
+
+#[tokio::test]
+async fn explicit_credentials_and_stateless_callbacks_still_work() {
+    let auth = ChannelAuth::<User>::new(Credentials::new(KEY, SECRET))
+        .channel("orders.{order}", |user: User, p| async move {
+            Decision::allow_if(p.parse::<u64>("order") == Some(user.id))
+        });
+    let answer = auth.authorize(User { id: 3 }, Some("1.2"), "private-orders.3");
+    assert!(answer.await.unwrap()["auth"]
+        .as_str()
+        .unwrap()
+        .starts_with("app-key:"));
+    let app = serve(axum::Router::new().merge(auth.router())).await;
+    let url = format!("{app}/broadcasting/auth");
+    let (status, _) = post_form(&url, Some(4), &[("channel_name", "private-orders.3")]).await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn a_broadcaster_without_credentials_answers_only_socket_io() {
+    let (fake, _) = Broadcaster::fake();
+    let app = auth_app_for(&fake).await;
+    let url = format!("{app}/broadcasting/auth");
+    let unsigned = post_form(&url, Some(5), &[("channel_name", "private-orders.5")]).await;
+    assert_eq!(unsigned, (200, "true".to_owned()));
+    let form = [("socket_id", "1.2"), ("channel_name", "private-orders.5")];
+    let (status, body) = post_form(&url, Some(5), &form).await;
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("no app key and secret"), "{body}");
 }

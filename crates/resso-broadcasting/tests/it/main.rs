@@ -5,4 +5,5 @@ mod auth;
 mod pusher;
 mod queue;
 mod redis;
+mod secrets;
 mod support;

@@ -6,15 +6,16 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use futures_util::StreamExt;
-
 use super::csv::{Builder, CsvError};
 use super::queue::Jobs;
 use super::ExportJob;
-use crate::db::Db;
+use crate::db::{Db, User};
 use crate::live::{ExportCompleted, ExportFailed, ExportProgress, Live};
 use crate::mail::{ExportMail, MailError, Mailer, Sent};
 use crate::settings::Settings;
+
+/// Orders read per statement.
+const PAGE: i64 = 200;
 
 /// Why one export failed (shown to its user).
 #[derive(Debug, thiserror::Error)]
@@ -91,21 +92,7 @@ impl Worker {
             .await?
             .ok_or(ExportError::NoUser)?;
         self.db.mark_export_running(job.export_id).await?;
-        let total = u64::try_from(self.db.order_count(user.id).await?).unwrap_or(0);
-        // Fail half-way for the users set up to fail, so the page's error path can be seen.
-        let fail_after = self.settings.fails_for(&user.email).then_some(total / 2);
-        let mut csv = Builder::new(total)?;
-        let mut orders = self.db.orders(user.id);
-        while let Some(order) = orders.next().await {
-            if fail_after == Some(csv.done()) {
-                return Err(ExportError::Planned);
-            }
-            // Stands for the real work a row would take, so the export takes a visible while.
-            tokio::time::sleep(self.settings.row_delay).await;
-            if csv.push(&order?)? {
-                self.progress(job, &csv, total).await;
-            }
-        }
+        let csv = self.build_csv(job, &user).await?;
         let rows = csv.done();
         let bytes = csv.finish()?;
         let mail = ExportMail {
@@ -133,6 +120,32 @@ impl Worker {
         };
         self.live.completed(&event).await;
         Ok(())
+    }
+
+    /// Writes the user's orders into a CSV, page by page, broadcasting progress.
+    async fn build_csv(&self, job: ExportJob, user: &User) -> Result<Builder, ExportError> {
+        let total = u64::try_from(self.db.order_count(user.id).await?).unwrap_or(0);
+        // Fail half-way for the users set up to fail, so the page's error path can be seen.
+        let fail_after = self.settings.fails_for(&user.email).then_some(total / 2);
+        let mut csv = Builder::new(total)?;
+        let mut after = 0;
+        loop {
+            let page = self.db.orders_after(user.id, after, PAGE).await?;
+            let Some(last) = page.last() else {
+                return Ok(csv);
+            };
+            after = last.id;
+            for order in &page {
+                if fail_after == Some(csv.done()) {
+                    return Err(ExportError::Planned);
+                }
+                // Stands for the real work a row would take, so the export takes a visible while.
+                tokio::time::sleep(self.settings.row_delay).await;
+                if csv.push(order)? {
+                    self.progress(job, &csv, total).await;
+                }
+            }
+        }
     }
 
     async fn progress(&self, job: ExportJob, csv: &Builder, total: u64) {

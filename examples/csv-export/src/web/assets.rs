@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 const JS: &str = "text/javascript; charset=utf-8";
 
 /// `(name, content type, bytes)` of every asset.
-const ASSETS: [(&str, &str, &[u8]); 5] = [
+const ASSETS: [(&str, &str, &[u8]); 6] = [
     (
         "echo.iife.js",
         JS,
@@ -27,6 +27,11 @@ const ASSETS: [(&str, &str, &[u8]); 5] = [
         include_bytes!("../../assets/vendor/socket.io.min.js"),
     ),
     ("app.js", JS, include_bytes!("../../assets/app.js")),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../../assets/favicon.svg"),
+    ),
     (
         "app.css",
         "text/css; charset=utf-8",

@@ -1,11 +1,12 @@
 //! The web side: the shared [`AppState`], the router, and how errors become responses. Handlers
-//! live in [`auth`] (login, logout, the signed-in user), [`exports`] (queueing an export, opening a
-//! mailed `.eml`), [`pages`] (HTML) and [`assets`] (the vendored scripts); `/broadcasting/auth` is
+//! live in [`auth`] (login, logout, the signed-in user), [`exports`] (queueing an export), [`mail`]
+//! (a mailed `.eml` shown in the browser), [`pages`] (HTML) and [`assets`] (scripts, styles, icon); `/broadcasting/auth` is
 //! `resso-broadcasting`'s router with one channel rule.
 
 pub mod assets;
 pub mod auth;
 pub mod exports;
+pub mod mail;
 pub mod pages;
 
 use std::path::PathBuf;
@@ -15,7 +16,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use resso_broadcasting::auth::{ChannelAuth, Credentials, Decision};
+use resso_broadcasting::auth::{ChannelAuth, Decision};
+use resso_broadcasting::Broadcaster;
 use tower_sessions::{MemoryStore, SessionManagerLayer};
 
 use crate::broadcasting::EchoOptions;
@@ -30,6 +32,8 @@ pub struct AppState {
     pub db: Db,
     pub queue: Queue,
     pub echo: Arc<EchoOptions>,
+    /// Publishes the export's events; `/broadcasting/auth` signs with its credentials.
+    pub broadcaster: Broadcaster,
     /// The `.eml` folder, when mail goes to files.
     pub mail_dir: Option<PathBuf>,
 }
@@ -61,8 +65,8 @@ impl IntoResponse for AppError {
 }
 
 /// Laravel's `routes/channels.php` for this app: a user may listen on their own channel only.
-fn channels(credentials: Credentials) -> ChannelAuth<CurrentUser> {
-    ChannelAuth::new(credentials).channel(
+fn channels(broadcaster: &Broadcaster) -> ChannelAuth<CurrentUser, AppState> {
+    ChannelAuth::from_broadcaster(broadcaster).channel(
         USER_CHANNEL_PATTERN,
         |CurrentUser(user), params| async move {
             Decision::allow_if(params.parse::<i64>("id") == Some(user.id))
@@ -70,8 +74,8 @@ fn channels(credentials: Credentials) -> ChannelAuth<CurrentUser> {
     )
 }
 
-/// Every route of the app; `credentials` sign channel subscriptions.
-pub fn router(state: AppState, credentials: Credentials) -> Router {
+/// Every route of the app.
+pub fn router(state: AppState) -> Router {
     // Lax cookies are not sent on cross-site POSTs, which is what keeps the forms safe from CSRF.
     let sessions = SessionManagerLayer::new(MemoryStore::default())
         .with_secure(false)
@@ -82,9 +86,11 @@ pub fn router(state: AppState, credentials: Credentials) -> Router {
         .route("/login", get(pages::login).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/exports", post(exports::create))
-        .route("/mail/{file}", get(exports::mail))
+        .route("/mail/{file}", get(mail::show))
+        .route("/mail/{file}/raw", get(mail::raw))
+        .route("/mail/{file}/attachments/{n}", get(mail::attachment))
         .route("/assets/{name}", get(assets::serve))
-        .merge(channels(credentials).router())
+        .merge(channels(&state.broadcaster).router())
         .layer(sessions)
         .with_state(state)
 }

@@ -11,7 +11,7 @@ use tower_sessions::Session;
 
 use super::auth::signed_in;
 use super::{AppError, AppState};
-use crate::db::User;
+use crate::db::{Export, User};
 use crate::live::user_channel;
 
 /// The Echo connector an export page uses, named as Echo's `broadcaster` option names it.
@@ -69,6 +69,7 @@ pub async fn home(
         return Ok(Redirect::to("/login").into_response());
     };
     let orders = state.db.order_count(user.id).await?;
+    let exports = state.db.exports(user.id).await?;
     let echo = match query.connector {
         Connector::Pusher => Some(serde_json::json!(&state.echo.pusher)),
         Connector::SocketIo => state.echo.socket_io.as_ref().map(|o| serde_json::json!(o)),
@@ -79,6 +80,7 @@ pub async fn home(
     let page = ExportPage {
         user: &user,
         orders,
+        exports: &exports,
         connector: query.connector,
         config: page_config.as_deref(),
         files: state.mail_dir.is_some(),
@@ -117,6 +119,8 @@ pub fn login_page(error: Option<&str>, email: &str) -> Html<String> {
 struct ExportPage<'a> {
     user: &'a User,
     orders: i64,
+    /// Past exports, newest first.
+    exports: &'a [Export],
     connector: Connector,
     /// The JSON the page script reads (Echo's options and the user's channel); `None` when this
     /// connector has no server to talk to.
@@ -143,6 +147,7 @@ impl ExportPage<'_> {
         let body = format!(
             r#"<header class="bar">
   <span>Signed in as <strong>{name}</strong> ({email})</span>
+  <span id="live" class="live" data-state="connecting" role="status"><span class="dot"></span> <span id="live-text">Connecting…</span></span>
   <form method="post" action="/logout"><button type="submit" class="link">Sign out</button></form>
 </header>
 <main class="card">
@@ -158,14 +163,42 @@ impl ExportPage<'_> {
   {status}
   <ul id="notifications"></ul>
   <p class="hint">{mailbox}</p>
-</main>"#,
+  <h2>Your exports</h2>
+  <ul id="exports">{exports}</ul>
+</main>
+<aside class="card events">
+  <h2>Events received</h2>
+  <p class="hint">Each event as it arrives through Echo: its name on the wire and its channel.</p>
+  <ol id="events"></ol>
+</aside>"#,
             name = escape(&self.user.name),
             email = escape(&self.user.email),
             nav = nav(self.connector),
             orders = self.orders,
+            exports = self.exports.iter().map(export_item).collect::<String>(),
         );
         Html(layout("Export my data", &body, &scripts))
     }
+}
+
+/// One past export: when, how it ended, and its mail when there is one to open.
+fn export_item(export: &Export) -> String {
+    let outcome = match export.status.as_str() {
+        "emailed" => format!("{} rows, e-mailed", export.rows),
+        "failed" => format!("failed: {}", export.error.as_deref().unwrap_or("")),
+        "running" => "being built".to_owned(),
+        _ => "queued".to_owned(),
+    };
+    let mail = export.mail_file.as_deref().map_or(String::new(), |file| {
+        format!(r#" · <a href="/mail/{}">Open the e-mail</a>"#, escape(file))
+    });
+    format!(
+        r#"<li data-export="{id}" data-status="{status}">Export #{id} · {at} UTC · {outcome}{mail}</li>"#,
+        id = export.id,
+        status = escape(&export.status),
+        at = escape(&export.created_at),
+        outcome = escape(&outcome),
+    )
 }
 
 /// The page's settings as JSON, the connector's client library, Echo and the page script.
@@ -213,7 +246,9 @@ fn unavailable(connector: Connector) -> String {
     )
 }
 
-fn layout(title: &str, body: &str, scripts: &str) -> String {
+/// The HTML around every page's `body`.
+#[must_use]
+pub fn layout(title: &str, body: &str, scripts: &str) -> String {
     format!(
         r#"<!doctype html>
 <html lang="en">
@@ -222,6 +257,7 @@ fn layout(title: &str, body: &str, scripts: &str) -> String {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · Ressò CSV export</title>
 <link rel="stylesheet" href="/assets/app.css">
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 </head>
 <body>
 {body}
@@ -251,7 +287,7 @@ pub fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{escape, Connector, ExportPage};
-    use crate::db::User;
+    use crate::db::{Export, User};
 
     fn render(connector: Connector, config: Option<&str>) -> String {
         let user = User {
@@ -260,9 +296,18 @@ mod tests {
             email: "ann@example.com".into(),
             password_hash: String::new(),
         };
+        let exports = [Export {
+            id: 4,
+            status: "emailed".into(),
+            rows: 3,
+            mail_file: Some("0b5c-1.eml".into()),
+            error: None,
+            created_at: "2026-12-07 12:00:00".into(),
+        }];
         let page = ExportPage {
             user: &user,
             orders: 3,
+            exports: &exports,
             connector,
             config,
             files: true,
@@ -284,6 +329,14 @@ mod tests {
             html.contains(r#"<a href="/" aria-current="page">"#),
             "{html}"
         );
+    }
+
+    #[test]
+    fn past_exports_are_listed_with_their_mail() {
+        let html = render(Connector::Pusher, Some("{}"));
+        assert!(html.contains("Export #4 · 2026-12-07 12:00:00 UTC · 3 rows, e-mailed"));
+        assert!(html.contains(r#"<a href="/mail/0b5c-1.eml">Open the e-mail</a>"#));
+        assert!(html.contains(r#"id="live""#) && html.contains(r#"id="events""#));
     }
 
     #[test]
