@@ -12,6 +12,7 @@ use crate::apps::App;
 use crate::broadcast::Payload;
 use crate::rate::RateWindow;
 use crate::registry::Registry;
+use crate::tap::Entry;
 use crate::webhooks::HookEvent;
 use resso_protocol::SocketId;
 
@@ -69,6 +70,14 @@ pub fn relay(from: Sender<'_>, ev: ClientEvent<'_>) -> Result<(), ClientEventErr
         payload,
         from.socket,
     );
+    from.app.tap.emit(|| Entry::ClientEvent {
+        socket: from.socket.to_string(),
+        channel: channel.to_string(),
+        event: ev.event.clone(),
+        data: hook_data
+            .as_ref()
+            .map_or_else(String::new, |d| Entry::clip(d.get())),
+    });
     let hook = HookEvent::ClientEvent {
         channel: channel.clone(),
         event: ev.event,

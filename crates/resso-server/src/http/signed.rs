@@ -12,6 +12,7 @@ use super::ApiFailure;
 use crate::apps::App;
 use crate::http::Shared;
 use crate::refusals::{self, Reason};
+use crate::tap::Entry;
 
 /// An authenticated HTTP API request.
 pub struct Signed {
@@ -52,6 +53,9 @@ impl FromRequest<Shared> for Signed {
             .inspect_err(|e| {
                 let why = format_args!("{} {path}: {e}", parts.method);
                 refusals::log(Reason::BadApiSignature, app.id.as_str(), &why);
+                app.tap.emit(|| Entry::Refused {
+                    reason: format!("HTTP API call refused: bad signature: {why}"),
+                });
             })?;
         if !app.config.enabled {
             return Err(ApiFailure::AppDisabled);

@@ -147,6 +147,29 @@ impl AppMeters {
     }
 }
 
+/// What the debug console charts of one app: open connections and messages so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Glance {
+    pub pusher_connections: i64,
+    pub socketio_connections: i64,
+    pub messages_sent: i64,
+    pub messages_received: i64,
+}
+
+impl AppMeters {
+    /// This app's connections and message totals now.
+    #[must_use]
+    pub fn glance(&self) -> Glance {
+        let [pusher, socketio] = &self.protocols;
+        Glance {
+            pusher_connections: pusher.connected.load(Relaxed),
+            socketio_connections: socketio.connected.load(Relaxed),
+            messages_sent: pusher.sent_messages.get() + socketio.sent_messages.get(),
+            messages_received: pusher.received_messages.get() + socketio.received_messages.get(),
+        }
+    }
+}
+
 /// Every app's meters and the server-wide settings of the exposition; cheap to clone.
 #[derive(Clone, Debug, Default)]
 pub struct Metrics {

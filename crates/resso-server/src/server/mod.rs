@@ -92,6 +92,7 @@ pub async fn serve_reloading(
     let metrics = Metrics::new(&config.metrics.prefix, port);
     crate::metrics::mark_start();
     let apps = Arc::new(Apps::counted(&config.apps, &metrics));
+    apps.taps().set_debug(config.server.debug);
     let tracker = TaskTracker::new();
     let webhooks = Webhooks::start(
         apps.clone(),
@@ -152,7 +153,11 @@ pub async fn serve_reloading(
         stop.cancel();
     };
     tokio::join!(
-        http::serve(accept, http::router(edge.clone(), page), edge),
+        http::serve(
+            accept,
+            http::router(edge.clone(), page, &config.console),
+            edge
+        ),
         drained
     );
     registry.close_all(ErrorCode::ReconnectImmediately);

@@ -20,6 +20,7 @@ use super::endpoint::Endpoints;
 use super::payload;
 use super::stats::Counters;
 use crate::config::WebhookSettings;
+use crate::tap::{Entry, Tap};
 
 /// First pause after a failed attempt; each later pause doubles, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
@@ -100,6 +101,12 @@ impl Deliverer {
             return;
         };
         let body = payload::body(ready.time_ms, &ready.events);
+        let tap = endpoint.app.tap.clone();
+        let shown = if tap.is_watched() {
+            Entry::clip(&ready.events.join(","))
+        } else {
+            String::new()
+        };
         let task = Task {
             client: self.client.clone(),
             url: endpoint.config.url.clone(),
@@ -110,6 +117,8 @@ impl Deliverer {
             attempts: gate.attempts.clone(),
             counters: self.counters.clone(),
             timeout: self.timeout,
+            tap,
+            shown,
         };
         let (retry_for, shutdown) = (self.retry_for, self.shutdown.clone());
         self.tracker.spawn(async move {
@@ -130,16 +139,30 @@ struct Task {
     attempts: Arc<Semaphore>,
     counters: Arc<Counters>,
     timeout: Duration,
+    /// The app's tap, and the events as it shows them (empty when nobody watched).
+    tap: Arc<Tap>,
+    shown: String,
 }
 
 impl Task {
     async fn run(self, retry_for: Duration, shutdown: &CancellationToken) {
         match with_retries(retry_for, shutdown, || self.attempt()).await {
-            Ok(()) => self.counters.delivered(self.events),
+            Ok(()) => {
+                self.counters.delivered(self.events);
+                self.tap.emit(|| Entry::WebhookSent {
+                    url: self.url.clone(),
+                    events: self.shown.clone(),
+                });
+            }
             Err(error) => {
                 let (url, events) = (&self.url, self.events);
                 tracing::warn!(%url, events, %error, "webhook given up");
                 self.counters.failed(events);
+                self.tap.emit(|| Entry::WebhookFailed {
+                    url: url.clone(),
+                    events: self.shown.clone(),
+                    error: error.to_string(),
+                });
             }
         }
     }
