@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use crate::apps::App;
 use crate::broadcast::Payload;
+use crate::metrics::Limiter;
 use crate::rate::RateWindow;
 use crate::registry::Registry;
 use crate::tap::Entry;
@@ -59,6 +60,7 @@ pub struct ClientEvent<'a> {
 pub fn relay(from: Sender<'_>, ev: ClientEvent<'_>) -> Result<(), ClientEventError> {
     let channel = check(&from, &ev)?;
     if !from.rate.allow(Instant::now()) {
+        from.app.meters.rate_limited(Limiter::ClientEvents);
         return Err(ClientEventError::RateLimited);
     }
     let hook_data = ev.data.clone();

@@ -11,6 +11,7 @@ use resso_protocol::http_sig::{self, Query};
 use super::ApiFailure;
 use crate::apps::App;
 use crate::http::Shared;
+use crate::metrics::Limiter;
 use crate::refusals::{self, Reason};
 use crate::tap::Entry;
 
@@ -61,6 +62,7 @@ impl FromRequest<Shared> for Signed {
             return Err(ApiFailure::AppDisabled);
         }
         if !s.api_limiter.allow(&app) {
+            app.meters.rate_limited(Limiter::HttpApi);
             return Err(ApiFailure::RateLimited);
         }
         Ok(Self { app, query, body })

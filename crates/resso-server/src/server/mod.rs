@@ -29,6 +29,7 @@ use crate::tls::{self, Tls};
 use crate::webhooks::Webhooks;
 use crate::{cluster, http, ingest};
 
+mod gauges;
 mod reload;
 
 /// Where [`serve`] accepts connections.
@@ -114,6 +115,7 @@ pub async fn serve_reloading(
     }
     ingest::start(&apps, &registry, &shutdown, &tracker);
     count_the_rest(&metrics, &registry);
+    gauges::register(&metrics, &registry, &apps);
     tracker.spawn(flush_counts(
         registry.clone(),
         apps.clone(),

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use crate::apps::App;
 use crate::http::{events, ApiFailure, Shared};
+use crate::metrics::Limiter;
 
 /// The most channels, and members per channel, one answer lists.
 const MAX_CHANNELS: usize = 500;
@@ -125,6 +126,7 @@ fn publish(s: &Shared, id: &str, creation: Creation) -> Result<usize, ApiFailure
         return Err(ApiFailure::AppDisabled);
     }
     if !s.api_limiter.allow(&app) {
+        app.meters.rate_limited(Limiter::HttpApi);
         return Err(ApiFailure::RateLimited);
     }
     let data = match creation.data {
