@@ -59,7 +59,10 @@ def test_traffic_shows_up_in_the_scrape(server, sdk):  # noqa: F811
     assert value(during, "resso_http_received_bytes", **app) > 0
     assert value(during, "process_resident_memory_bytes") > 0
     assert value(during, "resso_cluster_nodes") == 1
-    assert value(during, "resso_webhooks_sent_total", result="delivered") == 0
+    for event_type in ("channel_occupied", "member_added", "client_event"):
+        hooks = {"event_type": event_type}
+        assert value(during, "resso_webhooks_sent_total", result="delivered", **hooks) == 0
+        assert value(during, "resso_webhooks_sent_total", result="failed", **hooks) == 0
     assert value(during, "resso_webhooks_dropped_total") == 0
     assert value(during, "resso_channels", app_id=APP_ID, channel_type="public") == 1
     assert value(during, "resso_channels", app_id=APP_ID, channel_type="presence") == 0

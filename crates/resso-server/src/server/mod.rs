@@ -176,14 +176,14 @@ fn count_the_rest(metrics: &Metrics, registry: &Registry) {
         text.family(
             "webhooks_sent_total",
             "counter",
-            "Webhook events by what became of them",
+            "Webhook events by type and what became of them",
         );
-        text.sample(
-            "webhooks_sent_total",
-            &[("result", "delivered")],
-            stats.delivered,
-        );
-        text.sample("webhooks_sent_total", &[("result", "failed")], stats.failed);
+        for (event_type, delivered, failed) in webhooks.sent_by_type() {
+            for (result, n) in [("delivered", delivered), ("failed", failed)] {
+                let labels = [("event_type", event_type), ("result", result)];
+                text.sample("webhooks_sent_total", &labels, n);
+            }
+        }
         text.family(
             "webhooks_dropped_total",
             "counter",

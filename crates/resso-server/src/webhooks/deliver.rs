@@ -18,7 +18,7 @@ use tokio_util::task::TaskTracker;
 use super::batch::Ready;
 use super::endpoint::Endpoints;
 use super::payload;
-use super::stats::Counters;
+use super::stats::{Counters, TypeCounts};
 use crate::config::WebhookSettings;
 use crate::tap::{Entry, Tap};
 
@@ -107,6 +107,10 @@ impl Deliverer {
         } else {
             String::new()
         };
+        let mut types = TypeCounts::default();
+        for index in ready.events.iter().filter_map(|e| payload::name_index(e)) {
+            types[index] += 1;
+        }
         let task = Task {
             client: self.client.clone(),
             url: endpoint.config.url.clone(),
@@ -119,6 +123,7 @@ impl Deliverer {
             timeout: self.timeout,
             tap,
             shown,
+            types,
         };
         let (retry_for, shutdown) = (self.retry_for, self.shutdown.clone());
         self.tracker.spawn(async move {
@@ -142,13 +147,15 @@ struct Task {
     /// The app's tap, and the events as it shows them (empty when nobody watched).
     tap: Arc<Tap>,
     shown: String,
+    /// How many events of each type the batch carries.
+    types: TypeCounts,
 }
 
 impl Task {
     async fn run(self, retry_for: Duration, shutdown: &CancellationToken) {
         match with_retries(retry_for, shutdown, || self.attempt()).await {
             Ok(()) => {
-                self.counters.delivered(self.events);
+                self.counters.delivered(self.events, &self.types);
                 self.tap.emit(|| Entry::WebhookSent {
                     url: self.url.clone(),
                     events: self.shown.clone(),
@@ -157,7 +164,7 @@ impl Task {
             Err(error) => {
                 let (url, events) = (&self.url, self.events);
                 tracing::warn!(%url, events, %error, "webhook given up");
-                self.counters.failed(events);
+                self.counters.failed(events, &self.types);
                 self.tap.emit(|| Entry::WebhookFailed {
                     url: url.clone(),
                     events: self.shown.clone(),
