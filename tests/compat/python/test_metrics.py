@@ -59,6 +59,9 @@ def test_traffic_shows_up_in_the_scrape(server, sdk):  # noqa: F811
     assert value(during, "resso_http_received_bytes", **app) > 0
     assert value(during, "process_resident_memory_bytes") > 0
     assert value(during, "resso_cluster_nodes") == 1
+    for direction in ("sent", "received"):
+        assert value(during, "resso_cluster_messages_total", direction=direction) == 0
+    assert value(during, "resso_cluster_dropped_total") == 0
     for event_type in ("channel_occupied", "member_added", "client_event"):
         hooks = {"event_type": event_type}
         assert value(during, "resso_webhooks_sent_total", result="delivered", **hooks) == 0

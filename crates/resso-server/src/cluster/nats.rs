@@ -7,7 +7,7 @@ use async_nats::{ConnectOptions, Event};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use super::link::{encode, BrokerSession, LinkError};
+use super::link::{BrokerSession, LinkError};
 
 /// Serves the NATS connection until shutdown (`Ok`) or a failure to connect (`Err`).
 pub async fn serve(
@@ -52,7 +52,7 @@ pub async fn serve(
             }
             Some(wire) = session.outbound.recv() => {
                 if up {
-                    client.publish(subject.to_owned(), encode(&wire).into()).await?;
+                    client.publish(subject.to_owned(), session.outgoing(&wire).into()).await?;
                 }
             }
         }

@@ -102,6 +102,7 @@ pub async fn serve_reloading(
         &tracker,
     );
     let (port, queue) = cluster::port(&config.cluster);
+    gauges::register_cluster(&metrics, cluster::traffic(queue.as_ref()));
     let registry = Registry::new(webhooks, port, shutdown.clone());
     if let Some(queue) = queue {
         cluster::start(
