@@ -15,7 +15,7 @@ import sys
 # The layers of docs/architecture.md, low to high.
 RANKS = {
     # leaves
-    "config": 1, "rate": 1, "ids": 1, "deadline": 1, "ws": 1, "metrics": 1, "refusals": 1,
+    "config": 1, "rate": 1, "ids": 1, "deadline": 1, "ws": 1, "metrics": 1, "refusals": 1, "tap": 1,
     "apps": 2, "admission": 2, "tls": 2,
     # values and actors
     "broadcast": 3,

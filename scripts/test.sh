@@ -3,7 +3,7 @@
 #   lint (layering, rustfmt, clippy) → Rust unit + integration tests (the cluster tests start their own
 #   redis-server and nats-server processes) → a short run of every fuzz target → a seconds-long
 #   smoke of the benchmark harness and its 60-second soak → compat tests with the real npm packages (pusher-js,
-#   laravel-echo, pusher) → the Python
+#   laravel-echo, pusher; the debug console in headless Chromium) → the Python
 #   `pusher` SDK test → the chat example with pusher-js → the CSV-export demo end to end in headless
 #   Chromium → resso-broadcasting packaged as it would be published → the Debian package
 #   built, installed, run and purged (scripts/package-test.sh; needs root).

@@ -10,6 +10,7 @@ use resso_protocol::{AppId, AppKey, Limits};
 
 use crate::config::AppConfig;
 use crate::metrics::{AppMeters, Metrics};
+use crate::tap::{Tap, Taps};
 
 /// One app, as the server uses it: typed names, protocol limits, and its configuration.
 #[derive(Debug)]
@@ -20,15 +21,17 @@ pub struct App {
     pub config: AppConfig,
     /// This app's counters (`GET /metrics`).
     pub meters: Arc<AppMeters>,
+    /// This app's live feed (the debug console, `--debug`).
+    pub tap: Arc<Tap>,
 }
 
 impl App {
     #[cfg(test)]
     pub(crate) fn from_config(c: &AppConfig) -> Self {
-        Self::counted(c, &Metrics::default())
+        Self::counted(c, &Metrics::default(), &Taps::default())
     }
 
-    fn counted(c: &AppConfig, metrics: &Metrics) -> Self {
+    fn counted(c: &AppConfig, metrics: &Metrics, taps: &Taps) -> Self {
         let limits = Limits {
             channel_name: c.limits.channel_name_length,
             event_name: c.limits.event_name_length,
@@ -38,6 +41,7 @@ impl App {
         let id = AppId::from(c.id.as_str());
         Self {
             meters: metrics.app(&id),
+            tap: taps.of(&id),
             id,
             key: AppKey::from(c.key.as_str()),
             limits,
@@ -104,6 +108,7 @@ impl Table {
 pub struct Apps {
     table: RwLock<Arc<Table>>,
     metrics: Metrics,
+    taps: Taps,
 }
 
 /// What a [`Apps::replace`] changed.
@@ -126,14 +131,22 @@ impl Apps {
     /// The apps of `configs`, counting into `metrics`.
     #[must_use]
     pub fn counted(configs: &[AppConfig], metrics: &Metrics) -> Self {
+        let taps = Taps::default();
         let mut table = Table::default();
         for c in configs {
-            table.insert(Arc::new(App::counted(c, metrics)));
+            table.insert(Arc::new(App::counted(c, metrics, &taps)));
         }
         Self {
             table: RwLock::new(Arc::new(table)),
             metrics: metrics.clone(),
+            taps,
         }
+    }
+
+    /// Every app's tap (kept by id across reloads).
+    #[must_use]
+    pub fn taps(&self) -> &Taps {
+        &self.taps
     }
 
     /// The current generation, to iterate over.
@@ -172,11 +185,11 @@ impl Apps {
                     } else {
                         replaced.changed.push(id.clone());
                     }
-                    Arc::new(App::counted(c, &self.metrics))
+                    Arc::new(App::counted(c, &self.metrics, &self.taps))
                 }
                 None => {
                     replaced.added.push(id.clone());
-                    Arc::new(App::counted(c, &self.metrics))
+                    Arc::new(App::counted(c, &self.metrics, &self.taps))
                 }
             };
             table.insert(app);

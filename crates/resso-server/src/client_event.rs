@@ -10,8 +10,10 @@ use tokio::time::Instant;
 
 use crate::apps::App;
 use crate::broadcast::Payload;
+use crate::metrics::Limiter;
 use crate::rate::RateWindow;
 use crate::registry::Registry;
+use crate::tap::Entry;
 use crate::webhooks::HookEvent;
 use resso_protocol::SocketId;
 
@@ -58,6 +60,7 @@ pub struct ClientEvent<'a> {
 pub fn relay(from: Sender<'_>, ev: ClientEvent<'_>) -> Result<(), ClientEventError> {
     let channel = check(&from, &ev)?;
     if !from.rate.allow(Instant::now()) {
+        from.app.meters.rate_limited(Limiter::ClientEvents);
         return Err(ClientEventError::RateLimited);
     }
     let hook_data = ev.data.clone();
@@ -69,6 +72,14 @@ pub fn relay(from: Sender<'_>, ev: ClientEvent<'_>) -> Result<(), ClientEventErr
         payload,
         from.socket,
     );
+    from.app.tap.emit(|| Entry::ClientEvent {
+        socket: from.socket.to_string(),
+        channel: channel.to_string(),
+        event: ev.event.clone(),
+        data: hook_data
+            .as_ref()
+            .map_or_else(String::new, |d| Entry::clip(d.get())),
+    });
     let hook = HookEvent::ClientEvent {
         channel: channel.clone(),
         event: ev.event,

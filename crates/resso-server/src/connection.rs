@@ -40,6 +40,8 @@ pub trait Protocol: Send + 'static {
     fn goodbye(code: ErrorCode, message: &str) -> Option<Bytes>;
     /// The counters of the connection's app.
     fn meters(&self) -> &AppMeters;
+    /// The connection ended with `code`: told to the app's tap (the console, `--debug`).
+    fn closed(&self, code: u16);
     /// Which protocol the counters count this connection under.
     const METERED_AS: metrics::Protocol;
 }
@@ -122,6 +124,7 @@ pub fn serve<P: Protocol, S: Stream>(
     async move {
         let end = run(&mut ws, &mut session, &mut inbox, heartbeat).await;
         session.meters().disconnected(P::METERED_AS, end.code());
+        session.closed(end.code());
         drop(session);
         Box::pin(finish::<P, S>(&mut ws, end)).await;
     }

@@ -10,7 +10,8 @@
 //!    key, each with its counters), [`rate`] (the one-second rate window), [`admission`]
 //!    (per-address connection limits, the memory ceiling), [`ids`] (socket ids), [`deadline`],
 //!    [`metrics`] (Prometheus counters and their page), [`refusals`] (rate-limited warnings for
-//!    refused clients), [`tls`] (certificates for the TLS listener, reloaded on SIGHUP and file
+//!    refused clients), [`tap`] (each app's live feed for the debug console and `--debug`, free
+//!    while nobody watches), [`tls`] (certificates for the TLS listener, reloaded on SIGHUP and file
 //!    changes), and the WebSocket transport [`ws`] (upgrade sniffing, handshake, frames, a
 //!    socket over any stream).
 //! 2. **Values and actors** — [`broadcast`] (what the registry fans out, with one encoded slot per
@@ -54,6 +55,7 @@ pub(crate) mod registry;
 pub(crate) mod server;
 pub(crate) mod session;
 pub(crate) mod socketio;
+pub(crate) mod tap;
 pub mod tls;
 pub mod webhooks;
 pub(crate) mod ws;

@@ -75,6 +75,11 @@ struct SourceArgs {
     /// env RESSO_PORT, REVERB_SERVER_PORT, SOKETI_PORT].
     #[arg(long)]
     port: Option<u16>,
+    /// Log every connection opened and closed (with its code), subscription, refusal (with why),
+    /// client event, API call and published event [env SOKETI_DEBUG; laravel-echo-server's
+    /// devMode].
+    #[arg(long)]
+    debug: bool,
 }
 
 /// The `.env` files to read, in order: `--env-file`, and the one beside a laravel-echo-server.json.
@@ -95,6 +100,7 @@ fn sources(args: &SourceArgs) -> Sources {
         laravel_echo_server: args.laravel_echo_server.clone(),
         host: args.host.clone(),
         port: args.port,
+        debug: args.debug,
     }
 }
 

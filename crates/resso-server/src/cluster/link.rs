@@ -55,10 +55,17 @@ pub struct BrokerSession<'a> {
 impl BrokerSession<'_> {
     /// Applies one inbound payload; malformed payloads are logged and skipped.
     pub fn inbound(&self, payload: &[u8]) {
+        self.answers.traffic.received.fetch_add(1, Relaxed);
         match serde_json::from_slice::<Wire>(payload) {
             Ok(wire) => dispatch::apply(self.registry, self.answers, wire, self.apps),
             Err(e) => tracing::warn!("ignoring a malformed cluster message: {e}"),
         }
+    }
+
+    /// `wire` as the broker carries it, counted as sent.
+    pub fn outgoing(&self, wire: &Wire) -> Vec<u8> {
+        self.answers.traffic.sent.fetch_add(1, Relaxed);
+        encode(wire)
     }
 
     /// The announcement to send first on every (re)connect, after dropping stale queued messages.

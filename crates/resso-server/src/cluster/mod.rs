@@ -42,14 +42,38 @@ const QUEUE: usize = 65_536;
 pub(crate) struct Outbound {
     node: NodeId,
     tx: mpsc::Sender<Wire>,
-    dropped: Arc<AtomicU64>,
+    traffic: Arc<Traffic>,
+}
+
+/// Messages this node sent to and received from the broker, and those dropped because its queue
+/// was full (`cluster_messages_total`, `cluster_dropped_total`); counted by the link task.
+#[derive(Debug, Default)]
+pub struct Traffic {
+    sent: AtomicU64,
+    received: AtomicU64,
+    dropped: AtomicU64,
+}
+
+impl Traffic {
+    /// Sent, received and dropped so far.
+    #[must_use]
+    pub fn counts(&self) -> (u64, u64, u64) {
+        let read = |n: &AtomicU64| n.load(Ordering::Relaxed);
+        (read(&self.sent), read(&self.received), read(&self.dropped))
+    }
+}
+
+/// The counters of `queue`'s link; zeros that stay zero on a single node.
+#[must_use]
+pub fn traffic(queue: Option<&Queue>) -> Arc<Traffic> {
+    queue.map_or_else(Arc::default, |q| q.outbound.traffic.clone())
 }
 
 impl Outbound {
     /// Sends `wire` to the other nodes; never waits.
     fn send(&self, wire: Wire) {
         if self.tx.try_send(wire).is_err() {
-            let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            let dropped = self.traffic.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if dropped.is_power_of_two() {
                 tracing::warn!(dropped, "cluster queue full: message dropped");
             }
@@ -79,7 +103,7 @@ pub fn port(config: &ClusterConfig) -> (Port, Option<Queue>) {
     let outbound = Outbound {
         node: rand::random(),
         tx,
-        dropped: Arc::default(),
+        traffic: Arc::default(),
     };
     let port = Port::clustered(outbound.node, Arc::new(outbound.clone()));
     (port, Some(Queue { outbound, rx }))

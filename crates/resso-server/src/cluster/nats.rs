@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use percent_encoding::percent_decode_str;
 use tokio::sync::mpsc;
 
-use super::link::{encode, BrokerSession, LinkError};
+use super::link::{BrokerSession, LinkError};
 
 /// Serves the NATS connection until shutdown (`Ok`) or a failure to connect (`Err`).
 pub async fn serve(
@@ -53,7 +53,7 @@ pub async fn serve(
             }
             Some(wire) = session.outbound.recv() => {
                 if up {
-                    client.publish(subject.to_owned(), encode(&wire).into()).await?;
+                    client.publish(subject.to_owned(), session.outgoing(&wire).into()).await?;
                 }
             }
         }

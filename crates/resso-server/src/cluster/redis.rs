@@ -5,7 +5,7 @@
 use futures_util::StreamExt;
 use redis::AsyncCommands;
 
-use super::link::{encode, BrokerSession, LinkError};
+use super::link::{BrokerSession, LinkError};
 
 /// Serves one broker session until shutdown (`Ok`) or a broker failure (`Err`).
 pub async fn serve(
@@ -32,7 +32,7 @@ pub async fn serve(
                 session.inbound(msg.get_payload_bytes());
             }
             Some(wire) = session.outbound.recv() => {
-                let () = publisher.publish(channel, encode(&wire)).await?;
+                let () = publisher.publish(channel, session.outgoing(&wire)).await?;
             }
         }
     }

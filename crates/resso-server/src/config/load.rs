@@ -21,6 +21,8 @@ pub struct Sources {
     pub host: Option<String>,
     /// `--port`.
     pub port: Option<u16>,
+    /// `--debug`.
+    pub debug: bool,
 }
 
 /// A checked configuration, where its values came from, and what to warn about.
@@ -47,6 +49,7 @@ pub fn load(sources: &Sources, env: &dyn Env) -> Result<Loaded, ConfigError> {
     loaded.safe_default()?;
     env::apply_to_apps(&mut loaded, &mut reader)?;
     reader.finish(&mut loaded);
+    loaded.config.server.debug |= loaded.verbose;
     loaded.socketio_defaults();
     loaded.config.validate()?;
     Ok(loaded)
@@ -150,6 +153,11 @@ impl Loaded {
         if let Some(port) = sources.port {
             self.config.server.port = port;
             self.record("server.port", Origin::Flag("--port"));
+        }
+        if sources.debug {
+            self.verbose = true;
+            self.config.server.debug = true;
+            self.record("server.debug", Origin::Flag("--debug"));
         }
     }
 

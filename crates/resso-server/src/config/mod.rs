@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 mod app;
 mod cluster;
+mod console;
 mod echo_api;
 mod echo_server;
 mod env;
@@ -28,6 +29,7 @@ mod warning;
 use app::validate_app;
 pub use app::{AppConfig, AppLimits, WebhookConfig};
 pub use cluster::{Backend, ClusterConfig};
+pub use console::ConsoleConfig;
 pub use echo_api::{EchoApiConfig, EchoClient, EchoCors};
 pub use echo_server::{EchoServer, ECHO_APP};
 pub use ingest::IngestConfig;
@@ -79,6 +81,9 @@ pub struct Config {
     pub cluster: ClusterConfig,
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// The debug console (`[console]`); off unless a user and a password are set.
+    #[serde(default)]
+    pub console: ConsoleConfig,
 }
 
 /// Listener and connection settings shared by every app.
@@ -107,6 +112,9 @@ pub struct ServerConfig {
     pub limits: ServerLimits,
     /// Serve `GET /debug/stats` (live tokio tasks, connections); off by default.
     pub debug_stats: bool,
+    /// Log every connection, subscription, refusal, client event, API call and published event
+    /// (`--debug`, `SOKETI_DEBUG`, laravel-echo-server's `devMode`); off by default.
+    pub debug: bool,
     /// TLS on `port` (`[server.tls]`); none by default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsConfig>,
@@ -126,6 +134,7 @@ impl Default for ServerConfig {
             shutdown_timeout: 10,
             limits: ServerLimits::default(),
             debug_stats: false,
+            debug: false,
             tls: None,
         }
     }
@@ -328,6 +337,7 @@ impl Config {
             }
         }
         self.metrics.validate()?;
+        self.console.validate()?;
         self.cluster.validate()
     }
 }

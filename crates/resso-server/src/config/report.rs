@@ -51,6 +51,9 @@ fn masked(config: &Config) -> Config {
             client.key = mask(&client.key);
         }
     }
+    if let Some(password) = &mut c.console.password {
+        *password = mask(password);
+    }
     if let Some(url) = &mut c.cluster.url {
         *url = mask_url(url);
     }

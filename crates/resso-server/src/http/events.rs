@@ -41,11 +41,15 @@ pub async fn batch(State(s): State<Shared>, signed: Signed) -> Result<Json<Value
     Ok(Json(json!({ "batch": infos })))
 }
 
-fn deliver(s: &Shared, app: &App, publish: &Publish) {
+/// Publishes `publish` on each of its channels; returns how many local subscribers got it.
+pub(super) fn deliver(s: &Shared, app: &App, publish: &Publish) -> usize {
+    let mut delivered = 0;
     for channel in &publish.channels {
-        s.registry
-            .publish_api(app, channel, &publish.name, &publish.data, publish.except);
+        delivered +=
+            s.registry
+                .publish_api(app, channel, &publish.name, &publish.data, publish.except);
     }
+    delivered
 }
 
 /// The `info` attributes that apply to `channel`: `user_count` on presence channels only.

@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Metrics;
+use crate::tap::Entry;
 
 use super::Shared;
 
@@ -71,7 +72,18 @@ pub async fn count_api_call(State(s): State<Shared>, request: Request, next: Nex
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse().ok())
         .unwrap_or(0);
+    let method = app
+        .as_ref()
+        .filter(|a| a.tap.is_watched())
+        .map(|_| (request.method().clone(), request.uri().path().to_owned()));
     let response = next.run(request).await;
+    if let (Some(app), Some((method, path))) = (&app, method) {
+        app.tap.emit(|| Entry::ApiCall {
+            method: method.to_string(),
+            path,
+            status: response.status().as_u16(),
+        });
+    }
     if let Some(app) = app {
         let sent = response.body().size_hint().exact().unwrap_or(0);
         let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);

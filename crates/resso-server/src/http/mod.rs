@@ -5,6 +5,7 @@
 
 mod body;
 mod channels;
+mod console;
 mod debug;
 mod echo_api;
 mod error;
@@ -25,6 +26,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
+use crate::config::ConsoleConfig;
 use crate::{pusher, socketio};
 
 pub use error::ApiFailure;
@@ -32,8 +34,9 @@ pub use limiter::ApiLimiter;
 pub use serve::{serve, Listener};
 pub use state::{Edge, Shared};
 
-/// Every route of the server; `metrics`, when given, is served at `/metrics`.
-pub fn router(shared: Shared, metrics: Option<Router>) -> Router {
+/// Every route of the server; `metrics`, when given, is served at `/metrics`, and the debug
+/// console at `/console/` when `console` turns it on.
+pub fn router(shared: Shared, metrics: Option<Router>, console: &ConsoleConfig) -> Router {
     echo_api::start_clock();
     let router = match metrics {
         Some(page) => Router::new().route_service("/metrics", page),
@@ -41,6 +44,7 @@ pub fn router(shared: Shared, metrics: Option<Router>) -> Router {
     };
     router
         .merge(debug::routes(&shared))
+        .merge(console::routes(console))
         .route("/app/{key}", get(pusher::not_upgraded))
         .route("/app/{key}/{*rest}", get(pusher::not_upgraded))
         .route("/apps/{app_id}/events", post(events::events))

@@ -264,7 +264,11 @@ mod tests {
             .unwrap();
         let (accepted, _) = listener.accept().await.unwrap();
         let s = shared();
-        let task = super::connection(accepted, crate::http::router(s.clone(), None), s);
+        let task = super::connection(
+            accepted,
+            crate::http::router(s.clone(), None, &crate::config::ConsoleConfig::default()),
+            s,
+        );
         let size = std::mem::size_of_val(&task);
         // 728: 720 plus the pong timeout a stalled write is bounded by (the stall timer itself is
         // boxed, made only when a write has to wait).
@@ -282,7 +286,7 @@ mod tests {
             .unwrap();
         let (accepted, peer) = listener.accept().await.unwrap();
         let s = shared();
-        let router = crate::http::router(s.clone(), None);
+        let router = crate::http::router(s.clone(), None, &crate::config::ConsoleConfig::default());
         let handshake = crate::tls::Tls::for_tests().accept(accepted);
         let task = super::tls_connection(handshake, peer, None, router, s);
         let size = std::mem::size_of_val(&task);

@@ -11,7 +11,9 @@ use resso_protocol::http_sig::{self, Query};
 use super::ApiFailure;
 use crate::apps::App;
 use crate::http::Shared;
+use crate::metrics::Limiter;
 use crate::refusals::{self, Reason};
+use crate::tap::Entry;
 
 /// An authenticated HTTP API request.
 pub struct Signed {
@@ -52,11 +54,15 @@ impl FromRequest<Shared> for Signed {
             .inspect_err(|e| {
                 let why = format_args!("{} {path}: {e}", parts.method);
                 refusals::log(Reason::BadApiSignature, app.id.as_str(), &why);
+                app.tap.emit(|| Entry::Refused {
+                    reason: format!("HTTP API call refused: bad signature: {why}"),
+                });
             })?;
         if !app.config.enabled {
             return Err(ApiFailure::AppDisabled);
         }
         if !s.api_limiter.allow(&app) {
+            app.meters.rate_limited(Limiter::HttpApi);
             return Err(ApiFailure::RateLimited);
         }
         Ok(Self { app, query, body })

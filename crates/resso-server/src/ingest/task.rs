@@ -13,6 +13,7 @@ use super::complaints::{Stats, Throttle};
 use super::message::{self, Rejection};
 use crate::apps::App;
 use crate::config::IngestConfig;
+use crate::metrics::Ingested;
 use crate::registry::Registry;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(200);
@@ -85,6 +86,7 @@ impl Subscriber {
         match message::parse(channel, payload, &self.config.prefix, &self.app.limits) {
             Ok(event) => {
                 self.stats.delivered();
+                self.app.meters.ingested(Ingested::Delivered);
                 self.registry.publish_here(
                     &self.app,
                     &event.channel,
@@ -99,6 +101,7 @@ impl Subscriber {
 
     fn reject(&self, rejection: &Rejection, throttle: &mut Throttle) {
         self.stats.rejected();
+        self.app.meters.ingested(Ingested::Rejected);
         if let Some(suppressed) = throttle.allow(Instant::now()) {
             let total = self.stats.counts().rejected;
             tracing::warn!(

@@ -12,6 +12,7 @@
 mod process;
 
 pub use process::{mark_start, proc_bytes};
+mod families;
 mod render;
 mod shard;
 
@@ -57,6 +58,48 @@ pub struct AppMeters {
     subscriptions: [Sharded; CHANNEL_TYPES.len()],
     /// Connection closes by close code; touched once per closed connection.
     closes: Mutex<BTreeMap<u16, u64>>,
+    /// Refusals by limiter (the [`Limiter`] order).
+    rate_limited: [Sharded; Limiter::ALL.len()],
+    /// Laravel Redis messages by what became of them (the [`Ingested`] order).
+    ingested: [Sharded; Ingested::ALL.len()],
+}
+
+/// A limit that refused something (the `limiter` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limiter {
+    /// `limits.client_events_per_second`.
+    ClientEvents = 0,
+    /// `limits.api_requests_per_second`.
+    HttpApi = 1,
+}
+
+impl Limiter {
+    const ALL: [Self; 2] = [Self::ClientEvents, Self::HttpApi];
+
+    const fn label(self) -> &'static str {
+        match self {
+            Self::ClientEvents => "client_events",
+            Self::HttpApi => "http_api",
+        }
+    }
+}
+
+/// What became of a message from Laravel's `redis` broadcaster (the `result` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ingested {
+    Delivered = 0,
+    Rejected = 1,
+}
+
+impl Ingested {
+    const ALL: [Self; 2] = [Self::Delivered, Self::Rejected];
+
+    const fn label(self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered",
+            Self::Rejected => "rejected",
+        }
+    }
 }
 
 /// One app's counters for one protocol.
@@ -72,7 +115,7 @@ struct ProtocolMeters {
 }
 
 /// The `channel_type` label values.
-const CHANNEL_TYPES: [&str; 6] = [
+pub const CHANNEL_TYPES: [&str; 6] = [
     "public",
     "private",
     "presence",
@@ -81,7 +124,9 @@ const CHANNEL_TYPES: [&str; 6] = [
     "server_to_user",
 ];
 
-fn channel_type(kind: ChannelKind, cache: bool) -> usize {
+/// The index of a channel in [`CHANNEL_TYPES`].
+#[must_use]
+pub const fn channel_type(kind: ChannelKind, cache: bool) -> usize {
     if cache {
         return 4;
     }
@@ -134,6 +179,16 @@ impl AppMeters {
         self.subscriptions[channel_type(kind, cache)].add(1);
     }
 
+    /// `limiter` refused a client event or a call.
+    pub fn rate_limited(&self, limiter: Limiter) {
+        self.rate_limited[limiter as usize].add(1);
+    }
+
+    /// A Laravel Redis message was delivered or rejected.
+    pub fn ingested(&self, result: Ingested) {
+        self.ingested[result as usize].add(1);
+    }
+
     /// A client event was relayed.
     pub fn client_event(&self) {
         self.client_events.add(1);
@@ -144,6 +199,29 @@ impl AppMeters {
         self.http_calls.add(1);
         self.http_received_bytes.add(received as u64);
         self.http_transmitted_bytes.add(transmitted as u64);
+    }
+}
+
+/// What the debug console charts of one app: open connections and messages so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Glance {
+    pub pusher_connections: i64,
+    pub socketio_connections: i64,
+    pub messages_sent: i64,
+    pub messages_received: i64,
+}
+
+impl AppMeters {
+    /// This app's connections and message totals now.
+    #[must_use]
+    pub fn glance(&self) -> Glance {
+        let [pusher, socketio] = &self.protocols;
+        Glance {
+            pusher_connections: pusher.connected.load(Relaxed),
+            socketio_connections: socketio.connected.load(Relaxed),
+            messages_sent: pusher.sent_messages.get() + socketio.sent_messages.get(),
+            messages_received: pusher.received_messages.get() + socketio.received_messages.get(),
+        }
     }
 }
 
@@ -275,7 +353,7 @@ impl Metrics {
                 }
             }
         }
-        render_app_families(&mut text, &apps, port);
+        families::render(&mut text, &apps, port);
         let sources = self
             .inner
             .sources
@@ -288,82 +366,6 @@ impl Metrics {
         text.sample("build_info", &[("version", env!("CARGO_PKG_VERSION"))], 1);
         process::render(&mut text);
         text.finish()
-    }
-}
-
-/// The per-app families that have no protocol label.
-fn render_app_families(text: &mut Text, apps: &BTreeMap<AppId, Arc<AppMeters>>, port: &str) {
-    let per_app: [Family<AppMeters>; 4] = [
-        (
-            "http_calls_received_total",
-            "counter",
-            "HTTP API calls received",
-            |m| m.http_calls.get(),
-        ),
-        (
-            "http_received_bytes",
-            "counter",
-            "Bytes of HTTP API requests",
-            |m| m.http_received_bytes.get(),
-        ),
-        (
-            "http_transmitted_bytes",
-            "counter",
-            "Bytes of HTTP API responses",
-            |m| m.http_transmitted_bytes.get(),
-        ),
-        (
-            "client_events_total",
-            "counter",
-            "Client events relayed",
-            |m| m.client_events.get(),
-        ),
-    ];
-    for (name, kind, help, read) in per_app {
-        text.family(name, kind, help);
-        for (app, meters) in apps {
-            text.sample(
-                name,
-                &[("app_id", app.as_str()), ("port", port)],
-                read(meters),
-            );
-        }
-    }
-    text.family(
-        "subscriptions_total",
-        "counter",
-        "Subscriptions that held, by channel type",
-    );
-    for (app, meters) in apps {
-        for (kind, counter) in CHANNEL_TYPES.iter().zip(&meters.subscriptions) {
-            let labels = [
-                ("app_id", app.as_str()),
-                ("port", port),
-                ("channel_type", kind),
-            ];
-            text.sample("subscriptions_total", &labels, counter.get());
-        }
-    }
-    text.family(
-        "connection_closes_total",
-        "counter",
-        "Connections closed, by close code",
-    );
-    for (app, meters) in apps {
-        let closes = meters.closes.lock().unwrap_or_else(PoisonError::into_inner);
-        for (code, count) in closes.iter() {
-            let code = code.to_string();
-            let labels = [
-                ("app_id", app.as_str()),
-                ("port", port),
-                ("code", code.as_str()),
-            ];
-            text.sample(
-                "connection_closes_total",
-                &labels,
-                i64::try_from(*count).unwrap_or(i64::MAX),
-            );
-        }
     }
 }
 

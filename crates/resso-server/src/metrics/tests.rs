@@ -67,3 +67,37 @@ fn counts_from_many_threads_add_up() {
         .render()
         .contains(r#"r_client_events_total{app_id="a",port="1"} 4000"#));
 }
+
+#[test]
+fn refusals_by_limiter_and_redis_messages_by_result_start_at_zero() {
+    use super::{Ingested, Limiter};
+    let metrics = Metrics::new("resso_", 8080);
+    let app = metrics.app(&AppId::from("a"));
+    let labels = |k: &str, v: &str| format!(r#"{{app_id="a",port="8080",{k}="{v}"}}"#);
+    let page = metrics.render();
+    for limiter in ["client_events", "http_api"] {
+        let series = format!("resso_rate_limited_total{} 0\n", labels("limiter", limiter));
+        assert!(page.contains(&series), "{page}");
+    }
+    for result in ["delivered", "rejected"] {
+        let series = format!(
+            "resso_ingest_messages_total{} 0\n",
+            labels("result", result)
+        );
+        assert!(page.contains(&series), "{page}");
+    }
+    app.rate_limited(Limiter::HttpApi);
+    app.ingested(Ingested::Rejected);
+    app.ingested(Ingested::Rejected);
+    let page = metrics.render();
+    let limited = format!(
+        "resso_rate_limited_total{} 1\n",
+        labels("limiter", "http_api")
+    );
+    assert!(page.contains(&limited), "{page}");
+    let rejected = format!(
+        "resso_ingest_messages_total{} 2\n",
+        labels("result", "rejected")
+    );
+    assert!(page.contains(&rejected), "{page}");
+}

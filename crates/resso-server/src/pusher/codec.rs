@@ -15,6 +15,7 @@ use crate::connection::{Deadline, Heartbeat, Protocol};
 use crate::metrics::{self, AppMeters};
 use crate::registry::{Replay, Subscribed, Watchlist};
 use crate::session::{Refused, Reply, Session, SignedIn, SubscribeError};
+use crate::tap::{Entry, Via};
 use crate::ws::frame;
 
 /// The Pusher codec of broadcasts.
@@ -65,6 +66,14 @@ impl Protocol for Session {
 
     fn meters(&self) -> &AppMeters {
         &self.app().meters
+    }
+
+    fn closed(&self, code: u16) {
+        self.app().tap.emit(|| Entry::Disconnected {
+            socket: self.socket_id().to_string(),
+            via: Via::Pusher,
+            code,
+        });
     }
 
     const METERED_AS: metrics::Protocol = metrics::Protocol::Pusher;

@@ -21,6 +21,7 @@ use crate::outbox::{outbox, Inbox};
 use crate::refusals::{self, Reason};
 use crate::registry::{Registry, Unwelcome};
 use crate::session::Session;
+use crate::tap::{Entry, Via};
 use crate::ws::handshake;
 use crate::ws::upgrade::{Request, Upgrade};
 use crate::ws::{Socket, Stream};
@@ -103,6 +104,9 @@ async fn open<S: Stream>(
         let code = match unwelcome {
             Unwelcome::OverQuota => {
                 refusals::log(Reason::OverQuota, app.id.as_str(), &"4004");
+                app.tap.emit(|| Entry::Refused {
+                    reason: "connection over the app's limit (4004)".into(),
+                });
                 ErrorCode::OverConnectionQuota
             }
             Unwelcome::ShuttingDown => ErrorCode::ReconnectImmediately,
@@ -119,6 +123,10 @@ async fn open<S: Stream>(
     let meters = &session.app().meters;
     meters.connected(Session::METERED_AS);
     meters.sent(Session::METERED_AS, 1, greeting_bytes);
+    session.app().tap.emit(|| Entry::Connected {
+        socket: socket_id.to_string(),
+        via: Via::Pusher,
+    });
     tracing::debug!(app = %session_app, %socket_id, "connected");
     Some(Opened {
         ws: socket,

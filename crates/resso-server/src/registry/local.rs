@@ -17,6 +17,7 @@ use super::{cache, AppState, At, Refusal, Registry, Replay, Subscribed, Watchlis
 use crate::apps::App;
 use crate::broadcast::Broadcast;
 use crate::outbox::Outbox;
+use crate::tap::Entry;
 use crate::webhooks::Fact;
 use crate::webhooks::HookEvent;
 
@@ -82,6 +83,10 @@ impl Registry {
             self.join(&at, entry, socket, outbox, member);
             self.count_changed(&at, entry, &mut state.owed_counts, CountHook::Fire);
             app.meters.subscribed(channel.kind(), channel.is_cache());
+            app.tap.emit(|| Entry::Subscribed {
+                socket: socket.to_string(),
+                channel: channel.to_string(),
+            });
         }
         let members = (channel.kind() == ChannelKind::Presence)
             .then(|| entry.members(remote.members(&app.id, channel.as_str())));
@@ -116,6 +121,10 @@ impl Registry {
                     m.user_info.clone(),
                 ));
                 entry.send(&msg, Some(socket));
+                app.tap.emit(|| Entry::MemberAdded {
+                    channel: channel.to_string(),
+                    user: m.user_id.to_string(),
+                });
                 self.emit_transition(
                     &app.id,
                     remote,
@@ -134,6 +143,9 @@ impl Registry {
             },
         );
         if occupied {
+            app.tap.emit(|| Entry::Occupied {
+                channel: channel.to_string(),
+            });
             self.emit_transition(
                 &app.id,
                 remote,
@@ -200,6 +212,10 @@ impl Registry {
         let Some(sub) = entry.subscribers.remove(&socket) else {
             return false;
         };
+        app.tap.emit(|| Entry::Unsubscribed {
+            socket: socket.to_string(),
+            channel: channel.to_string(),
+        });
         let user = sub.user.clone();
         if let Some(user) = sub.user {
             let last = entry.remove_member(&user);
@@ -208,6 +224,10 @@ impl Registry {
             {
                 let msg = Broadcast::member_removed(channel.clone(), user.clone(), info);
                 entry.send(&Arc::new(msg), None);
+                app.tap.emit(|| Entry::MemberRemoved {
+                    channel: channel.to_string(),
+                    user: user.to_string(),
+                });
                 self.emit_transition(
                     &app.id,
                     remote,
@@ -231,6 +251,9 @@ impl Registry {
         }
         app_state.channels.remove(channel);
         if remote.subscribers(&app.id, channel.as_str()) == 0 {
+            app.tap.emit(|| Entry::Vacated {
+                channel: channel.to_string(),
+            });
             self.emit_transition(
                 &app.id,
                 remote,

@@ -31,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 use crate::apps::App;
 use crate::broadcast::{Broadcast, Payload};
 use crate::outbox::Outbox;
+use crate::tap::Entry;
 use crate::webhooks::{HookEvent, Webhooks};
 pub use cache::Cached;
 use channel::Channel;
@@ -244,7 +245,14 @@ impl Registry {
             except,
         });
         let payload = Payload::Text(data.to_owned());
-        self.deliver_and_relay(app, channel, event, payload, except, wire)
+        let delivered = self.deliver_and_relay(app, channel, event, payload, except, wire);
+        app.tap.emit(|| Entry::ApiEvent {
+            channel: channel.to_string(),
+            event: event.to_owned(),
+            data: Entry::clip(data),
+            delivered,
+        });
+        delivered
     }
 
     /// Publishes an event to this node's subscribers only, keeping it as the cached event on cache
@@ -258,7 +266,18 @@ impl Registry {
         data: String,
         except: Option<SocketId>,
     ) -> usize {
-        self.deliver_and_relay(app, channel, event, Payload::Text(data), except, None)
+        let shown = app.tap.is_watched().then(|| Entry::clip(&data));
+        let delivered =
+            self.deliver_and_relay(app, channel, event, Payload::Text(data), except, None);
+        if let Some(data) = shown {
+            app.tap.emit(|| Entry::Ingested {
+                channel: channel.to_string(),
+                event: event.to_owned(),
+                data,
+                delivered,
+            });
+        }
+        delivered
     }
 
     /// Delivers here, caching on cache channels, and relays `relay` — all under one lock.

@@ -8,6 +8,15 @@ use resso_protocol::{AppId, ChannelName, UserId};
 use serde_json::value::RawValue;
 
 use super::{Cached, Counts, Registry};
+use crate::metrics::{channel_type, CHANNEL_TYPES};
+
+/// One app's channels on this node, for the gauges: how many of each type (the metrics'
+/// `channel_type` order) and how many members its presence channels hold in all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Census {
+    pub channels: [u64; CHANNEL_TYPES.len()],
+    pub presence_members: u64,
+}
 
 impl Registry {
     /// The user `socket` is signed in as.
@@ -106,5 +115,20 @@ impl Registry {
     pub fn cached(&self, app: &AppId, channel: &ChannelName) -> Option<Cached> {
         let mut state = self.lock();
         state.apps.get_mut(app)?.cache.info(channel)
+    }
+
+    /// This node's channels and presence members, by app; read at scrape time.
+    #[must_use]
+    pub fn census(&self) -> HashMap<AppId, Census> {
+        let state = self.lock();
+        let mut census = HashMap::with_capacity(state.apps.len());
+        for (app, app_state) in &state.apps {
+            let count: &mut Census = census.entry(app.clone()).or_default();
+            for (name, channel) in &app_state.channels {
+                count.channels[channel_type(name.kind(), name.is_cache())] += 1;
+                count.presence_members += channel.members.len() as u64;
+            }
+        }
+        census
     }
 }

@@ -30,6 +30,7 @@ use crate::webhooks::Webhooks;
 use crate::{cluster, http, ingest};
 
 mod banner;
+mod gauges;
 mod reload;
 
 pub use banner::banner;
@@ -95,6 +96,7 @@ pub async fn serve_reloading(
     let metrics = Metrics::new(&config.metrics.prefix, port);
     crate::metrics::mark_start();
     let apps = Arc::new(Apps::counted(&config.apps, &metrics));
+    apps.taps().set_debug(config.server.debug);
     let tracker = TaskTracker::new();
     let webhooks = Webhooks::start(
         apps.clone(),
@@ -103,6 +105,7 @@ pub async fn serve_reloading(
         &tracker,
     );
     let (port, queue) = cluster::port(&config.cluster);
+    gauges::register_cluster(&metrics, cluster::traffic(queue.as_ref()));
     let registry = Registry::new(webhooks, port, shutdown.clone());
     if let Some(queue) = queue {
         cluster::start(
@@ -116,6 +119,7 @@ pub async fn serve_reloading(
     }
     ingest::start(&apps, &registry, &shutdown, &tracker);
     count_the_rest(&metrics, &registry);
+    gauges::register(&metrics, &registry, &apps);
     tracker.spawn(flush_counts(
         registry.clone(),
         apps.clone(),
@@ -155,7 +159,11 @@ pub async fn serve_reloading(
         stop.cancel();
     };
     tokio::join!(
-        http::serve(accept, http::router(edge.clone(), page), edge),
+        http::serve(
+            accept,
+            http::router(edge.clone(), page, &config.console),
+            edge
+        ),
         drained
     );
     registry.close_all(ErrorCode::ReconnectImmediately);
@@ -172,14 +180,14 @@ fn count_the_rest(metrics: &Metrics, registry: &Registry) {
         text.family(
             "webhooks_sent_total",
             "counter",
-            "Webhook events by what became of them",
+            "Webhook events by type and what became of them",
         );
-        text.sample(
-            "webhooks_sent_total",
-            &[("result", "delivered")],
-            stats.delivered,
-        );
-        text.sample("webhooks_sent_total", &[("result", "failed")], stats.failed);
+        for (event_type, delivered, failed) in webhooks.sent_by_type() {
+            for (result, n) in [("delivered", delivered), ("failed", failed)] {
+                let labels = [("event_type", event_type), ("result", result)];
+                text.sample("webhooks_sent_total", &labels, n);
+            }
+        }
         text.family(
             "webhooks_dropped_total",
             "counter",

@@ -22,6 +22,7 @@ use crate::outbox::Outbox;
 use crate::rate::RateWindow;
 use crate::refusals::{self, Reason};
 use crate::registry::{Refusal, Registry};
+use crate::tap::Entry;
 use channels::Channels;
 pub use reply::{Refused, Reply, SignedIn, SigninError, SubscribeError};
 
@@ -117,15 +118,19 @@ impl Session {
             Ok(c) => c,
             Err(e) => {
                 let error = SubscribeError::InvalidName(e);
+                self.tell_refused(&sub.channel, &error);
                 return Reply::SubscribeRefused {
                     channel: sub.channel,
                     error,
                 };
             }
         };
-        let refused = |channel: &ChannelName, error| Reply::SubscribeRefused {
-            channel: channel.to_string(),
-            error,
+        let refused = |channel: &ChannelName, error| {
+            self.tell_refused(channel.as_str(), &error);
+            Reply::SubscribeRefused {
+                channel: channel.to_string(),
+                error,
+            }
         };
         if let Err(error) = self.room_for(&channel) {
             return refused(&channel, error);
@@ -148,6 +153,15 @@ impl Session {
                 refused(&channel, SubscribeError::PresenceFull(limit))
             }
         }
+    }
+
+    /// Tells the app's tap a subscription to `channel` was refused, and why.
+    fn tell_refused(&self, channel: &str, error: &SubscribeError) {
+        self.app.tap.emit(|| Entry::SubscriptionRefused {
+            socket: self.socket_id.to_string(),
+            channel: channel.to_owned(),
+            reason: error.to_string(),
+        });
     }
 
     /// A channel not yet joined needs a free place under `limits.channels_per_connection`.

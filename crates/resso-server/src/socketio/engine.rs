@@ -27,6 +27,7 @@ use crate::broadcast::Broadcast;
 use crate::metrics;
 use crate::outbox::Outbox;
 use crate::registry::Registry;
+use crate::tap::{Entry, Via};
 use crate::ws::frame;
 use crate::ws::Violation;
 
@@ -185,6 +186,11 @@ impl Engine {
             .app
             .meters
             .disconnected(metrics::Protocol::SocketIo, code);
+        self.id.app.tap.emit(|| Entry::Disconnected {
+            socket: self.id.socket_id.to_string(),
+            via: Via::SocketIo,
+            code,
+        });
     }
 
     /// Puts back packets a vanished long poll never delivered, ahead of anything newer.

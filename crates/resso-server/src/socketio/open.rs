@@ -113,6 +113,10 @@ pub(super) fn open(
         let _ = engine.connect(); // protocol 4: connected on `/` without asking
     }
     app.meters.connected(crate::metrics::Protocol::SocketIo);
+    app.tap.emit(|| crate::tap::Entry::Connected {
+        socket: socket_id.to_string(),
+        via: crate::tap::Via::SocketIo,
+    });
     tracing::debug!(app = %app.id, %socket_id, sid = engine.sid(), ?version, "socket.io socket opened");
     Ok(Admitted { engine, inbox })
 }

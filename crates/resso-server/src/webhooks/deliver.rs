@@ -18,8 +18,9 @@ use tokio_util::task::TaskTracker;
 use super::batch::Ready;
 use super::endpoint::Endpoints;
 use super::payload;
-use super::stats::Counters;
+use super::stats::{Counters, TypeCounts};
 use crate::config::WebhookSettings;
+use crate::tap::{Entry, Tap};
 
 /// First pause after a failed attempt; each later pause doubles, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
@@ -100,6 +101,16 @@ impl Deliverer {
             return;
         };
         let body = payload::body(ready.time_ms, &ready.events);
+        let tap = endpoint.app.tap.clone();
+        let shown = if tap.is_watched() {
+            Entry::clip(&ready.events.join(","))
+        } else {
+            String::new()
+        };
+        let mut types = TypeCounts::default();
+        for index in ready.events.iter().filter_map(|e| payload::name_index(e)) {
+            types[index] += 1;
+        }
         let task = Task {
             client: self.client.clone(),
             url: endpoint.config.url.clone(),
@@ -110,6 +121,9 @@ impl Deliverer {
             attempts: gate.attempts.clone(),
             counters: self.counters.clone(),
             timeout: self.timeout,
+            tap,
+            shown,
+            types,
         };
         let (retry_for, shutdown) = (self.retry_for, self.shutdown.clone());
         self.tracker.spawn(async move {
@@ -130,16 +144,32 @@ struct Task {
     attempts: Arc<Semaphore>,
     counters: Arc<Counters>,
     timeout: Duration,
+    /// The app's tap, and the events as it shows them (empty when nobody watched).
+    tap: Arc<Tap>,
+    shown: String,
+    /// How many events of each type the batch carries.
+    types: TypeCounts,
 }
 
 impl Task {
     async fn run(self, retry_for: Duration, shutdown: &CancellationToken) {
         match with_retries(retry_for, shutdown, || self.attempt()).await {
-            Ok(()) => self.counters.delivered(self.events),
+            Ok(()) => {
+                self.counters.delivered(self.events, &self.types);
+                self.tap.emit(|| Entry::WebhookSent {
+                    url: self.url.clone(),
+                    events: self.shown.clone(),
+                });
+            }
             Err(error) => {
                 let (url, events) = (&self.url, self.events);
                 tracing::warn!(%url, events, %error, "webhook given up");
-                self.counters.failed(events);
+                self.counters.failed(events, &self.types);
+                self.tap.emit(|| Entry::WebhookFailed {
+                    url: url.clone(),
+                    events: self.shown.clone(),
+                    error: error.to_string(),
+                });
             }
         }
     }

@@ -156,6 +156,20 @@ impl Webhooks {
             .map_or_else(WebhookStats::default, |inner| inner.counters.snapshot())
     }
 
+    /// Delivered and failed events so far, by type: (name, delivered, failed).
+    #[must_use]
+    pub fn sent_by_type(&self) -> Vec<(&'static str, u64, u64)> {
+        let counts = self
+            .inner
+            .as_ref()
+            .map_or_else(Default::default, |inner| inner.counters.by_type());
+        payload::NAMES
+            .iter()
+            .zip(counts)
+            .map(|(name, (delivered, failed))| (*name, delivered, failed))
+            .collect()
+    }
+
     /// Reports `event` of `app`; never waits.
     pub fn emit(&self, app: &AppId, event: HookEvent) {
         let Some(inner) = &self.inner else {

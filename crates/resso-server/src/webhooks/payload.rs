@@ -10,6 +10,24 @@ use serde::Serialize;
 
 use super::HookEvent;
 
+/// Every event `name`, in the order the per-type counters keep them.
+pub const NAMES: [&str; 7] = [
+    "channel_occupied",
+    "channel_vacated",
+    "member_added",
+    "member_removed",
+    "client_event",
+    "cache_miss",
+    "subscription_count",
+];
+
+/// The index in [`NAMES`] of a rendered event's name (rendered events start with it).
+#[must_use]
+pub fn name_index(rendered: &str) -> Option<usize> {
+    let name = rendered.strip_prefix("{\"name\":\"")?.split('"').next()?;
+    NAMES.iter().position(|n| *n == name)
+}
+
 /// The `name` an event carries, which endpoints filter on.
 #[must_use]
 pub fn name(event: &HookEvent) -> &'static str {
@@ -252,5 +270,16 @@ mod tests {
     fn body_joins_several_events() {
         assert_eq!(body(5, &["{}", "[]"]), r#"{"time_ms":5,"events":[{},[]]}"#);
         assert_eq!(body::<&str>(0, &[]), r#"{"time_ms":0,"events":[]}"#);
+    }
+
+    #[test]
+    fn a_rendered_event_names_its_type() {
+        let event = HookEvent::MemberAdded {
+            channel: ch("presence-room"),
+            user_id: "7".into(),
+        };
+        let index = name_index(&render(&event)).unwrap();
+        assert_eq!(NAMES[index], name(&event));
+        assert_eq!(name_index("{}"), None);
     }
 }

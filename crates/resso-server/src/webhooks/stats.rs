@@ -21,15 +21,37 @@ pub struct Counters {
     delivered: AtomicU64,
     failed: AtomicU64,
     dropped: AtomicU64,
+    /// Delivered and failed events by type (the [`super::payload::NAMES`] order).
+    by_type: [(AtomicU64, AtomicU64); TYPES],
 }
 
+/// How many events of each type one batch carries.
+pub type TypeCounts = [u32; TYPES];
+const TYPES: usize = super::payload::NAMES.len();
+
 impl Counters {
-    pub fn delivered(&self, events: usize) {
+    /// A batch of `events`, `types` of each type, was delivered.
+    pub fn delivered(&self, events: usize, types: &TypeCounts) {
         self.delivered.fetch_add(as_u64(events), Ordering::Relaxed);
+        for ((delivered, _), n) in self.by_type.iter().zip(types) {
+            delivered.fetch_add(u64::from(*n), Ordering::Relaxed);
+        }
     }
 
-    pub fn failed(&self, events: usize) {
+    /// A batch of `events`, `types` of each type, was given up.
+    pub fn failed(&self, events: usize, types: &TypeCounts) {
         self.failed.fetch_add(as_u64(events), Ordering::Relaxed);
+        for ((_, failed), n) in self.by_type.iter().zip(types) {
+            failed.fetch_add(u64::from(*n), Ordering::Relaxed);
+        }
+    }
+
+    /// Delivered and failed events of each type so far.
+    #[must_use]
+    pub fn by_type(&self) -> [(u64, u64); TYPES] {
+        self.by_type
+            .each_ref()
+            .map(|(d, f)| (d.load(Ordering::Relaxed), f.load(Ordering::Relaxed)))
     }
 
     /// Adds `events` dropped events; returns the new total, for the log line.

@@ -64,6 +64,21 @@ async fn http_events_reach_every_node_once(backend: Backend) {
     assert_eq!(remote.recv_json().await, third);
     assert_eq!(excluded.recv_json().await, third);
     assert_all_silent(&mut [&mut local, &mut remote, &mut excluded]).await;
+
+    // Each node counts what crossed the broker: at least its own publishes out, the other's in.
+    for node in [n1, n2] {
+        let sent = node
+            .metric(r#"cluster_messages_total{direction="sent"}"#)
+            .await;
+        let received = node
+            .metric(r#"cluster_messages_total{direction="received"}"#)
+            .await;
+        assert!(
+            sent >= 1.0 && received >= 1.0,
+            "sent {sent}, received {received}"
+        );
+        assert_eq!(node.metric("cluster_dropped_total").await, 0.0);
+    }
 }
 
 async fn client_events_cross_nodes(backend: Backend) {

@@ -114,6 +114,13 @@ async fn the_fourth_api_request_in_a_second_is_429_with_json() {
         )
         .await;
     assert_eq!(status, 429, "publishing counts too: {body}");
+    let port = server.http_base().rsplit(':').next().unwrap().to_owned();
+    let limited = [
+        ("app_id", "app-id"),
+        ("port", &port),
+        ("limiter", "http_api"),
+    ];
+    assert_eq!(server.metric("rate_limited_total", &limited).await, 2.0);
     // The next second's window lets requests through again.
     eventually("a request passes in a later window", || async {
         api.get("/channels", &[]).await.0 == 200

@@ -6,6 +6,7 @@ mod cache;
 mod channels;
 mod client_events;
 mod connection;
+mod console;
 mod debug_stats;
 mod echo_api;
 mod echo_server;

@@ -24,6 +24,10 @@ async fn two_users_see_each_other() {
     );
     let (mut bob, presence) = join(&server, "2", "Bob").await;
     assert_eq!(presence["count"], 2);
+    let app = [("app_id", "app-id")];
+    assert_eq!(server.metric("presence_members", &app).await, 2.0);
+    let presence_channels = [("app_id", "app-id"), ("channel_type", "presence")];
+    assert_eq!(server.metric("channels", &presence_channels).await, 1.0);
     assert_eq!(
         presence["hash"],
         json!({"1": {"name": "Alice"}, "2": {"name": "Bob"}})

@@ -108,3 +108,55 @@ async fn json_logs_are_one_object_a_line() {
     drop(proc);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--debug`: every connection, subscription and refusal with its reason, API call and published
+/// event, at the default level — from the same tap as the debug console.
+#[tokio::test]
+async fn debug_logs_refusals_with_their_reason_and_every_step() {
+    let dir = std::env::temp_dir().join(format!("resso-debug-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (proc, addr) = start(&dir, &["--debug"]).await;
+    let mut client = Client::connect(&format!("ws://{addr}/app/app-key?protocol=7")).await;
+    client
+        .send_subscribe("private-orders", Some("app-key:not-a-signature"), None)
+        .await;
+    client.expect_subscription_error("private-orders").await;
+    client.send_subscribe("news", Some(""), None).await;
+    client
+        .expect_event("pusher_internal:subscription_succeeded")
+        .await;
+    let api = reqwest::Client::new();
+    let bad = format!("http://{addr}/apps/app-id/events?auth_key=app-key&auth_timestamp=1&auth_version=1.0&auth_signature=bad");
+    let body = json!({"name": "e", "channel": "c", "data": "{}"});
+    assert_eq!(
+        api.post(bad).json(&body).send().await.unwrap().status(),
+        401
+    );
+    let signed = crate::support::Api::new(&format!("http://{addr}"), crate::support::MAIN);
+    signed.publish("news", "price-changed", r#"{"p":1}"#).await;
+    drop(client);
+    let log = log_shows(
+        &dir.join("resso.log"),
+        &[
+            "connection opened socket=",
+            "subscription refused socket=",
+            "channel=private-orders: The connection is unauthorized",
+            "subscribed socket=",
+            "channel=news",
+            "refused: HTTP API call refused: bad signature",
+            "API call POST /apps/app-id/events -> 401",
+            "API event channel=news event=price-changed delivered=1",
+            "API call POST /apps/app-id/events -> 200",
+            "connection closed socket=",
+        ],
+    )
+    .await;
+    assert!(log.contains("resso::debug"), "{log}");
+    let closed = log
+        .lines()
+        .find(|l| l.contains("connection closed"))
+        .unwrap();
+    assert!(closed.contains("via=pusher code="), "{closed}");
+    drop(proc);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -130,9 +130,16 @@ async fn events_are_batched_signed_and_counted() {
     ];
     assert_eq!(names(body), expected);
     assert!(u128::from(body["time_ms"].as_u64().unwrap()) >= before);
+    let webhooks = d.webhooks.clone();
     let stopped = d.stop().await;
     assert_eq!(sink.hooks().len(), 1);
     assert_eq!(stopped, stats(3, 0, 0));
+    let by_type = webhooks.sent_by_type();
+    assert_eq!(by_type.len(), 7, "every type, counted or not: {by_type:?}");
+    for (name, delivered, failed) in by_type {
+        let expected = if name == "channel_occupied" { 3 } else { 0 };
+        assert_eq!((delivered, failed), (expected, 0), "{name}");
+    }
 }
 
 #[tokio::test]
@@ -234,6 +241,8 @@ async fn a_dead_endpoint_is_given_up_without_delaying_others() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(started.elapsed() >= Duration::from_secs(1));
+    let occupied_sent = d.webhooks.sent_by_type()[0];
+    assert_eq!(occupied_sent, ("channel_occupied", 1, 1));
     assert_eq!(d.stop().await, stats(1, 1, 0));
 }
 

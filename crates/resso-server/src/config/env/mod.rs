@@ -42,6 +42,7 @@ pub fn apply(l: &mut Loaded, r: &mut Reader) -> Result<(), ConfigError> {
     }
     tls::apply(l, r, "RESSO_TLS_CERT", "RESSO_TLS_KEY")?;
     tls::plain_port(l, r)?;
+    super::console::apply_env(l, r);
     let platform = match (reverb, soketi) {
         (true, _) => Some(("Reverb", 8080)),
         (false, true) => Some(("Soketi", 6001)),

@@ -170,6 +170,7 @@ fn a_soketi_deployment() {
     assert_eq!((s.host.as_str(), s.port), ("0.0.0.0", 6001));
     assert_eq!((s.shutdown_timeout, s.webhooks.batch_window_ms), (3, 50));
     assert!(l.verbose && app.client_events && app.max_connections.is_none());
+    assert!(s.debug, "SOKETI_DEBUG turns on --debug");
     assert_eq!(app.limits.client_events_per_second, u32::MAX);
     assert_eq!(app.authorized_connections_timeout, Some(10));
     assert_eq!(
@@ -445,4 +446,26 @@ fn the_example_file_loads() {
     let app = &l.config.apps[0];
     assert!(app.ingest.is_some() && app.echo_api.is_some() && !app.webhooks.is_empty());
     assert_eq!(l.config.metrics.port, Some(9601));
+#[test]
+fn the_console_and_debug_from_the_environment_and_flags() {
+    let l = loaded(&[]);
+    assert_eq!(l.config.console.credentials(), None, "off by default");
+    assert!(!l.config.server.debug);
+    let l = loaded(&[
+        ("RESSO_CONSOLE_USER", "ops"),
+        ("RESSO_CONSOLE_PASSWORD", "pw"),
+    ]);
+    assert_eq!(l.config.console.credentials(), Some(("ops", "pw")));
+    assert_eq!(
+        l.origins.of("console.password"),
+        Origin::env("RESSO_CONSOLE_PASSWORD")
+    );
+    let err = error(&[("RESSO_CONSOLE_USER", "ops")]);
+    assert!(err.contains("console.password"), "{err}");
+    let flags = Sources {
+        debug: true,
+        ..Sources::default()
+    };
+    let l = load(&flags, &env(&[])).unwrap();
+    assert!(l.config.server.debug && l.verbose);
 }

@@ -12,6 +12,7 @@ use resso_protocol::{ChannelKind, ChannelName};
 use super::auth::{Allowed, AuthError, AuthRequest};
 use super::{reply, EchoSocket, MAX_PENDING_AUTH};
 use crate::registry::{Refusal, Replay};
+use crate::tap::Entry;
 
 /// A finished auth call: the channel it was for and the app's answer.
 pub struct Done {
@@ -147,6 +148,11 @@ impl EchoSocket {
 
     fn refuse(&self, channel: &str, status: u16, why: &str, out: &mut Vec<Bytes>) {
         tracing::debug!(app = %self.app.id, socket = %self.socket_id, channel, status, "Socket.IO subscription refused: {why}");
+        self.app.tap.emit(|| Entry::SubscriptionRefused {
+            socket: self.socket_id.to_string(),
+            channel: channel.to_owned(),
+            reason: format!("{status}: {why}"),
+        });
         out.push(reply::subscription_error(channel, status));
     }
 }

@@ -191,6 +191,20 @@ impl Node {
         Client::connect_as(&self.ws_url(app.key), app).await
     }
 
+    /// The value of `resso_{series}` (name and labels as rendered) on this node's `/metrics`.
+    pub async fn metric(&self, series: &str) -> f64 {
+        let page = reqwest::get(format!("http://{}/metrics", self.addr))
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("a text page");
+        let start = format!("resso_{series} ");
+        let line = page.lines().find(|l| l.starts_with(&start));
+        let line = line.unwrap_or_else(|| panic!("no {start} in\n{page}"));
+        line[start.len()..].parse().expect("a number")
+    }
+
     /// The main app's HTTP API on this node.
     pub fn api(&self) -> Api {
         self.api_of(MAIN)

@@ -124,6 +124,23 @@ impl TestServer {
         Api::new(&self.http_base(), MAIN)
     }
 
+    /// The value of the series `name{labels}` on `GET /metrics` (labels in the order rendered).
+    pub async fn metric(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        let page = reqwest::get(format!("{}/metrics", self.http_base()))
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("a text page");
+        let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+        let series = format!("resso_{name}{{{}}} ", labels.join(","));
+        let line = page
+            .lines()
+            .find(|l| l.starts_with(&series))
+            .unwrap_or_else(|| panic!("no {series} in\n{page}"));
+        line[series.len()..].parse().expect("a number")
+    }
+
     /// Cancels the server and waits for `run` to return `Ok`.
     pub async fn shutdown(mut self) {
         self.token.cancel();
