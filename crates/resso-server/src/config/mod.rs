@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 mod app;
+mod app_store;
 mod cluster;
 mod echo_api;
 mod echo_server;
@@ -22,11 +23,13 @@ mod metrics;
 mod origin;
 pub mod report;
 mod socketio;
+mod soketi_hooks;
 mod tls;
 mod warning;
 
 use app::validate_app;
 pub use app::{AppConfig, AppLimits, WebhookConfig};
+pub use app_store::{AppStoreConfig, Driver};
 pub use cluster::{Backend, ClusterConfig};
 pub use echo_api::{EchoApiConfig, EchoClient, EchoCors};
 pub use echo_server::{EchoServer, ECHO_APP};
@@ -36,6 +39,7 @@ pub use load::{load, Loaded, Sources};
 pub use metrics::MetricsConfig;
 pub use origin::{Origin, Origins};
 pub use socketio::SocketIoConfig;
+pub use soketi_hooks::{soketi_webhooks, SoketiHooks};
 pub use tls::TlsConfig;
 pub use warning::{Unhonoured, Warning};
 
@@ -79,6 +83,9 @@ pub struct Config {
     pub cluster: ClusterConfig,
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// Apps kept in a database, beside `apps` (`[app_store]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_store: Option<AppStoreConfig>,
 }
 
 /// Listener and connection settings shared by every app.
@@ -328,6 +335,9 @@ impl Config {
             }
         }
         self.metrics.validate()?;
+        if let Some(store) = &self.app_store {
+            store.validate()?;
+        }
         self.cluster.validate()
     }
 }
