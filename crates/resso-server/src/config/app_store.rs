@@ -105,7 +105,10 @@ impl AppStoreConfig {
         if self.pool_size == 0 {
             return Err(invalid(field("pool_size"), "must be at least 1"));
         }
-        for (name, table) in [("table", Some(&self.table)), ("settings_table", self.settings_table.as_ref())] {
+        for (name, table) in [
+            ("table", Some(&self.table)),
+            ("settings_table", self.settings_table.as_ref()),
+        ] {
             if table.is_some_and(|t| !is_identifier(t)) {
                 return Err(invalid(
                     field(name),
@@ -146,7 +149,10 @@ mod tests {
         let text = "[app_store]\nurl = 'mysql://u:p@127.0.0.1/soketi'\ncache_ttl_secs = 5\n";
         let c = Config::from_toml(text, "t").unwrap();
         let store = c.app_store.as_ref().unwrap();
-        assert_eq!((store.driver(), store.table.as_str()), (Some(Driver::MySql), "apps"));
+        assert_eq!(
+            (store.driver(), store.table.as_str()),
+            (Some(Driver::MySql), "apps")
+        );
         let bad = |line: &str| {
             let text = format!("[app_store]\nurl = 'postgres://h/db'\n{line}\n");
             let c = Config::from_toml(&text, "t").unwrap();

@@ -57,7 +57,8 @@ pub fn soketi_webhooks(json: Value) -> Result<SoketiHooks, HookError> {
             if hook.lambda_function.is_none() {
                 return Err((format!("[{i}].url"), "is required".into()));
             }
-            out.dropped.push(format!("[{i}] is an AWS Lambda webhook, not sent"));
+            out.dropped
+                .push(format!("[{i}] is an AWS Lambda webhook, not sent"));
             continue;
         };
         if hook.event_types.is_empty() {
@@ -70,8 +71,9 @@ pub fn soketi_webhooks(json: Value) -> Result<SoketiHooks, HookError> {
             out.dropped.push(format!("[{i}].headers are not sent"));
         }
         if hook.filter.channel_name_ends_with.is_some() {
-            out.dropped
-                .push(format!("[{i}].filter.channel_name_ends_with is not applied"));
+            out.dropped.push(format!(
+                "[{i}].filter.channel_name_ends_with is not applied"
+            ));
         }
         for key in hook.rest.keys().filter(|k| k.as_str() != "lambda") {
             out.dropped.push(format!("[{i}].{key} is not read"));

@@ -27,7 +27,10 @@ const MYSQL: Sql = Sql {
     port: 3306,
     user: "root",
     table: "SOKETI_APP_MANAGER_MYSQL_TABLE",
-    ignored: &["SOKETI_APP_MANAGER_MYSQL_VERSION", "SOKETI_APP_MANAGER_MYSQL_USE_V2"],
+    ignored: &[
+        "SOKETI_APP_MANAGER_MYSQL_VERSION",
+        "SOKETI_APP_MANAGER_MYSQL_USE_V2",
+    ],
 };
 
 const POSTGRES: Sql = Sql {

@@ -3,7 +3,11 @@ use std::collections::HashMap;
 use crate::config::{load, Driver, MapEnv, Sources};
 
 fn loaded(vars: &[(&'static str, &'static str)]) -> crate::config::Loaded {
-    load(&Sources::default(), &MapEnv(HashMap::from_iter(vars.iter().copied()))).unwrap()
+    load(
+        &Sources::default(),
+        &MapEnv(HashMap::from_iter(vars.iter().copied())),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -21,9 +25,15 @@ fn soketis_sql_app_manager_becomes_the_app_store() {
         ("SOKETI_PRESENCE_MAX_MEMBERS", "7"),
     ]);
     let store = l.config.app_store.as_ref().unwrap();
-    assert_eq!(store.url, "postgres://postgres:p%40ss@db.internal:5432/soketi");
+    assert_eq!(
+        store.url,
+        "postgres://postgres:p%40ss@db.internal:5432/soketi"
+    );
     assert_eq!(store.driver(), Some(Driver::Postgres));
-    assert_eq!((store.table.as_str(), store.cache_ttl_secs), ("tenants", 30));
+    assert_eq!(
+        (store.table.as_str(), store.cache_ttl_secs),
+        ("tenants", 30)
+    );
     assert_eq!((store.pool_size, store.limits.presence_members), (8, 7));
     // No app in the file: the database's apps are the apps, no development app is made.
     assert!(l.config.apps.is_empty() && l.development_app().is_none());
