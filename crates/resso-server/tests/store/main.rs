@@ -5,6 +5,7 @@
 mod support;
 
 mod changes;
+mod cluster;
 mod flood;
 mod outage;
 mod serving;
@@ -34,3 +35,4 @@ on_both!(serving, serving_on: a_soketi_row_serves_clients_the_api_and_webhooks);
 on_both!(changes, changes_on: changes_apply_within_the_ttl);
 on_both!(flood, flood_on: made_up_keys_never_reach_the_database);
 on_both!(outage, outage_on: an_outage_keeps_cached_apps_serving);
+on_both!(cluster, cluster_on: two_nodes_share_one_database);

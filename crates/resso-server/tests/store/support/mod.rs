@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use resso_test_kit::Proc;
-pub use resso_test_kit::{eventually, Api, Client, Database, Engine, Sink, TestApp};
+pub use resso_test_kit::{eventually, Api, Broker, Client, Database, Engine, Sink, TestApp};
 
 /// The app kept in the database by most tests.
 pub const DB_APP: TestApp = TestApp {
@@ -36,8 +36,16 @@ pub struct Node {
 impl Node {
     /// Starts `resso` on `db` with a TTL of `ttl_secs` and [`FILE_APP`] in its file.
     pub async fn start(db: &Database, ttl_secs: u64) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("resso-store-{}-{}", std::process::id(), db.port));
+        Self::started(db, ttl_secs, "", "node").await
+    }
+
+    /// [`Node::start`] with `extra` TOML appended (a `[cluster]`), logging under `name`.
+    pub async fn started(db: &Database, ttl_secs: u64, extra: &str, name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "resso-store-{}-{}-{name}",
+            std::process::id(),
+            db.port
+        ));
         std::fs::create_dir_all(&dir).expect("create the node directory");
         let config = dir.join("resso.toml");
         let toml = format!(
@@ -49,7 +57,7 @@ impl Node {
             FILE_APP.id,
             FILE_APP.key,
             FILE_APP.secret
-        );
+        ) + extra;
         std::fs::write(&config, toml).expect("write the config");
         let mut command = Command::new(env!("CARGO_BIN_EXE_resso"));
         command.arg("--config").arg(&config).args(["--port", "0"]);
