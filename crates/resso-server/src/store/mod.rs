@@ -24,7 +24,7 @@ use tokio_util::task::TaskTracker;
 use crate::apps::{Answer, App, Apps, Misses, Put};
 use crate::config::AppStoreConfig;
 use crate::registry::Registry;
-use cells::Cells;
+use cells::{Cell, Cells};
 use db::{By, Db};
 use flight::Flights;
 use health::Health;
@@ -147,7 +147,7 @@ impl Store {
             .map(|r| {
                 let s = r
                     .get("id")
-                    .and_then(cells::Cell::text)
+                    .and_then(Cell::text)
                     .and_then(|id| settings.get(&id).cloned());
                 (r, s)
             })
@@ -155,23 +155,14 @@ impl Store {
     }
 
     /// Holds the app of a row; a row that is not a valid app, or clashes with a file app, is
-    /// refused and logged. Webhooks are reloaded when the app has (or had) any.
+    /// refused, logged and taken off the list until the next one (so its key makes no more
+    /// queries). Webhooks are reloaded when the app has (or had) any.
     fn keep(&self, cells: &Cells, settings: Option<&serde_json::Value>) -> Option<Put> {
-        let id = cells
-            .get("id")
-            .and_then(cells::Cell::text)
-            .unwrap_or_default();
-        let parsed = row::parse(cells, &self.config.limits, settings)
-            .inspect_err(|error| tracing::warn!(app = %id, %error, "database app refused"))
-            .ok()?;
-        if !parsed.dropped.is_empty() {
-            tracing::debug!(app = %id, dropped = ?parsed.dropped, "database app: not applied");
+        let put = self.admit(cells, settings);
+        if put.is_none() {
+            self.unlist(cells);
         }
-        let put = self
-            .apps
-            .put_stored(&parsed.config)
-            .inspect_err(|clash| tracing::warn!(app = %id, %clash, "database app refused"))
-            .ok()?;
+        let put = put?;
         if let Put::Changed { old, .. } = &put {
             if old.config.enabled && !put.app().config.enabled {
                 self.registry.close_app(&old.id, ErrorCode::AppDisabled);
@@ -181,6 +172,31 @@ impl Store {
             self.registry.webhooks().reload(&self.apps);
         }
         Some(put)
+    }
+
+    fn admit(&self, cells: &Cells, settings: Option<&serde_json::Value>) -> Option<Put> {
+        let id = cells.get("id").and_then(Cell::text).unwrap_or_default();
+        let parsed = row::parse(cells, &self.config.limits, settings)
+            .inspect_err(|error| tracing::warn!(app = %id, %error, "database app refused"))
+            .ok()?;
+        if !parsed.dropped.is_empty() {
+            tracing::debug!(app = %id, dropped = ?parsed.dropped, "database app: not applied");
+        }
+        self.apps
+            .put_stored(&parsed.config)
+            .inspect_err(|clash| tracing::warn!(app = %id, %clash, "database app refused"))
+            .ok()
+    }
+
+    /// Takes a refused row's id and key off the list.
+    fn unlist(&self, cells: &Cells) {
+        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(id) = cells.get("id").and_then(Cell::text) {
+            index.ids.remove(&id);
+        }
+        if let Some(key) = cells.get("key").and_then(Cell::text) {
+            index.keys.remove(&key);
+        }
     }
 
     /// Reads the list of ids and keys again.

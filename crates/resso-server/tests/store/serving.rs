@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::support::schema::{self, Row};
-use crate::support::{database, Client, Engine, Node, Sink, DB_APP, FILE_APP};
+use crate::support::{database, Client, Engine, Node, Sink, TestApp, DB_APP, FILE_APP};
 
 pub async fn a_soketi_row_serves_clients_the_api_and_webhooks(engine: Engine) {
     let db = database(engine).await;
@@ -18,6 +18,13 @@ pub async fn a_soketi_row_serves_clients_the_api_and_webhooks(engine: Engine) {
         ..Row::default()
     };
     schema::insert(&db, DB_APP, &row).await;
+    // A row with a file app's id is refused (the file app is served) and logged.
+    let clash = TestApp {
+        id: FILE_APP.id,
+        key: "clash-key",
+        secret: "clash-secret",
+    };
+    schema::insert(&db, clash, &Row::default()).await;
     let node = Node::start(&db, 1).await;
 
     let mut client = Client::connect_as(&node.ws(DB_APP), DB_APP).await;
@@ -46,6 +53,9 @@ pub async fn a_soketi_row_serves_clients_the_api_and_webhooks(engine: Engine) {
 
     // The file's app and the database's are served side by side; a made-up key is refused.
     Client::connect_as(&node.ws(FILE_APP), FILE_APP).await;
+    let mut clashing = Client::open_as(&node.ws(clash), clash).await;
+    clashing.expect_refusal(4001).await;
+    assert_eq!(node.logged("database app refused"), 1);
     let mut stranger = Client::open(&node.ws(resso_test_kit::TestApp {
         key: "nope",
         ..DB_APP
