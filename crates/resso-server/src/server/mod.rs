@@ -1,6 +1,6 @@
-//! The composition root: builds every part once — apps (and their database store), webhooks, the registry and its cluster
-//! port, Laravel Redis ingestion, the HTTP edge with both connection endpoints — and owns the
-//! shutdown token and the task tracker they all stop by.
+//! The composition root: builds every part once — apps and their database store, webhooks, the
+//! registry and its cluster port, Laravel Redis ingestion, the HTTP edge with both connection
+//! endpoints — and owns the shutdown token and the task tracker they all stop by.
 //!
 //! Shutdown is a drain: once the token is cancelled, new clients are refused (4200) and `/ready`
 //! answers 503, while the connected clients are closed with 4200 a share at a time over
