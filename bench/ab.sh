@@ -18,7 +18,8 @@ OUT=${OUT:-bench/results/$(date -u +%F).jsonl}
 SOKETI_DIR=${SOKETI_DIR:-/tmp/soketi}
 LES_DIR=${LES_DIR:-../les}
 BENCH=target/release/resso-bench
-OURS="target/release/resso --config bench/resso.toml --port 6201"
+# OURS_CONFIG: another config for our side (bench/resso-store.toml: the app in a database).
+OURS="target/release/resso --config ${OURS_CONFIG:-bench/resso.toml} --port 6201"
 # Harness options of each side (the subscribers' protocol, the publisher's API); $OPTS is given
 # to both, e.g. OPTS="--protocol sio4" for a base A/B of the Socket.IO path.
 OURS_OPTS=${OPTS:-}; PEER_OPTS=${OPTS:-}

@@ -23,7 +23,7 @@ RANKS = {
     # state
     "registry": 5,
     # protocol logic and adapters on the state
-    "client_event": 6,
+    "client_event": 6, "store": 6,
     "session": 7, "cluster": 7, "ingest": 7,
     # tasks and codecs
     "connection": 8,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs Ressò's whole test suite on a fresh Debian machine:
 #   lint (layering, rustfmt, clippy) → Rust unit + integration tests (the cluster tests start their own
-#   redis-server and nats-server processes) → a short run of every fuzz target → a seconds-long
+#   redis-server and nats-server processes, the app-store tests their own PostgreSQL and MariaDB) → a short run of every fuzz target → a seconds-long
 #   smoke of the benchmark harness and its 60-second soak → compat tests with the real npm packages (pusher-js,
 #   laravel-echo, pusher; the debug console in headless Chromium) → the Python
 #   `pusher` SDK test → the chat example with pusher-js → the CSV-export demo end to end in headless
@@ -21,6 +21,9 @@ command -v python3 >/dev/null || need_apt+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v nats-server >/dev/null || need_apt+=(nats-server)
+# The app-store tests (tests/store) start their own PostgreSQL and MariaDB servers.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v mariadb-install-db >/dev/null || need_apt+=(mariadb-server)
 # Laravel's own RedisBroadcaster for tests/compat/test/laravel-redis.test.js.
 command -v php >/dev/null || need_apt+=(php-cli)
 php -r 'exit(stream_resolve_include_path("Illuminate/autoload.php") ? 0 : 1);' 2>/dev/null ||

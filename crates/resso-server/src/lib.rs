@@ -20,7 +20,8 @@
 //! 3. **State** — [`registry`]: the one owner of channels, subscribers, presence, signed-in users,
 //!    cached events and the other nodes' replicas, with its own outgoing [`registry::Port`].
 //! 4. **Protocol logic and adapters on the state** — [`client_event`] (the client-event rules and
-//!    relay both protocols share), then [`session`] (one Pusher connection's logic, free of I/O),
+//!    relay both protocols share) and [`store`] (apps kept in PostgreSQL or MySQL, looked up on a
+//!    miss, cached, refreshed every TTL), then [`session`] (one Pusher connection's logic, free of I/O),
 //!    [`cluster`] (the broker link: envelopes, Redis / NATS, membership, dispatch into the registry)
 //!    and [`ingest`] (events from Laravel's `redis` broadcaster).
 //! 5. **Tasks and codecs** — [`connection`] (the per-connection task, generic over the protocol
@@ -56,6 +57,7 @@ pub(crate) mod server;
 pub(crate) mod session;
 pub(crate) mod socketio;
 pub(crate) mod tap;
+pub(crate) mod store;
 pub mod tls;
 pub mod webhooks;
 pub(crate) mod ws;

@@ -151,6 +151,16 @@ impl AppConfig {
     }
 }
 
+impl AppConfig {
+    /// Checks this app on its own (an app from a database).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the first bad field.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        validate_app(self, 0, &[])
+    }
+}
+
 /// Checks app `i` on its own and against the apps before it.
 pub(super) fn validate_app(
     app: &AppConfig,

@@ -163,7 +163,7 @@ impl Loaded {
 
     /// No app anywhere: the development app on a loopback address (with a warning), else refuse.
     fn safe_default(&mut self) -> Result<(), ConfigError> {
-        if !self.config.apps.is_empty() {
+        if !self.config.apps.is_empty() || self.config.app_store.is_some() {
             return Ok(());
         }
         let host = &self.config.server.host;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 mod app;
+mod app_store;
 mod cluster;
 mod console;
 mod echo_api;
@@ -23,11 +24,13 @@ mod metrics;
 mod origin;
 pub mod report;
 mod socketio;
+mod soketi_hooks;
 mod tls;
 mod warning;
 
 use app::validate_app;
 pub use app::{AppConfig, AppLimits, WebhookConfig};
+pub use app_store::{AppStoreConfig, Driver};
 pub use cluster::{Backend, ClusterConfig};
 pub use console::ConsoleConfig;
 pub use echo_api::{EchoApiConfig, EchoClient, EchoCors};
@@ -38,6 +41,7 @@ pub use load::{load, Loaded, Sources};
 pub use metrics::MetricsConfig;
 pub use origin::{Origin, Origins};
 pub use socketio::SocketIoConfig;
+pub use soketi_hooks::{soketi_webhooks, SoketiHooks};
 pub use tls::TlsConfig;
 pub use warning::{Unhonoured, Warning};
 
@@ -84,6 +88,9 @@ pub struct Config {
     /// The debug console (`[console]`); off unless a user and a password are set.
     #[serde(default)]
     pub console: ConsoleConfig,
+    /// Apps kept in a database, beside `apps` (`[app_store]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_store: Option<AppStoreConfig>,
 }
 
 /// Listener and connection settings shared by every app.
@@ -338,6 +345,9 @@ impl Config {
         }
         self.metrics.validate()?;
         self.console.validate()?;
+        if let Some(store) = &self.app_store {
+            store.validate()?;
+        }
         self.cluster.validate()
     }
 }

@@ -57,6 +57,9 @@ fn masked(config: &Config) -> Config {
     if let Some(url) = &mut c.cluster.url {
         *url = mask_url(url);
     }
+    if let Some(store) = &mut c.app_store {
+        store.url = mask_url(&store.url);
+    }
     c
 }
 

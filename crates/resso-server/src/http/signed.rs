@@ -30,8 +30,8 @@ impl FromRequest<Shared> for Signed {
         let path = parts.uri.path();
         let query = Query::parse(parts.uri.query().unwrap_or(""));
         let app = find_app(s, path, &query)
-            .ok_or(ApiFailure::UnknownApp)?
-            .clone();
+            .await
+            .ok_or(ApiFailure::UnknownApp)?;
         let max = super::body::limit(&app.limits);
         if declared_length(&parts.headers).is_some_and(|n| n > max) {
             return Err(ApiFailure::BodyTooLarge);
@@ -70,10 +70,14 @@ impl FromRequest<Shared> for Signed {
 }
 
 /// The app named in `/apps/{id}/…`, or for the Python SDK's unprefixed `/users/…` path, by `auth_key`.
-fn find_app(s: &Shared, path: &str, query: &Query) -> Option<Arc<App>> {
+async fn find_app(s: &Shared, path: &str, query: &Query) -> Option<Arc<App>> {
     match path.strip_prefix("/apps/") {
-        Some(rest) => s.apps.by_id(rest.split('/').next().unwrap_or_default()),
-        None => s.apps.by_key(query.get("auth_key")?),
+        Some(rest) => {
+            s.apps
+                .find_id(rest.split('/').next().unwrap_or_default())
+                .await
+        }
+        None => s.apps.find_key(query.get("auth_key")?).await,
     }
 }
 

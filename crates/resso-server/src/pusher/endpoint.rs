@@ -90,7 +90,8 @@ async fn open<S: Stream>(
     s: Endpoint,
     request: Request,
 ) -> Option<Opened<S>> {
-    let app = match admit(&s, &request) {
+    let found = s.apps.find_key(&request.key).await;
+    let app = match admit(&s, &request, found) {
         Ok(app) => app,
         Err(code) => {
             tell_operator(code, &request);
@@ -168,11 +169,11 @@ pub fn refuse_saying<'a, S: Stream>(
 }
 
 /// Checks the app, the protocol version, the origin and shutdown, in the order pusher-js expects.
-fn admit(s: &Endpoint, request: &Request) -> Result<Arc<App>, ErrorCode> {
+fn admit(s: &Endpoint, request: &Request, found: Option<Arc<App>>) -> Result<Arc<App>, ErrorCode> {
     if s.shutdown.is_cancelled() {
         return Err(ErrorCode::ReconnectImmediately);
     }
-    let app = s.apps.by_key(&request.key).ok_or(ErrorCode::AppNotFound)?;
+    let app = found.ok_or(ErrorCode::AppNotFound)?;
     if let Some(protocol) = &request.protocol {
         let version: u32 = protocol.parse().map_err(|_| ErrorCode::InvalidVersion)?;
         if !PROTOCOLS.contains(&version) {

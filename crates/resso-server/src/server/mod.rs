@@ -1,6 +1,6 @@
-//! The composition root: builds every part once — apps, webhooks, the registry and its cluster
-//! port, Laravel Redis ingestion, the HTTP edge with both connection endpoints — and owns the
-//! shutdown token and the task tracker they all stop by.
+//! The composition root: builds every part once — apps and their database store, webhooks, the
+//! registry and its cluster port, Laravel Redis ingestion, the HTTP edge with both connection
+//! endpoints — and owns the shutdown token and the task tracker they all stop by.
 //!
 //! Shutdown is a drain: once the token is cancelled, new clients are refused (4200) and `/ready`
 //! answers 503, while the connected clients are closed with 4200 a share at a time over
@@ -27,7 +27,7 @@ use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::tls::{self, Tls};
 use crate::webhooks::Webhooks;
-use crate::{cluster, http, ingest};
+use crate::{cluster, http, ingest, store};
 
 mod banner;
 mod gauges;
@@ -107,6 +107,11 @@ pub async fn serve_reloading(
     let (port, queue) = cluster::port(&config.cluster);
     gauges::register_cluster(&metrics, cluster::traffic(queue.as_ref()));
     let registry = Registry::new(webhooks, port, shutdown.clone());
+    if let Some(store) = config.app_store.clone() {
+        store::start(store, &apps, &registry, shutdown.clone(), &tracker)
+            .await
+            .map_err(|e| std::io::Error::other(format!("app_store.url: {e}")))?;
+    }
     if let Some(queue) = queue {
         cluster::start(
             &config.cluster,

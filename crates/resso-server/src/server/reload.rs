@@ -2,7 +2,7 @@
 //! endpoints — and their webhooks are replaced in place. Connections of an app removed or disabled
 //! are closed with 4003; connections of an unchanged or changed app stay open (a changed app's keep
 //! the settings they were admitted with until they reconnect). What only a restart applies (the
-//! listening address, `[server]`, `[cluster]`, `[metrics]`, an app's Redis ingestion) is named in
+//! listening address, `[server]`, `[cluster]`, `[metrics]`, `[app_store]`, an app's Redis ingestion) is named in
 //! a warning and otherwise left as it runs. The new configuration was loaded and validated whole by
 //! the caller, so an invalid one never gets here.
 
@@ -76,6 +76,7 @@ fn needs_restart(old: &Config, new: &Config) -> Vec<String> {
         ("[server]", differ(&old.server, &new.server)),
         ("[cluster]", differ(&old.cluster, &new.cluster)),
         ("[metrics]", differ(&old.metrics, &new.metrics)),
+        ("[app_store]", differ(&old.app_store, &new.app_store)),
     ]
     .into_iter()
     .filter(|(_, differs)| *differs)

@@ -12,6 +12,7 @@ mod reverb;
 mod soketi;
 mod soketi_adapter;
 mod soketi_app;
+mod store;
 mod tls;
 
 pub use reader::Reader;
@@ -32,6 +33,7 @@ const AUTH_HOST: &str = "RESSO_SOCKETIO_AUTH_HOST";
 pub fn apply(l: &mut Loaded, r: &mut Reader) -> Result<(), ConfigError> {
     let soketi = soketi::apply(l, r)?;
     let reverb = reverb::apply(l, r)?;
+    store::apply(l, r)?;
     if let Some(host) = r.var("RESSO_HOST") {
         l.config.server.host = host;
         l.record("server.host", Origin::env("RESSO_HOST"));
@@ -137,5 +139,7 @@ impl Config {
     }
 }
 
+#[cfg(test)]
+mod store_tests;
 #[cfg(test)]
 mod tests;

@@ -22,7 +22,7 @@ const CLIENT_SIDE: [&str; 4] = [
 ];
 
 /// Why variables that were never read are not honoured, by name prefix (the first match wins).
-const REASONS: [(&str, &str); 16] = [
+const REASONS: [(&str, &str); 17] = [
     ("REVERB_APP_RATE_LIMIT", "Ressò limits client events per second (limits.client_events_per_second), not every message"),
     ("REVERB_MAX_REQUEST_SIZE", "Ressò sizes the HTTP API's body limit from the app's limits"),
     ("REVERB_PULSE_", "Laravel Pulse ingestion is Reverb's own"),
@@ -30,9 +30,10 @@ const REASONS: [(&str, &str); 16] = [
     ("SOKETI_SSL_PASS", "encrypted private keys are not read: decrypt the key file (openssl pkey -in KEY -out PLAIN_KEY) and keep it readable by Ressò only"),
     ("SOKETI_SSL_CA", "client certificates are not asked for; intermediate certificates go in SOKETI_SSL_CERT, after the server's certificate"),
     ("SOKETI_METRICS_", "read only with SOKETI_METRICS_ENABLED=true (the driver is always Prometheus)"),
-    ("SOKETI_APP_MANAGER_", "apps come from the config file and the environment only"),
+    ("SOKETI_APP_MANAGER_", "read only with SOKETI_APP_MANAGER_DRIVER=mysql or postgres"),
     ("SOKETI_DB_REDIS_", "only SOKETI_DB_REDIS_HOST/PORT/USERNAME/PASSWORD/DB are read, and only with SOKETI_ADAPTER_DRIVER=redis"),
-    ("SOKETI_DB_", "apps come from the config file and the environment, not a database"),
+    ("SOKETI_DB_POOLING_", "read only with SOKETI_DB_POOLING_ENABLED=true (MAX sizes the pool)"),
+    ("SOKETI_DB_", "read only with SOKETI_APP_MANAGER_DRIVER=mysql (SOKETI_DB_MYSQL_*) or postgres (SOKETI_DB_POSTGRES_*)"),
     ("SOKETI_ADAPTER_", "not used by Ressò's cluster link with this SOKETI_ADAPTER_DRIVER"),
     ("SOKETI_CLUSTER_", "Soketi's UDP discovery is not used: Ressò's nodes meet through Redis or NATS"),
     ("SOKETI_CACHE_", "Ressò keeps cache channels itself"),

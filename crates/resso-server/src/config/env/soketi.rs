@@ -195,6 +195,12 @@ pub fn apply_to_apps(l: &mut Loaded, r: &mut Reader) -> Result<(), ConfigError> 
                 set(&mut l.config.apps[i], value);
                 l.record(&format!("apps[{i}].{field}"), Origin::env(name));
             }
+            if let Some(store) = &mut l.config.app_store {
+                let mut template = AppConfig::with_credentials("", "", "");
+                template.limits = store.limits.clone();
+                set(&mut template, value);
+                store.limits = template.limits;
+            }
         }
     }
     Ok(())

@@ -3,13 +3,13 @@
 //! JSON array Soketi takes. Unlike Soketi, the id, key and secret must all be set: its fallbacks
 //! (`app-id`/`app-key`/`app-secret`) are public development credentials.
 
-use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::parse;
 use super::reader::Reader;
 use crate::config::load::Loaded;
 use crate::config::origin::Origin;
+use crate::config::soketi_hooks::soketi_webhooks;
 use crate::config::{invalid, AppConfig, ConfigError, WebhookConfig};
 
 const APP: [&str; 3] = [
@@ -117,66 +117,14 @@ fn options(
     Ok(())
 }
 
-/// One of Soketi's webhooks; what Ressò cannot send is named.
-#[derive(Debug, Deserialize)]
-struct Hook {
-    url: Option<String>,
-    #[serde(default)]
-    event_types: Vec<String>,
-    #[serde(default)]
-    headers: Map<String, Value>,
-    #[serde(default)]
-    filter: Filter,
-    lambda_function: Option<Value>,
-    #[serde(flatten)]
-    rest: Map<String, Value>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct Filter {
-    channel_name_starts_with: Option<String>,
-    channel_name_ends_with: Option<String>,
-}
-
 /// Soketi's `[{url, event_types, headers?, filter?}]` as Ressò's webhooks.
 fn webhooks(json: &str, r: &mut Reader) -> Result<Vec<WebhookConfig>, ConfigError> {
-    let hooks: Vec<Hook> = serde_json::from_str(json)
+    let value: Value = serde_json::from_str(json)
         .map_err(|e| invalid(WEBHOOKS, format!("not a JSON array of webhooks: {e}")))?;
-    let mut dropped = Vec::new();
-    let mut out = Vec::new();
-    for (i, hook) in hooks.into_iter().enumerate() {
-        let Some(url) = hook.url else {
-            if hook.lambda_function.is_none() {
-                return Err(invalid(format!("{WEBHOOKS}[{i}].url"), "is required"));
-            }
-            dropped.push(format!("[{i}] is an AWS Lambda webhook, not sent"));
-            continue;
-        };
-        if hook.event_types.is_empty() {
-            return Err(invalid(
-                format!("{WEBHOOKS}[{i}].event_types"),
-                "must name at least one event type",
-            ));
-        }
-        if !hook.headers.is_empty() {
-            dropped.push(format!("[{i}].headers are not sent"));
-        }
-        if hook.filter.channel_name_ends_with.is_some() {
-            dropped.push(format!(
-                "[{i}].filter.channel_name_ends_with is not applied"
-            ));
-        }
-        for key in hook.rest.keys().filter(|k| k.as_str() != "lambda") {
-            dropped.push(format!("[{i}].{key} is not read"));
-        }
-        out.push(WebhookConfig {
-            url,
-            event_types: hook.event_types,
-            channel_prefix: hook.filter.channel_name_starts_with,
-        });
+    let parsed =
+        soketi_webhooks(value).map_err(|(at, why)| invalid(format!("{WEBHOOKS}{at}"), why))?;
+    if !parsed.dropped.is_empty() {
+        r.unhonoured(WEBHOOKS, parsed.dropped.join(", "));
     }
-    if !dropped.is_empty() {
-        r.unhonoured(WEBHOOKS, dropped.join(", "));
-    }
-    Ok(out)
+    Ok(parsed.hooks)
 }

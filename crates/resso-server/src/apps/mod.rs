@@ -1,6 +1,11 @@
-//! The configured apps, looked up by id (HTTP API) or key (WebSocket). Built at start-up and
-//! replaced whole when the configuration is reloaded; an [`App`] carries its credentials, switches
-//! and limits.
+//! The configured apps, looked up by id (HTTP API) or key (WebSocket). The file's apps are built
+//! at start-up and replaced whole when the configuration is reloaded; apps from a database (an
+//! app store) are kept beside them once looked up ([`stored`]), and a lookup that finds neither
+//! asks the store ([`Misses`]). An [`App`] carries its credentials, switches and limits.
+
+mod stored;
+
+pub use stored::{Answer, Clash, Misses, Put};
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -100,15 +105,35 @@ impl Table {
         self.by_id.insert(app.id.clone(), app.clone());
         self.by_key.insert(app.key.clone(), app);
     }
+
+    fn remove(&mut self, id: &AppId) -> Option<Arc<App>> {
+        let app = self.by_id.remove(id)?;
+        if self.by_key.get(&app.key).is_some_and(|a| a.id == *id) {
+            self.by_key.remove(&app.key);
+        }
+        Some(app)
+    }
 }
 
 /// All apps, by id and by key; replaced whole on a reload. A lookup copies out an `Arc<App>`, so a
 /// connection keeps the settings it was admitted with until it reconnects.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Apps {
     table: RwLock<Arc<Table>>,
+    /// Apps from the app store, once looked up; changed in place.
+    stored: RwLock<Table>,
     metrics: Metrics,
     taps: Taps,
+    /// The app store, asked when neither table has an app.
+    misses: std::sync::OnceLock<Arc<dyn Misses>>,
+}
+
+impl std::fmt::Debug for Apps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Apps")
+            .field("table", &self.table)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a [`Apps::replace`] changed.
@@ -138,8 +163,10 @@ impl Apps {
         }
         Self {
             table: RwLock::new(Arc::new(table)),
+            stored: RwLock::default(),
             metrics: metrics.clone(),
             taps,
+            misses: std::sync::OnceLock::new(),
         }
     }
 
@@ -149,30 +176,75 @@ impl Apps {
         &self.taps
     }
 
-    /// The current generation, to iterate over.
+    /// The file's apps and the stored apps looked up so far, to iterate over.
     #[must_use]
     pub fn snapshot(&self) -> Arc<Table> {
+        let files = self.files();
+        let stored = self.stored.read().unwrap_or_else(PoisonError::into_inner);
+        if stored.by_id.is_empty() {
+            return files;
+        }
+        let mut all = Table::clone(&files);
+        for app in stored.iter() {
+            all.insert(app.clone());
+        }
+        Arc::new(all)
+    }
+
+    /// The file's apps.
+    fn files(&self) -> Arc<Table> {
         self.table
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
 
+    /// The app with this id, of the file or stored and looked up before (never waits).
     #[must_use]
     pub fn by_id(&self, id: &str) -> Option<Arc<App>> {
-        self.snapshot().by_id.get(&AppId::from(id)).cloned()
+        let id = AppId::from(id);
+        let table = self.table.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(app) = table.by_id.get(&id) {
+            return Some(app.clone());
+        }
+        drop(table);
+        let stored = self.stored.read().unwrap_or_else(PoisonError::into_inner);
+        stored.by_id.get(&id).cloned()
     }
 
+    /// The app with this key, of the file or stored and looked up before (never waits).
     #[must_use]
     pub fn by_key(&self, key: &str) -> Option<Arc<App>> {
+        let key = AppKey::from(key);
         let table = self.table.read().unwrap_or_else(PoisonError::into_inner);
-        table.by_key.get(&AppKey::from(key)).cloned()
+        if let Some(app) = table.by_key.get(&key) {
+            return Some(app.clone());
+        }
+        drop(table);
+        let stored = self.stored.read().unwrap_or_else(PoisonError::into_inner);
+        stored.by_key.get(&key).cloned()
+    }
+
+    /// [`Apps::by_key`], else the app store's answer (bounded in time by the store).
+    pub async fn find_key(&self, key: &str) -> Option<Arc<App>> {
+        if let Some(app) = self.by_key(key) {
+            return Some(app);
+        }
+        self.misses.get()?.by_key(key).await
+    }
+
+    /// [`Apps::by_id`], else the app store's answer (bounded in time by the store).
+    pub async fn find_id(&self, id: &str) -> Option<Arc<App>> {
+        if let Some(app) = self.by_id(id) {
+            return Some(app);
+        }
+        self.misses.get()?.by_id(id).await
     }
 
     /// Makes `configs` (validated) the apps: an app whose configuration is unchanged keeps its
     /// `Arc<App>`, a changed one is rebuilt (its counters carry on, being kept by id).
     pub fn replace(&self, configs: &[AppConfig]) -> Replaced {
-        let old = self.snapshot();
+        let old = self.files();
         let mut table = Table::default();
         let mut replaced = Replaced::default();
         for c in configs {
@@ -196,6 +268,7 @@ impl Apps {
         }
         let gone = old.by_id.keys().filter(|id| !table.by_id.contains_key(*id));
         replaced.removed.extend(gone.cloned());
+        self.forget_shadowed(&table);
         *self.table.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(table);
         replaced
     }
@@ -211,52 +284,4 @@ fn same(a: &AppConfig, b: &AppConfig) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn origins_match_by_host_or_full_origin() {
-        let mut c = AppConfig::development();
-        let open = App::from_config(&c);
-        assert!(open.allows_origin(Some("https://evil.test")));
-        c.allowed_origins = vec!["example.com".into(), "http://localhost:3000".into()];
-        let app = App::from_config(&c);
-        assert!(app.allows_origin(Some("https://example.com")));
-        assert!(app.allows_origin(Some("https://example.com:8443")));
-        assert!(app.allows_origin(Some("http://localhost:3000")));
-        assert!(!app.allows_origin(Some("https://evil.test")));
-        assert!(!app.allows_origin(Some("http://localhost:4000")));
-        assert!(app.allows_origin(None));
-    }
-
-    fn app(id: &str, enabled: bool) -> AppConfig {
-        AppConfig {
-            id: id.into(),
-            key: format!("key-{id}"),
-            enabled,
-            ..AppConfig::development()
-        }
-    }
-
-    #[test]
-    fn a_replace_keeps_unchanged_apps_and_names_the_rest() {
-        let apps = Apps::new(&[app("a", true), app("b", true), app("c", true)]);
-        let a = apps.by_id("a").unwrap();
-        let mut changed = app("b", true);
-        changed.secret = "rotated".into();
-        let r = apps.replace(&[app("a", true), changed, app("c", false), app("d", true)]);
-        assert!(Arc::ptr_eq(&a, &apps.by_id("a").unwrap()));
-        assert_eq!(apps.by_key("key-b").unwrap().config.secret, "rotated");
-        assert_eq!(r.added, [AppId::from("d")]);
-        assert_eq!(r.changed, [AppId::from("b")]);
-        assert_eq!(r.removed, [AppId::from("c")]);
-        let r = apps.replace(&[app("a", true)]);
-        let mut removed = r.removed;
-        removed.sort_by(|x, y| x.as_str().cmp(y.as_str()));
-        assert_eq!(
-            removed,
-            [AppId::from("b"), AppId::from("c"), AppId::from("d")]
-        );
-        assert!(apps.by_key("key-d").is_none());
-    }
-}
+mod tests;
