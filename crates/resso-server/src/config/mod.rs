@@ -35,7 +35,7 @@ pub use limits::ServerLimits;
 pub use load::{load, Loaded, Sources};
 pub use metrics::MetricsConfig;
 pub use origin::{Origin, Origins};
-pub use socketio::SocketIoConfig;
+pub use socketio::{Recovery, SocketIoConfig};
 pub use tls::TlsConfig;
 pub use warning::{Unhonoured, Warning};
 
