@@ -1,8 +1,9 @@
 //! What a socket's task does with each packet, free of I/O: Engine.IO heartbeats per version (EIO 3:
 //! the client pings and the server answers; EIO 4: the other way round), Socket.IO CONNECT on `/`
 //! (protocol 4: the server connects unasked; 5: it answers the client's `40{…}` with the socket
-//! id), other namespaces refused with a CONNECT_ERROR, events handed to the [`Handler`], and the
-//! socket's own outgoing packets queued in order with the broadcasts, bounded by bytes.
+//! id, and a `pid` with what a recovered session missed: [`echo`](super::echo)'s recovery), other
+//! namespaces refused with a CONNECT_ERROR, events handed to the [`Handler`], and the socket's own
+//! outgoing packets queued in order with the broadcasts, bounded by bytes.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -33,8 +34,10 @@ use crate::ws::Violation;
 /// Why a socket's task ends.
 #[derive(Debug)]
 pub(super) enum SocketEnd {
-    /// The transport is gone, or the client said goodbye: nothing more to send.
+    /// The transport is gone (closed, or an Engine.IO close): nothing more to send.
     Gone,
+    /// The client disconnected its socket (a Socket.IO DISCONNECT): it will not come back.
+    Left,
     /// The client sent a WebSocket close frame (with this code): answer it.
     Answer(Option<u16>),
     /// Bad input or a lapsed heartbeat: close the engine.
@@ -175,7 +178,7 @@ impl Engine {
     /// Counts the socket's end (with the WebSocket close code it amounts to).
     pub fn count_end(&self, end: &SocketEnd) {
         let code = match end {
-            SocketEnd::Gone => 1006,
+            SocketEnd::Gone | SocketEnd::Left => 1006,
             SocketEnd::Answer(code) => code.unwrap_or(1005),
             SocketEnd::Close => 1000,
             SocketEnd::Doomed(code) => code.code(),
@@ -243,7 +246,7 @@ impl Engine {
                 self.push(refusal)
             }
             Kind::Connect if self.handler.is_none() && self.version == EngineVersion::V4 => {
-                self.connect()
+                self.connect(p.data)
             }
             Kind::Event
                 if default && self.handler.is_none() && self.version == EngineVersion::V4 =>
@@ -256,7 +259,7 @@ impl Engine {
                 self.on_event(p.data)?;
                 p.id.map_or(Ok(()), |id| self.push(packet::ack(id)))
             }
-            Kind::Disconnect if default => Err(SocketEnd::Gone),
+            Kind::Disconnect if default => Err(SocketEnd::Left),
             // A repeated CONNECT, acks (we never ask for one), anything on other namespaces.
             Kind::Connect | Kind::Event | Kind::Disconnect | Kind::Ack | Kind::ConnectError => {
                 Ok(())
@@ -273,20 +276,61 @@ impl Engine {
         replies.into_iter().try_for_each(|r| self.push(r))
     }
 
-    /// Connects the socket on `/` through the application and queues the answer.
-    pub fn connect(&mut self) -> Result<(), SocketEnd> {
+    /// Whether the socket can be recovered: protocol 5, with the app's recovery on.
+    fn recoverable(&self) -> bool {
+        let sio = self.id.app.config.socketio.as_ref();
+        self.version == EngineVersion::V4 && sio.is_some_and(|s| s.recovery().is_some())
+    }
+
+    /// Connects the socket on `/` through the application (recovering the session `payload`
+    /// names, if it can) and queues the answer, then what a recovered session missed.
+    pub fn connect(&mut self, payload: Option<&RawValue>) -> Result<(), SocketEnd> {
         let c = Connect {
             app: self.id.app.clone(),
             socket_id: self.id.socket_id,
             registry: self.id.registry.clone(),
             outbox: self.id.outbox.clone(),
             headers: std::mem::take(&mut self.id.headers),
+            recoverable: self.recoverable(),
         };
-        self.handler = Some(Box::new(self.id.echo.connect(c)));
         self.beat.connect_by = None;
-        match self.version {
-            EngineVersion::V3 => self.push(packet::CONNECT_V4),
-            EngineVersion::V4 => self.push(packet::connected(&self.id.socket_id.to_string())),
+        if self.version == EngineVersion::V3 {
+            self.handler = Some(Box::new(self.id.echo.connect(c)));
+            return self.push(packet::CONNECT_V4);
+        }
+        if !c.recoverable {
+            self.handler = Some(Box::new(self.id.echo.connect(c)));
+            return self.push(packet::connected(&self.id.socket_id.to_string()));
+        }
+        let r = self.id.echo.connect_recoverable(c, payload);
+        self.id.socket_id = r.socket.socket_id();
+        self.handler = Some(r.socket);
+        let sid = self.id.socket_id.to_string();
+        tracing::debug!(
+            sid = self.sid(),
+            socket_id = sid,
+            recovered = r.recovered,
+            missed = r.replay.len(),
+            "socket.io socket connected"
+        );
+        self.push(packet::connected_recoverable(&sid, &r.pid))?;
+        self.out.extend(r.replay.into_iter().map(Queued::Broadcast));
+        Ok(())
+    }
+
+    /// Keeps the socket's session for a recovery when `end` is one the client may come back
+    /// from (its transport dropped or lapsed; not when it disconnected, broke the protocol or was
+    /// closed by the server).
+    pub fn park(&mut self, end: &SocketEnd) {
+        let comes_back = match end {
+            SocketEnd::Gone | SocketEnd::Answer(_) | SocketEnd::Close => true,
+            SocketEnd::Left | SocketEnd::Doomed(_) | SocketEnd::Violation(_) => false,
+        };
+        if !comes_back || !self.recoverable() {
+            return;
+        }
+        if let Some(handler) = self.handler.take() {
+            self.id.echo.park(handler);
         }
     }
 
