@@ -27,8 +27,9 @@ pub struct Broadcast {
     encoded: [OnceLock<Option<Encoded>>; SLOTS],
 }
 
-/// How many protocols encode broadcasts (Pusher, Socket.IO).
-const SLOTS: usize = 2;
+/// How many encodings a broadcast may have (Pusher; Socket.IO with its offset, for protocol 5;
+/// Socket.IO without, for socket.io-client 2).
+const SLOTS: usize = 3;
 
 /// A protocol's encoder of broadcasts.
 pub trait Codec {

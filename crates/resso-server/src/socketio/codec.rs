@@ -6,7 +6,8 @@
 //! `presence:joining` / `presence:leaving` with the member. A broadcast kept in its channel's
 //! history for connection state recovery carries its offset as the last argument, a string, as
 //! socket.io's server sends it (Echo's `(channel, data)` listeners never see it); an event without
-//! data then carries `null` in its place, so the offset is never taken for the data.
+//! data then carries `null` in its place, so the offset is never taken for the data. Clients that
+//! cannot recover (socket.io-client 2) get [`SocketIoPlain`], the same packet without it.
 
 use resso_protocol::socketio::SioUserId;
 use serde::Serialize;
@@ -25,11 +26,17 @@ impl Codec for SocketIo {
     }
 }
 
-/// `kind`'s packet without its offset, for a copy sent outside the history's order (a cache
-/// channel's last event, replayed to a new subscriber): the client must not take its old offset
-/// for where it is.
-pub fn without_offset(kind: &Kind) -> Option<Encoded> {
-    packet(kind, None).map(|p| Encoded::new(&p))
+/// The Socket.IO codec without offsets: for socket.io-client 2 (no recovery in its protocol), and
+/// for a copy sent outside the history's order (a cache channel's last event, replayed to a new
+/// subscriber), whose old offset the client must not take for where it is.
+pub struct SocketIoPlain;
+
+impl Codec for SocketIoPlain {
+    const SLOT: usize = 2;
+
+    fn encode(kind: &Kind, _offset: Option<u64>) -> Option<Encoded> {
+        packet(kind, None).map(|p| Encoded::new(&p))
+    }
 }
 
 /// The presence member of `presence:joining` / `presence:leaving`.
@@ -267,7 +274,7 @@ mod tests {
             packet(&left),
             r#"42["presence:leaving","presence-room",{"user_id":1},"9"]"#
         );
-        let plain = super::without_offset(msg.kind()).unwrap();
+        let plain = msg.encoded::<super::SocketIoPlain>().unwrap();
         assert_eq!(
             plain.text(),
             r#"42["App\\Events\\Shipped","orders.1",{"id":1}]"#

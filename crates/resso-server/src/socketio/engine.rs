@@ -19,12 +19,12 @@ use serde_json::value::RawValue;
 use tokio::time::Instant;
 
 use super::beat::{EngineBeat, Fire};
-use super::codec::SocketIo;
+use super::codec::{SocketIo, SocketIoPlain};
 use super::echo::Echo;
 use super::echo::{Connect, EchoSocket};
 use super::EngineSessions;
 use crate::apps::App;
-use crate::broadcast::Broadcast;
+use crate::broadcast::{Broadcast, Encoded};
 use crate::metrics;
 use crate::outbox::Outbox;
 use crate::registry::Registry;
@@ -132,7 +132,7 @@ impl Engine {
 
     /// Queues a broadcast Socket.IO clients get (the others have no Socket.IO encoding).
     pub fn push_broadcast(&mut self, msg: Arc<Broadcast>) {
-        if msg.encoded::<SocketIo>().is_some() {
+        if encoded(self.version, &msg).is_some() {
             self.out.push_back(Queued::Broadcast(msg));
         }
     }
@@ -140,12 +140,13 @@ impl Engine {
     /// Everything queued as WebSocket frames.
     pub fn take_frames(&mut self) -> Vec<Bytes> {
         self.out_bytes = 0;
+        let version = self.version;
         let frames: Vec<Bytes> = self
             .out
             .drain(..)
             .filter_map(|q| match q {
                 Queued::Own(p) => Some(frame::text(std::str::from_utf8(&p).unwrap_or_default())),
-                Queued::Broadcast(b) => b.encoded::<SocketIo>().map(|e| e.frame().clone()),
+                Queued::Broadcast(b) => encoded(version, &b).map(|e| e.frame().clone()),
                 Queued::Frame(f) => Some(f),
             })
             .collect();
@@ -156,12 +157,13 @@ impl Engine {
     /// Everything queued as packet texts, for a polling response.
     pub fn take_packets(&mut self) -> Vec<Bytes> {
         self.out_bytes = 0;
+        let version = self.version;
         let packets: Vec<Bytes> = self
             .out
             .drain(..)
             .filter_map(|q| match q {
                 Queued::Own(p) => Some(p),
-                Queued::Broadcast(b) => b.encoded::<SocketIo>().map(|e| e.payload().clone()),
+                Queued::Broadcast(b) => encoded(version, &b).map(|e| e.payload().clone()),
                 Queued::Frame(_) => None,
             })
             .collect();
@@ -363,6 +365,15 @@ impl Engine {
                 Err(SocketEnd::Close)
             }
         }
+    }
+}
+
+/// `msg` as clients of `version` get it: with its offset for protocol 5 (socket.io-client 3/4),
+/// without for protocol 4 (socket.io-client 2, which has no recovery).
+fn encoded(version: EngineVersion, msg: &Broadcast) -> Option<&Encoded> {
+    match version {
+        EngineVersion::V3 => msg.encoded::<SocketIoPlain>(),
+        EngineVersion::V4 => msg.encoded::<SocketIo>(),
     }
 }
 

@@ -79,10 +79,4 @@ impl Parked {
         drop(map);
         drop(gone);
     }
-
-    /// How many sessions wait.
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
 }

@@ -138,12 +138,6 @@ impl Echo {
         let pid = self.pid(&socket.app.id, socket.socket_id);
         self.0.parked.park(pid, socket, window)
     }
-
-    /// How many sessions wait to be recovered.
-    #[cfg(test)]
-    pub fn parked(&self) -> usize {
-        self.0.parked.len()
-    }
 }
 
 impl EchoSocket {

@@ -3,7 +3,7 @@
 //! goes on. Every refusal answers `subscription_error (channel, status)` and says why in the log.
 
 use crate::refusals::{self, Reason};
-use crate::socketio::codec::without_offset;
+use crate::socketio::codec::SocketIoPlain;
 use bytes::Bytes;
 use futures_util::stream::FuturesUnordered;
 use resso_protocol::presence::Member;
@@ -141,7 +141,11 @@ impl EchoSocket {
         }
         if let Some(Replay::Event(event)) = &subscribed.replay {
             // Without its offset: it is older than what the socket gets from now on.
-            out.extend(without_offset(event.kind()).map(|e| e.payload().clone()));
+            out.extend(
+                event
+                    .encoded::<SocketIoPlain>()
+                    .map(|e| e.payload().clone()),
+            );
         }
         let since = self.history_bounds().map_or(0, |bounds| {
             self.registry.keep_history(&self.app, &channel, bounds)
