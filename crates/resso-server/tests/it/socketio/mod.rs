@@ -5,6 +5,7 @@
 mod bad_input;
 mod polling;
 mod recovery;
+mod recovery_presence;
 mod recovery_refused;
 mod spec;
 mod upgrade;
