@@ -17,7 +17,8 @@
 //!    protocol and no encoder of its own), [`outbox`] (each connection's byte-bounded queue),
 //!    [`webhooks`] (the dispatcher that batches, signs and delivers them).
 //! 3. **State** — [`registry`]: the one owner of channels, subscribers, presence, signed-in users,
-//!    cached events and the other nodes' replicas, with its own outgoing [`registry::Port`].
+//!    cached events, Socket.IO recovery histories and the other nodes' replicas, with its own
+//!    outgoing [`registry::Port`].
 //! 4. **Protocol logic and adapters on the state** — [`client_event`] (the client-event rules and
 //!    relay both protocols share), then [`session`] (one Pusher connection's logic, free of I/O),
 //!    [`cluster`] (the broker link: envelopes, Redis / NATS, membership, dispatch into the registry)
