@@ -82,6 +82,8 @@ pub(super) struct Engine {
     out_bytes: usize,
     limit: usize,
     pub beat: EngineBeat,
+    /// The session waits for a recovery: the registry already counts the connection out.
+    parked: bool,
 }
 
 impl Engine {
@@ -94,6 +96,7 @@ impl Engine {
             out_bytes: 0,
             limit,
             beat,
+            parked: false,
         }
     }
 
@@ -331,9 +334,16 @@ impl Engine {
         if !comes_back || !self.recoverable() {
             return;
         }
-        if let Some(handler) = self.handler.take() {
-            self.id.echo.park(handler);
-        }
+        let Some(handler) = self.handler.take() else {
+            return;
+        };
+        // Counted out before the session can be recovered: its new connection takes the id's
+        // place in the registry, which this socket must not take away when it drops.
+        let id = &self.id;
+        id.registry
+            .disconnect(&id.app, id.socket_id, std::iter::empty());
+        self.parked = true;
+        self.id.echo.park(handler);
     }
 
     /// Collects the handler's finished background work.
@@ -384,7 +394,9 @@ impl Drop for Engine {
         }
         drop(self.handler.take()); // leaves its channels first
         let id = &self.id;
-        id.registry
-            .disconnect(&id.app, id.socket_id, std::iter::empty());
+        if !self.parked {
+            id.registry
+                .disconnect(&id.app, id.socket_id, std::iter::empty());
+        }
     }
 }
