@@ -176,3 +176,39 @@ async fn a_session_that_got_no_event_yet_recovers_from_its_subscriptions() {
     );
     nothing_more(&mut ws, "after").await;
 }
+
+/// Events from Laravel's `redis` broadcaster (through a real `redis-server`) are kept and recovered
+/// like the HTTP API's, `->toOthers()` included.
+#[tokio::test]
+async fn events_from_laravels_redis_broadcaster_are_recovered() {
+    const PREFIX: &str = "laravel_database_";
+    let redis = crate::support::Broker::redis().await;
+    let mut config = recovery_config(120_000, 100);
+    let ingest = resso_server::config::IngestConfig::new(&redis.url(), PREFIX);
+    config.apps[0].ingest = Some(ingest);
+    let server = TestServer::spawn(config).await;
+    redis.await_subscribers(&format!("{PREFIX}probe"), 1).await;
+    let laravel = |n: u32, socket: Option<&str>| {
+        json!({"event": "App\\Events\\Shipped", "data": {"n": n}, "socket": socket}).to_string()
+    };
+    let (mut ws, answer) = connect_with(&server, "").await;
+    send(&mut ws, r#"42["subscribe",{"channel":"orders"}]"#).await;
+    nothing_more(&mut ws, "barrier").await;
+    let channel = format!("{PREFIX}orders");
+    redis.publish(&channel, &laravel(0, None)).await.unwrap();
+    let seen = offset(&next_packet(&mut ws).await);
+    drop_transport(ws).await;
+
+    let sid = answer["sid"].as_str().unwrap();
+    for (n, socket) in [(1, None), (2, Some(sid)), (3, None)] {
+        redis.publish(&channel, &laravel(n, socket)).await.unwrap();
+    }
+    let claim = json!({"pid": answer["pid"], "offset": seen}).to_string();
+    let (mut ws, again) = connect_with(&server, &claim).await;
+    assert_eq!(again["sid"], answer["sid"]);
+    for n in [1, 3] {
+        let packet = next_packet(&mut ws).await;
+        assert_eq!(args(&packet)[2]["n"], n, "{packet}");
+    }
+    nothing_more(&mut ws, "after").await;
+}
