@@ -212,3 +212,41 @@ async fn events_from_laravels_redis_broadcaster_are_recovered() {
     }
     nothing_more(&mut ws, "after").await;
 }
+
+/// The same over long-polling: the client's Engine.IO close (`1`, what `engine.close()` sends
+/// while polling) keeps the session; a new polling session recovers it.
+#[tokio::test]
+async fn a_polling_session_recovers_too() {
+    let server = TestServer::spawn(recovery_config(120_000, 100)).await;
+    let open = |claim: String| {
+        let server = &server;
+        async move {
+            let (s, _, _) = super::Polling::open(server, V4).await;
+            assert_eq!(s.post(&format!("40{claim}")).await, 200);
+            let mut body = s.get().await;
+            let answer = body.remove(0);
+            let answer: Value = serde_json::from_str(answer.strip_prefix("40").unwrap()).unwrap();
+            (s, answer, body) // what came with the answer
+        }
+    };
+    let (s, answer, _) = open(String::new()).await;
+    assert_eq!(s.post(r#"42["subscribe",{"channel":"news"}]"#).await, 200);
+    server.api().publish("news", "seen", "0").await;
+    let seen = offset(&s.next().await);
+    assert_eq!(s.post("1").await, 200);
+    server.api().publish("news", "missed", "1").await;
+
+    let claim = json!({"pid": answer["pid"], "offset": seen}).to_string();
+    let (s, again, mut rest) = open(claim).await;
+    assert_eq!(again["sid"], answer["sid"]);
+    if rest.is_empty() {
+        rest.push(s.next().await);
+    }
+    assert_eq!(rest.len(), 1, "{rest:?}");
+    assert_eq!(
+        args(&rest[0])[..3],
+        [json!("missed"), json!("news"), json!(1)]
+    );
+    assert_eq!(s.post(&super::probe("after")).await, 200);
+    super::assert_refused(&s.next().await, "after");
+}
