@@ -2,8 +2,11 @@
 //! It has one encoded slot per protocol and no encoder of its own: each protocol's [`Codec`] passes
 //! itself in, and the broadcast keeps what it made — already framed as a WebSocket text frame — so
 //! a thousand subscribers cost one serialization per protocol and are written from the same bytes.
-//! The registry never encodes anything.
+//! The registry never encodes anything. A broadcast on a channel that keeps a history for
+//! Socket.IO's connection state recovery also carries its offset there, set once before it is
+//! fanned out, so the encodings that include it are still made once.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 use bytes::Bytes;
@@ -18,19 +21,23 @@ pub struct Broadcast {
     kind: Kind,
     /// Roughly how many bytes it costs in a connection's queue; computed once.
     size: usize,
+    /// Its offset in its channel's history (`0`: none), set before it is fanned out.
+    offset: AtomicU64,
     /// Each protocol's encoding, made by its [`Codec`] on first use.
     encoded: [OnceLock<Option<Encoded>>; SLOTS],
 }
 
-/// How many protocols encode broadcasts (Pusher, Socket.IO).
-const SLOTS: usize = 2;
+/// How many encodings a broadcast may have (Pusher; Socket.IO with its offset, for protocol 5;
+/// Socket.IO without, for socket.io-client 2).
+const SLOTS: usize = 3;
 
 /// A protocol's encoder of broadcasts.
 pub trait Codec {
     /// Which of a broadcast's slots keeps this protocol's encoding (below [`SLOTS`]).
     const SLOT: usize;
-    /// `kind` as this protocol's message, or `None` when its clients never get it.
-    fn encode(kind: &Kind) -> Option<Encoded>;
+    /// `kind` as this protocol's message (with its history `offset`, if it has one), or `None`
+    /// when its clients never get it.
+    fn encode(kind: &Kind, offset: Option<u64>) -> Option<Encoded>;
 }
 
 /// A message as a WebSocket text frame, and its payload alone, in one buffer.
@@ -157,6 +164,7 @@ impl Broadcast {
         Self {
             kind,
             size,
+            offset: AtomicU64::new(0),
             encoded: Default::default(),
         }
     }
@@ -227,11 +235,26 @@ impl Broadcast {
         self.size
     }
 
+    /// Gives the message its `offset` (non-zero) in its channel's history; done once, under the
+    /// registry's lock, before it is queued for anyone (queueing publishes it to the readers).
+    pub fn set_offset(&self, offset: u64) {
+        self.offset.store(offset, Ordering::Relaxed);
+    }
+
+    /// Its offset in its channel's history, if it was kept in one.
+    #[must_use]
+    pub fn offset(&self) -> Option<u64> {
+        match self.offset.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(n),
+        }
+    }
+
     /// This message as `C` encodes it, made on first use and shared afterwards; `None` for what
     /// `C`'s clients never get.
     pub fn encoded<C: Codec>(&self) -> Option<&Encoded> {
         self.encoded[C::SLOT]
-            .get_or_init(|| C::encode(&self.kind))
+            .get_or_init(|| C::encode(&self.kind, self.offset()))
             .as_ref()
     }
 }

@@ -18,7 +18,8 @@
 //!    protocol and no encoder of its own), [`outbox`] (each connection's byte-bounded queue),
 //!    [`webhooks`] (the dispatcher that batches, signs and delivers them).
 //! 3. **State** — [`registry`]: the one owner of channels, subscribers, presence, signed-in users,
-//!    cached events and the other nodes' replicas, with its own outgoing [`registry::Port`].
+//!    cached events, Socket.IO recovery histories and the other nodes' replicas, with its own
+//!    outgoing [`registry::Port`].
 //! 4. **Protocol logic and adapters on the state** — [`client_event`] (the client-event rules and
 //!    relay both protocols share) and [`store`] (apps kept in PostgreSQL or MySQL, looked up on a
 //!    miss, cached, refreshed every TTL), then [`session`] (one Pusher connection's logic, free of I/O),
@@ -56,8 +57,8 @@ pub(crate) mod registry;
 pub(crate) mod server;
 pub(crate) mod session;
 pub(crate) mod socketio;
-pub(crate) mod tap;
 pub(crate) mod store;
+pub(crate) mod tap;
 pub mod tls;
 pub mod webhooks;
 pub(crate) mod ws;

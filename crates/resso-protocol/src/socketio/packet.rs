@@ -135,6 +135,14 @@ pub fn connected(sid: &str) -> String {
     format!("40{}", serde_json::json!({ "sid": sid }))
 }
 
+/// Protocol 5's answer to a CONNECT on `/` with connection state recovery on:
+/// `40{"sid":"…","pid":"…"}`, `pid` naming the session for a later recovering CONNECT.
+#[must_use]
+pub fn connected_recoverable(sid: &str, pid: &str) -> String {
+    let (sid, pid) = (serde_json::Value::from(sid), serde_json::Value::from(pid));
+    format!(r#"40{{"sid":{sid},"pid":{pid}}}"#)
+}
+
 /// A CONNECT_ERROR for `namespace`: protocol 4 carries the message as a JSON string, 5 as
 /// `{"message":…}`.
 #[must_use]

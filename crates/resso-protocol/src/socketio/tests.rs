@@ -170,6 +170,10 @@ fn malformed_and_binary_socketio_packets_are_refused() {
 #[test]
 fn socketio_replies_take_each_versions_shape() {
     assert_eq!(packet::connected("1.2"), r#"40{"sid":"1.2"}"#);
+    assert_eq!(
+        packet::connected_recoverable("1.2", "p\"q"),
+        r#"40{"sid":"1.2","pid":"p\"q"}"#
+    );
     assert_eq!(packet::connect_error(V3, "/", "no"), r#"44"no""#);
     assert_eq!(
         packet::connect_error(V4, "/", "no"),

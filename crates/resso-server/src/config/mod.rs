@@ -40,7 +40,7 @@ pub use limits::ServerLimits;
 pub use load::{load, Loaded, Sources};
 pub use metrics::MetricsConfig;
 pub use origin::{Origin, Origins};
-pub use socketio::SocketIoConfig;
+pub use socketio::{Recovery, SocketIoConfig};
 pub use soketi_hooks::{soketi_webhooks, SoketiHooks};
 pub use tls::TlsConfig;
 pub use warning::{Unhonoured, Warning};

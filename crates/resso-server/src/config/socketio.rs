@@ -36,6 +36,22 @@ pub struct SocketIoConfig {
     pub auth_endpoint: String,
     /// Milliseconds one authorization call may take.
     pub auth_timeout: u64,
+    /// Milliseconds a disconnected socket.io-client 4 session can be recovered (Socket.IO's
+    /// `maxDisconnectionDuration`); `0` turns connection state recovery off.
+    pub recovery_window: u64,
+    /// Most events one recovery replays, and most a channel keeps for it.
+    pub recovery_max_events: usize,
+    /// Most bytes one recovery replays, and most a channel keeps for it.
+    pub recovery_max_bytes: usize,
+}
+
+/// Connection state recovery's bounds, when it is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recovery {
+    /// How long a disconnected session waits to be recovered.
+    pub window: Duration,
+    pub max_events: usize,
+    pub max_bytes: usize,
 }
 
 impl Default for SocketIoConfig {
@@ -51,6 +67,9 @@ impl Default for SocketIoConfig {
             auth_hosts: Vec::new(),
             auth_endpoint: "/broadcasting/auth".into(),
             auth_timeout: 5_000,
+            recovery_window: 120_000,
+            recovery_max_events: 1_000,
+            recovery_max_bytes: 1 << 20,
         }
     }
 }
@@ -74,6 +93,19 @@ impl SocketIoConfig {
     #[must_use]
     pub const fn auth_timeout(&self) -> Duration {
         Duration::from_millis(self.auth_timeout)
+    }
+
+    /// Connection state recovery's bounds; `None` when it is off.
+    #[must_use]
+    pub const fn recovery(&self) -> Option<Recovery> {
+        if self.recovery_window == 0 {
+            return None;
+        }
+        Some(Recovery {
+            window: Duration::from_millis(self.recovery_window),
+            max_events: self.recovery_max_events,
+            max_bytes: self.recovery_max_bytes,
+        })
     }
 }
 
@@ -112,6 +144,12 @@ pub(super) fn validate(
         if value == 0 {
             return Err(invalid(field(name), "must be at least 1 millisecond"));
         }
+    }
+    if sio.recovery_window > 0 && (sio.recovery_max_events == 0 || sio.recovery_max_bytes == 0) {
+        return Err(invalid(
+            field("recovery_max_events"),
+            "recovery_max_events and recovery_max_bytes must be at least 1 while recovery_window is on",
+        ));
     }
     if sio.max_payload < 1024 {
         return Err(invalid(field("max_payload"), "must be at least 1024"));
@@ -163,6 +201,13 @@ mod tests {
             ("/socket.io", 100, 20_000)
         );
         assert_eq!(sio.auth_endpoint, "/broadcasting/auth");
+        let r = sio.recovery().unwrap();
+        assert_eq!((r.window.as_millis(), r.max_events), (120_000, 1_000));
+        let off = check("recovery_window = 0").unwrap();
+        assert!(off.apps[0].socketio.as_ref().unwrap().recovery().is_none());
+        assert!(check("recovery_max_events = 0")
+            .unwrap_err()
+            .contains("recovery_max_events"));
     }
 
     #[test]

@@ -24,7 +24,8 @@ pub struct Pusher;
 impl Codec for Pusher {
     const SLOT: usize = 0;
 
-    fn encode(kind: &Kind) -> Option<Encoded> {
+    /// Pusher clients have no offsets.
+    fn encode(kind: &Kind, _offset: Option<u64>) -> Option<Encoded> {
         Some(Encoded::new(&broadcast(kind)))
     }
 }

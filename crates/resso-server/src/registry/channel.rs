@@ -1,6 +1,7 @@
 //! One channel's state: its subscribers and, for presence channels, its members (one entry per
 //! user, counting that user's connections). Fan-out lives here: a [`Broadcast`] is pushed to each
-//! subscriber's outbox, never encoded per subscriber.
+//! subscriber's outbox, never encoded per subscriber — after the channel's recovery
+//! [`History`], if it keeps one, has given it its offset.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use resso_protocol::{SocketId, UserId};
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 
+use super::history::History;
 use crate::broadcast::Broadcast;
 use crate::outbox::Outbox;
 
@@ -19,6 +21,8 @@ pub(super) struct Channel {
     pub members: HashMap<UserId, Presence>,
     /// When `subscription_count` was last sent (throttled on large channels).
     pub count_sent_at: Option<Instant>,
+    /// Recent broadcasts, once a recoverable Socket.IO socket joined.
+    pub history: Option<Box<History>>,
 }
 
 pub(super) struct Subscriber {
@@ -56,8 +60,18 @@ impl Channel {
         self.members.remove(user).map(|p| p.info)
     }
 
-    /// Queues `msg` for every subscriber but `except`; returns how many took it.
-    pub fn send(&self, msg: &Arc<Broadcast>, except: Option<SocketId>) -> usize {
+    /// Queues `msg` for every subscriber but `except` (kept in the history first, if the channel
+    /// has one); returns how many took it.
+    pub fn send(&mut self, msg: &Arc<Broadcast>, except: Option<SocketId>) -> usize {
+        if let Some(history) = &mut self.history {
+            history.record(msg, except);
+        }
+        self.deliver(msg, except)
+    }
+
+    /// Queues `msg`, which no history keeps (`subscription_count`), for every subscriber but
+    /// `except`; returns how many took it.
+    pub fn deliver(&self, msg: &Arc<Broadcast>, except: Option<SocketId>) -> usize {
         let mut sent = 0;
         for (id, sub) in &self.subscribers {
             if Some(*id) != except && sub.outbox.push(msg) {

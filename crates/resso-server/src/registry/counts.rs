@@ -64,7 +64,7 @@ impl Registry {
 
     fn send_count(&self, at: &At<'_>, entry: &Channel, count: usize, hook: CountHook) {
         let (app, channel) = (at.app, at.channel);
-        entry.send(
+        entry.deliver(
             &Arc::new(Broadcast::subscription_count(channel.clone(), count)),
             None,
         );

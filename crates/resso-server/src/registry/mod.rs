@@ -13,9 +13,11 @@
 mod cache;
 mod channel;
 mod counts;
+mod history;
 mod local;
 mod port;
 mod queries;
+mod recovery;
 pub mod replica;
 mod replicate;
 mod reply;
@@ -35,7 +37,9 @@ use crate::tap::Entry;
 use crate::webhooks::{HookEvent, Webhooks};
 pub use cache::Cached;
 use channel::Channel;
+pub use history::Bounds as HistoryBounds;
 pub use port::{Outgoing, Peers, Port};
+pub use recovery::{Joined, Resume, Unrecoverable};
 use replica::{Change, NodeId, Publish, Remote, Retractions};
 pub use reply::{Replay, Subscribed, Watchlist};
 
@@ -181,7 +185,7 @@ impl Registry {
         msg: &Arc<Broadcast>,
         except: Option<SocketId>,
     ) -> usize {
-        fan_out(&self.lock(), app, channel, msg, except)
+        fan_out(&mut self.lock(), app, channel, msg, except)
     }
 
     /// Sends `wire` to the other nodes while `_state` is locked. Relaying under the lock that local
@@ -204,7 +208,7 @@ impl Registry {
         payload: Payload,
         sender: SocketId,
     ) -> Option<UserId> {
-        let state = self.lock();
+        let mut state = self.lock();
         let user = (channel.kind() == ChannelKind::Presence)
             .then(|| user_in(&state, &app.id, channel, sender))
             .flatten();
@@ -220,7 +224,7 @@ impl Registry {
             .then(|| Publish::client_event(self.port.node(), &app.id, &msg, sender))
             .flatten();
         self.relay(&state, wire);
-        fan_out(&state, &app.id, channel, &msg, Some(sender));
+        fan_out(&mut state, &app.id, channel, &msg, Some(sender));
         user
     }
 
@@ -307,7 +311,7 @@ impl Registry {
             let ttl = Duration::from_secs(app.config.cache_ttl);
             app_state.cache.store(channel, msg.clone(), data, ttl);
         }
-        fan_out(&state, &app.id, channel, &msg, except)
+        fan_out(&mut state, &app.id, channel, &msg, except)
     }
 
     /// Closes every connection signed in as `user`, on every node; returns how many were here.
@@ -381,13 +385,17 @@ impl<'a> At<'a> {
 
 /// Queues `msg` for every subscriber of `channel` in `state` but `except`; returns how many got it.
 fn fan_out(
-    state: &State,
+    state: &mut State,
     app: &AppId,
     channel: &ChannelName,
     msg: &Arc<Broadcast>,
     except: Option<SocketId>,
 ) -> usize {
-    let Some(entry) = state.apps.get(app).and_then(|a| a.channels.get(channel)) else {
+    let entry = state
+        .apps
+        .get_mut(app)
+        .and_then(|a| a.channels.get_mut(channel));
+    let Some(entry) = entry else {
         return 0;
     };
     entry.send(msg, except)

@@ -183,19 +183,25 @@ impl Registry {
     /// (`left_info`: what it had joined with).
     fn member_flipped(
         &self,
-        state: &State,
+        state: &mut State,
         (app, channel, user): (&AppId, &ChannelName, &UserId),
         present: bool,
         left_info: Option<Box<RawValue>>,
     ) {
-        let Some(entry) = state.apps.get(app).and_then(|a| a.channels.get(channel)) else {
-            return;
-        };
-        let msg = if present {
-            let info = state
+        let info = present.then(|| {
+            state
                 .remote
                 .member_info(app, channel.as_str(), user)
-                .flatten();
+                .flatten()
+        });
+        let entry = state
+            .apps
+            .get_mut(app)
+            .and_then(|a| a.channels.get_mut(channel));
+        let Some(entry) = entry else {
+            return;
+        };
+        let msg = if let Some(info) = info {
             Broadcast::member_added(channel.clone(), user.clone(), info)
         } else {
             Broadcast::member_removed(channel.clone(), user.clone(), left_info)

@@ -3,7 +3,11 @@
 //! every Socket.IO subscriber, on either version, over websocket or polling. The mapping is Laravel
 //! Echo's `socket.io` connector's (`(event, channel, data)` listeners) as laravel-echo-server fed it:
 //! a payload string holding JSON is embedded as that JSON, presence changes are
-//! `presence:joining` / `presence:leaving` with the member.
+//! `presence:joining` / `presence:leaving` with the member. A broadcast kept in its channel's
+//! history for connection state recovery carries its offset as the last argument, a string, as
+//! socket.io's server sends it (Echo's `(channel, data)` listeners never see it); an event without
+//! data then carries `null` in its place, so the offset is never taken for the data. Clients that
+//! cannot recover (socket.io-client 2) get [`SocketIoPlain`], the same packet without it.
 
 use resso_protocol::socketio::SioUserId;
 use serde::Serialize;
@@ -17,8 +21,21 @@ pub struct SocketIo;
 impl Codec for SocketIo {
     const SLOT: usize = 1;
 
-    fn encode(kind: &Kind) -> Option<Encoded> {
-        packet(kind).map(|p| Encoded::new(&p))
+    fn encode(kind: &Kind, offset: Option<u64>) -> Option<Encoded> {
+        packet(kind, offset.map(|o| o.to_string()).as_deref()).map(|p| Encoded::new(&p))
+    }
+}
+
+/// The Socket.IO codec without offsets: for socket.io-client 2 (no recovery in its protocol), and
+/// for a copy sent outside the history's order (a cache channel's last event, replayed to a new
+/// subscriber), whose old offset the client must not take for where it is.
+pub struct SocketIoPlain;
+
+impl Codec for SocketIoPlain {
+    const SLOT: usize = 2;
+
+    fn encode(kind: &Kind, _offset: Option<u64>) -> Option<Encoded> {
+        packet(kind, None).map(|p| Encoded::new(&p))
     }
 }
 
@@ -31,7 +48,10 @@ struct Member<'a> {
 }
 
 /// The packet for `kind`, or `None` when Socket.IO clients never get it.
-fn packet(kind: &Kind) -> Option<String> {
+fn packet(kind: &Kind, offset: Option<&str>) -> Option<String> {
+    let event_packet = |event: &str, channel: &str, data: Option<&dyn erased::Data>| {
+        event_packet(event, channel, data, offset)
+    };
     match kind {
         Kind::Event {
             channel,
@@ -40,58 +60,89 @@ fn packet(kind: &Kind) -> Option<String> {
             ..
         } => Some(match payload {
             Payload::Text(text) => match serde_json::from_str::<&RawValue>(text) {
-                Ok(json) => event_packet(event, channel.as_str(), Some(json)),
+                Ok(json) => event_packet(event, channel.as_str(), Some(&json)),
                 Err(_) => event_packet(event, channel.as_str(), Some(&text.as_str())),
             },
-            Payload::Json(json) => event_packet(event, channel.as_str(), Some(&**json)),
-            Payload::Empty => event_packet::<()>(event, channel.as_str(), None),
+            Payload::Json(json) => event_packet(event, channel.as_str(), Some(&&**json)),
+            Payload::Empty => event_packet(event, channel.as_str(), None),
         }),
         Kind::MemberAdded {
             channel,
             user_id,
             user_info,
         } => Some(member_packet(
-            "presence:joining",
-            channel.as_str(),
+            ("presence:joining", channel.as_str()),
             user_id.as_str(),
             user_info,
+            offset,
         )),
         Kind::MemberRemoved {
             channel,
             user_id,
             user_info,
         } => Some(member_packet(
-            "presence:leaving",
-            channel.as_str(),
+            ("presence:leaving", channel.as_str()),
             user_id.as_str(),
             user_info,
+            offset,
         )),
         Kind::Watchlist { .. } | Kind::SubscriptionCount { .. } => None,
     }
 }
 
 fn member_packet(
-    event: &str,
-    channel: &str,
+    (event, channel): (&str, &str),
     user_id: &str,
     user_info: &Option<Box<RawValue>>,
+    offset: Option<&str>,
 ) -> String {
     let member = Member {
         user_id: SioUserId(user_id),
         user_info: user_info.as_deref(),
     };
-    event_packet(event, channel, Some(&member))
+    event_packet(event, channel, Some(&member), offset)
 }
 
-/// `42["event","channel",data]`, or `42["event","channel"]` without data.
-fn event_packet<D: Serialize + ?Sized>(event: &str, channel: &str, data: Option<&D>) -> String {
-    let mut out = String::with_capacity(16 + event.len() + channel.len());
+/// Serializable data of any type, behind one reference type.
+mod erased {
+    pub trait Data {
+        fn json(&self) -> serde_json::Result<String>;
+    }
+
+    impl<T: serde::Serialize> Data for T {
+        fn json(&self) -> serde_json::Result<String> {
+            serde_json::to_string(self)
+        }
+    }
+}
+
+/// `42["event","channel",data]`, or `42["event","channel"]` without data; with an offset,
+/// `42["event","channel",data,"offset"]` (`null` for missing data).
+fn event_packet(
+    event: &str,
+    channel: &str,
+    data: Option<&dyn erased::Data>,
+    offset: Option<&str>,
+) -> String {
+    let head = serde_json::to_string(&(event, channel)).expect("strings serialize");
+    let data = data.map(|d| d.json().expect("event data serializes"));
+    let mut out = String::with_capacity(8 + head.len() + data.as_ref().map_or(4, String::len));
     out.push_str("42");
-    let json = match data {
-        Some(data) => serde_json::to_string(&(event, channel, data)),
-        None => serde_json::to_string(&(event, channel)),
-    };
-    out.push_str(&json.expect("event packets serialize"));
+    out.push_str(&head[..head.len() - 1]);
+    match (data, offset) {
+        (Some(data), _) => {
+            out.push(',');
+            out.push_str(&data);
+        }
+        (None, Some(_)) => out.push_str(",null"),
+        (None, None) => {}
+    }
+    if let Some(offset) = offset {
+        out.push_str(",\"");
+        out.push_str(offset); // digits: nothing to escape
+        out.push('"');
+    }
+    out.push(']');
     out
 }
 
@@ -198,6 +249,35 @@ mod tests {
         assert_eq!(
             packet(&left_known),
             r#"42["presence:leaving","presence-room",{"user_id":2,"user_info":{"name":"Bob"}}]"#
+        );
+    }
+
+    #[test]
+    fn an_offset_is_the_last_argument_and_missing_data_becomes_null() {
+        let msg = event(Payload::Text(r#"{"id":1}"#.into()));
+        msg.set_offset(42);
+        assert_eq!(
+            packet(&msg),
+            r#"42["App\\Events\\Shipped","orders.1",{"id":1},"42"]"#
+        );
+        let empty = Broadcast::event(
+            channel("private-x"),
+            "client-ping".into(),
+            Payload::Empty,
+            None,
+        );
+        empty.set_offset(7);
+        assert_eq!(packet(&empty), r#"42["client-ping","private-x",null,"7"]"#);
+        let left = Broadcast::member_removed(channel("presence-room"), UserId::from("1"), None);
+        left.set_offset(9);
+        assert_eq!(
+            packet(&left),
+            r#"42["presence:leaving","presence-room",{"user_id":1},"9"]"#
+        );
+        let plain = msg.encoded::<super::SocketIoPlain>().unwrap();
+        assert_eq!(
+            plain.text(),
+            r#"42["App\\Events\\Shipped","orders.1",{"id":1}]"#
         );
     }
 

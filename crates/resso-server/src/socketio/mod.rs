@@ -26,7 +26,6 @@ mod request;
 mod task;
 mod upgrade;
 
-pub use codec::SocketIo;
 pub use upgrade::serve as serve_upgrade;
 
 use std::any::Any;

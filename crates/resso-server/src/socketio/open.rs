@@ -110,7 +110,7 @@ pub(super) fn open(
     // The queue is empty: neither push can pass its bound.
     let _ = engine.push(open);
     if version == EngineVersion::V3 {
-        let _ = engine.connect(); // protocol 4: connected on `/` without asking
+        let _ = engine.connect(None); // protocol 4: connected on `/` without asking
     }
     app.meters.connected(crate::metrics::Protocol::SocketIo);
     app.tap.emit(|| crate::tap::Entry::Connected {

@@ -106,6 +106,7 @@ pub(super) fn run<S: Stream>(
         let end = serve(&mut engine, &mut link, &mut inbox, &mut commands).await;
         tracing::debug!(sid = engine.sid(), socket_id = %engine.socket_id(), ?end, "socket.io socket ended");
         engine.count_end(&end);
+        engine.park(&end);
         goodbye(&mut engine, &mut link, end).await;
     }
 }
@@ -356,7 +357,7 @@ fn on_timer<S: Stream>(engine: &mut Engine, link: &mut Link<S>) -> Result<(), So
 /// must not come back), on whichever transport is left.
 async fn goodbye<S: Stream>(engine: &mut Engine, link: &mut Link<S>, end: SocketEnd) {
     let packets: &[&str] = match &end {
-        SocketEnd::Gone | SocketEnd::Answer(_) | SocketEnd::Violation(_) => &[],
+        SocketEnd::Gone | SocketEnd::Left | SocketEnd::Answer(_) | SocketEnd::Violation(_) => &[],
         SocketEnd::Doomed(code) if (4000..4100).contains(&code.code()) => &["41", "1"],
         SocketEnd::Close | SocketEnd::Doomed(_) => &["1"],
     };
@@ -364,7 +365,7 @@ async fn goodbye<S: Stream>(engine: &mut Engine, link: &mut Link<S>, end: Socket
         Link::Ws(socket) => {
             let frames: Vec<Bytes> = packets.iter().map(|p| frame::text(p)).collect();
             match &end {
-                SocketEnd::Gone => {}
+                SocketEnd::Gone | SocketEnd::Left => {}
                 SocketEnd::Answer(code) => socket.answer_close(*code).await,
                 SocketEnd::Violation(v) => {
                     let (code, reason) = v.close();
@@ -378,7 +379,7 @@ async fn goodbye<S: Stream>(engine: &mut Engine, link: &mut Link<S>, end: Socket
                 // The client said goodbye: its waiting GET gets a noop, as the reference server
                 // answers it; otherwise the close packet.
                 let packets = match (&end, packets.is_empty()) {
-                    (SocketEnd::Gone, _) => &["6"][..],
+                    (SocketEnd::Gone | SocketEnd::Left, _) => &["6"][..],
                     (_, true) => &["1"][..],
                     (_, false) => packets,
                 };

@@ -446,6 +446,8 @@ fn the_example_file_loads() {
     let app = &l.config.apps[0];
     assert!(app.ingest.is_some() && app.echo_api.is_some() && !app.webhooks.is_empty());
     assert_eq!(l.config.metrics.port, Some(9601));
+}
+
 #[test]
 fn the_console_and_debug_from_the_environment_and_flags() {
     let l = loaded(&[]);

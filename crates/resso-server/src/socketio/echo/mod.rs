@@ -3,10 +3,13 @@
 //! the app to authorize private and presence channels in the background ([`auth`]), and answers
 //! with Echo's `(event, channel, data)` packets. Broadcasts (events, `presence:joining` /
 //! `presence:leaving`) reach the socket through the registry like any subscriber's; this module
-//! only writes what is for this socket alone. Dropping the socket leaves every channel.
+//! only writes what is for this socket alone. Dropping the socket leaves every channel; a socket
+//! that can be recovered is parked instead when its connection drops ([`recovery`]).
 
 pub mod auth;
+mod parked;
 mod parse;
+mod recovery;
 mod reply;
 mod subscribe;
 mod target;
@@ -24,7 +27,7 @@ use serde_json::value::RawValue;
 use crate::apps::App;
 use crate::outbox::Outbox;
 use crate::rate::RateWindow;
-use crate::registry::Registry;
+use crate::registry::{Joined, Registry};
 use auth::AuthClient;
 use parse::Inbound;
 pub use subscribe::Done;
@@ -43,13 +46,23 @@ pub struct Connect {
     /// Request headers of the handshake (the first polling GET or the websocket upgrade):
     /// `cookie`, `origin`, `referer`, `user-agent` when sent, lower-case names.
     pub headers: Vec<(String, String)>,
+    /// Whether the socket can be recovered (protocol 5, the app's recovery on): its channels then
+    /// keep a history.
+    pub recoverable: bool,
 }
 
-/// What every Echo socket of a server shares: the auth client (one connection pool). Cheap to
-/// clone; one lives in the Socket.IO endpoint.
+/// What every Echo socket of a server shares: the auth client (one connection pool) and the
+/// sessions waiting to be recovered. Cheap to clone (one pointer); one lives in the Socket.IO
+/// endpoint.
 #[derive(Clone, Default)]
-pub struct Echo {
+pub struct Echo(Arc<Shared>);
+
+#[derive(Default)]
+struct Shared {
     auth: AuthClient,
+    parked: Arc<parked::Parked>,
+    /// Signs session ids (`pid`s): only this process can make one for a socket.
+    key: recovery::PidKey,
 }
 
 impl Echo {
@@ -83,12 +96,13 @@ impl Echo {
             registry: c.registry,
             outbox: c.outbox,
             cookie,
-            auth: self.auth.clone(),
+            auth: self.0.auth.clone(),
             target: target.map(Arc::new),
             joined: Vec::new(),
             pending: Vec::new(),
             work: None,
             rate,
+            recoverable: c.recoverable,
         }
     }
 }
@@ -104,27 +118,38 @@ pub struct EchoSocket {
     auth: AuthClient,
     /// Where to ask; `None` when the app has no `auth_host`.
     target: Option<Arc<AuthTarget>>,
-    /// Channels in the registry.
-    joined: Vec<ChannelName>,
+    /// Channels in the registry (with the offset each joined at, for a recovery).
+    joined: Vec<Joined>,
     /// Channels whose auth call is running (an unsubscribe removes them: the answer is dropped).
     pending: Vec<ChannelName>,
     /// The running auth calls, while there are any: an empty `FuturesUnordered` holds an
     /// allocation, and most sockets are idle most of their life.
     work: Option<FuturesUnordered<BoxFuture<'static, Done>>>,
     rate: RateWindow,
+    /// Whether its channels keep a history for its recovery.
+    recoverable: bool,
 }
 
 impl EchoSocket {
+    /// The socket's id (`socket.id`), which a recovery keeps.
+    pub const fn socket_id(&self) -> SocketId {
+        self.socket_id
+    }
+
     fn is_joined(&self, channel: &str) -> bool {
-        self.joined.iter().any(|c| c.as_str() == channel)
+        self.joined.iter().any(|j| j.channel.as_str() == channel)
     }
 
     fn unsubscribe(&mut self, channel: &str) {
         self.pending.retain(|c| c.as_str() != channel);
-        let Some(at) = self.joined.iter().position(|c| c.as_str() == channel) else {
+        let Some(at) = self
+            .joined
+            .iter()
+            .position(|j| j.channel.as_str() == channel)
+        else {
             return;
         };
-        let channel = self.joined.swap_remove(at);
+        let channel = self.joined.swap_remove(at).channel;
         self.registry
             .unsubscribe(&self.app, &channel, self.socket_id);
     }
@@ -175,9 +200,9 @@ impl EchoSocket {
 impl Drop for EchoSocket {
     /// Leaves every channel; the engine, which counted the socket in, takes it out afterwards.
     fn drop(&mut self) {
-        for channel in &self.joined {
+        for joined in &self.joined {
             self.registry
-                .unsubscribe(&self.app, channel, self.socket_id);
+                .unsubscribe(&self.app, &joined.channel, self.socket_id);
         }
     }
 }

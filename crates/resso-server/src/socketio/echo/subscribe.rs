@@ -3,7 +3,7 @@
 //! goes on. Every refusal answers `subscription_error (channel, status)` and says why in the log.
 
 use crate::refusals::{self, Reason};
-use crate::socketio::SocketIo;
+use crate::socketio::codec::SocketIoPlain;
 use bytes::Bytes;
 use futures_util::stream::FuturesUnordered;
 use resso_protocol::presence::Member;
@@ -11,7 +11,7 @@ use resso_protocol::{ChannelKind, ChannelName};
 
 use super::auth::{Allowed, AuthError, AuthRequest};
 use super::{reply, EchoSocket, MAX_PENDING_AUTH};
-use crate::registry::{Refusal, Replay};
+use crate::registry::{Joined, Refusal, Replay};
 use crate::tap::Entry;
 
 /// A finished auth call: the channel it was for and the app's answer.
@@ -141,9 +141,17 @@ impl EchoSocket {
             out.push(reply::presence_subscribed(channel.as_str(), members));
         }
         if let Some(Replay::Event(event)) = &subscribed.replay {
-            out.extend(event.encoded::<SocketIo>().map(|e| e.payload().clone()));
+            // Without its offset: it is older than what the socket gets from now on.
+            out.extend(
+                event
+                    .encoded::<SocketIoPlain>()
+                    .map(|e| e.payload().clone()),
+            );
         }
-        self.joined.push(channel);
+        let since = self.history_bounds().map_or(0, |bounds| {
+            self.registry.keep_history(&self.app, &channel, bounds)
+        });
+        self.joined.push(Joined { channel, since });
     }
 
     fn refuse(&self, channel: &str, status: u16, why: &str, out: &mut Vec<Bytes>) {

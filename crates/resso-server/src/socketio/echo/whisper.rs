@@ -28,7 +28,11 @@ impl EchoSocket {
         if !event.starts_with("client-") {
             return Err(WhisperError::NotClientEvent);
         }
-        let joined = self.joined.iter().find(|c| c.as_str() == channel).cloned();
+        let joined = self
+            .joined
+            .iter()
+            .find(|j| j.channel.as_str() == channel)
+            .map(|j| j.channel.clone());
         let from = Sender {
             app: &self.app,
             registry: &self.registry,

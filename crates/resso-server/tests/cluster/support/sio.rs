@@ -17,11 +17,20 @@ pub struct SioClient {
     ws: Ws,
     /// `socket.id`, the id the HTTP API and Laravel's `socket` field exclude.
     pub socket_id: String,
+    /// The session id for a recovery (connection state recovery is on by default).
+    pub pid: String,
+    /// The offset of the last event received.
+    pub offset: Option<String>,
 }
 
 impl SioClient {
     /// Opens `ws://{addr}/socket.io/?EIO=4&transport=websocket` and connects on `/`.
     pub async fn connect(addr: std::net::SocketAddr) -> Self {
+        Self::connect_with(addr, "").await
+    }
+
+    /// Connects as [`Self::connect`] does, with `payload` in the CONNECT (`{"pid":…}` to recover).
+    pub async fn connect_with(addr: std::net::SocketAddr, payload: &str) -> Self {
         let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
         let (ws, _) = tokio::time::timeout(RECV, tokio_tungstenite::connect_async(url))
             .await
@@ -30,15 +39,25 @@ impl SioClient {
         let mut client = Self {
             ws,
             socket_id: String::new(),
+            pid: String::new(),
+            offset: None,
         };
         let open = client.next_text().await.expect("the Engine.IO open");
         assert!(open.starts_with("0{"), "Engine.IO open, got {open}");
-        client.send("40").await;
+        client.send(&format!("40{payload}")).await;
         let connected = client.next_text().await.expect("the CONNECT answer");
         let data: Value = serde_json::from_str(connected.strip_prefix("40").expect("40{…}"))
             .expect("CONNECT data is JSON");
         client.socket_id = data["sid"].as_str().expect("sid").to_owned();
+        client.pid = data["pid"].as_str().expect("pid").to_owned();
         client
+    }
+
+    /// Closes the transport (a close frame) and waits for the server's answer, by which time it
+    /// keeps the session for a recovery.
+    pub async fn cut(mut self) {
+        self.ws.close(None).await.expect("a close frame");
+        while let Ok(Some(Ok(_))) = tokio::time::timeout(RECV, self.ws.next()).await {}
     }
 
     async fn send(&mut self, text: &str) {
@@ -72,13 +91,16 @@ impl SioClient {
         self.next_text_within(RECV).await
     }
 
-    /// The next Echo event `[event, channel, data]`.
+    /// The next Echo event `[event, channel, data]`, its offset (the last argument) kept.
     pub async fn recv_event(&mut self) -> Value {
         let text = self.next_text().await.expect("a Socket.IO event in time");
         let args = text
             .strip_prefix("42")
             .unwrap_or_else(|| panic!("an EVENT, got {text}"));
-        serde_json::from_str(args).expect("event arguments are JSON")
+        let mut args: Vec<Value> = serde_json::from_str(args).expect("event arguments are JSON");
+        let offset = args.pop().and_then(|o| o.as_str().map(str::to_owned));
+        self.offset = Some(offset.unwrap_or_else(|| panic!("an offset last: {text}")));
+        Value::Array(args)
     }
 
     /// Asserts nothing but pings arrives for a while.

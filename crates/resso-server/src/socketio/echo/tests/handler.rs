@@ -32,6 +32,7 @@ fn client_of(
         registry: registry.clone(),
         outbox: out,
         headers: vec![("cookie".into(), "laravel_session=abc".into())],
+        recoverable: false,
     };
     Client {
         socket: echo.connect_to(connect, target),
@@ -59,7 +60,7 @@ impl Client {
         let mut got = Vec::new();
         while let Some(msg) = self.inbox.try_recv() {
             got.extend(
-                msg.encoded::<crate::socketio::SocketIo>()
+                msg.encoded::<crate::socketio::codec::SocketIo>()
                     .map(|e| e.text().to_owned()),
             );
         }

@@ -1,8 +1,9 @@
 //! What a socket's task does with each packet, free of I/O: Engine.IO heartbeats per version (EIO 3:
 //! the client pings and the server answers; EIO 4: the other way round), Socket.IO CONNECT on `/`
 //! (protocol 4: the server connects unasked; 5: it answers the client's `40{…}` with the socket
-//! id), other namespaces refused with a CONNECT_ERROR, events handed to the [`Handler`], and the
-//! socket's own outgoing packets queued in order with the broadcasts, bounded by bytes.
+//! id, and a `pid` with what a recovered session missed: [`echo`](super::echo)'s recovery), other
+//! namespaces refused with a CONNECT_ERROR, events handed to the [`Handler`], and the socket's own
+//! outgoing packets queued in order with the broadcasts, bounded by bytes.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -18,12 +19,12 @@ use serde_json::value::RawValue;
 use tokio::time::Instant;
 
 use super::beat::{EngineBeat, Fire};
-use super::codec::SocketIo;
+use super::codec::{SocketIo, SocketIoPlain};
 use super::echo::Echo;
-use super::echo::{Connect, EchoSocket};
+use super::echo::EchoSocket;
 use super::EngineSessions;
 use crate::apps::App;
-use crate::broadcast::Broadcast;
+use crate::broadcast::{Broadcast, Encoded};
 use crate::metrics;
 use crate::outbox::Outbox;
 use crate::registry::Registry;
@@ -31,11 +32,15 @@ use crate::tap::{Entry, Via};
 use crate::ws::frame;
 use crate::ws::Violation;
 
+mod connect;
+
 /// Why a socket's task ends.
 #[derive(Debug)]
 pub(super) enum SocketEnd {
-    /// The transport is gone, or the client said goodbye: nothing more to send.
+    /// The transport is gone (closed, or an Engine.IO close): nothing more to send.
     Gone,
+    /// The client disconnected its socket (a Socket.IO DISCONNECT): it will not come back.
+    Left,
     /// The client sent a WebSocket close frame (with this code): answer it.
     Answer(Option<u16>),
     /// Bad input or a lapsed heartbeat: close the engine.
@@ -80,6 +85,8 @@ pub(super) struct Engine {
     out_bytes: usize,
     limit: usize,
     pub beat: EngineBeat,
+    /// The session waits for a recovery: the registry already counts the connection out.
+    parked: bool,
 }
 
 impl Engine {
@@ -92,6 +99,7 @@ impl Engine {
             out_bytes: 0,
             limit,
             beat,
+            parked: false,
         }
     }
 
@@ -130,7 +138,7 @@ impl Engine {
 
     /// Queues a broadcast Socket.IO clients get (the others have no Socket.IO encoding).
     pub fn push_broadcast(&mut self, msg: Arc<Broadcast>) {
-        if msg.encoded::<SocketIo>().is_some() {
+        if encoded(self.version, &msg).is_some() {
             self.out.push_back(Queued::Broadcast(msg));
         }
     }
@@ -138,12 +146,13 @@ impl Engine {
     /// Everything queued as WebSocket frames.
     pub fn take_frames(&mut self) -> Vec<Bytes> {
         self.out_bytes = 0;
+        let version = self.version;
         let frames: Vec<Bytes> = self
             .out
             .drain(..)
             .filter_map(|q| match q {
                 Queued::Own(p) => Some(frame::text(std::str::from_utf8(&p).unwrap_or_default())),
-                Queued::Broadcast(b) => b.encoded::<SocketIo>().map(|e| e.frame().clone()),
+                Queued::Broadcast(b) => encoded(version, &b).map(|e| e.frame().clone()),
                 Queued::Frame(f) => Some(f),
             })
             .collect();
@@ -154,12 +163,13 @@ impl Engine {
     /// Everything queued as packet texts, for a polling response.
     pub fn take_packets(&mut self) -> Vec<Bytes> {
         self.out_bytes = 0;
+        let version = self.version;
         let packets: Vec<Bytes> = self
             .out
             .drain(..)
             .filter_map(|q| match q {
                 Queued::Own(p) => Some(p),
-                Queued::Broadcast(b) => b.encoded::<SocketIo>().map(|e| e.payload().clone()),
+                Queued::Broadcast(b) => encoded(version, &b).map(|e| e.payload().clone()),
                 Queued::Frame(_) => None,
             })
             .collect();
@@ -176,7 +186,7 @@ impl Engine {
     /// Counts the socket's end (with the WebSocket close code it amounts to).
     pub fn count_end(&self, end: &SocketEnd) {
         let code = match end {
-            SocketEnd::Gone => 1006,
+            SocketEnd::Gone | SocketEnd::Left => 1006,
             SocketEnd::Answer(code) => code.unwrap_or(1005),
             SocketEnd::Close => 1000,
             SocketEnd::Doomed(code) => code.code(),
@@ -249,7 +259,7 @@ impl Engine {
                 self.push(refusal)
             }
             Kind::Connect if self.handler.is_none() && self.version == EngineVersion::V4 => {
-                self.connect()
+                self.connect(p.data)
             }
             Kind::Event
                 if default && self.handler.is_none() && self.version == EngineVersion::V4 =>
@@ -262,7 +272,7 @@ impl Engine {
                 self.on_event(p.data)?;
                 p.id.map_or(Ok(()), |id| self.push(packet::ack(id)))
             }
-            Kind::Disconnect if default => Err(SocketEnd::Gone),
+            Kind::Disconnect if default => Err(SocketEnd::Left),
             // A repeated CONNECT, acks (we never ask for one), anything on other namespaces.
             Kind::Connect | Kind::Event | Kind::Disconnect | Kind::Ack | Kind::ConnectError => {
                 Ok(())
@@ -277,23 +287,6 @@ impl Engine {
         let mut replies = Vec::new();
         handler.on_event(args, &mut replies);
         replies.into_iter().try_for_each(|r| self.push(r))
-    }
-
-    /// Connects the socket on `/` through the application and queues the answer.
-    pub fn connect(&mut self) -> Result<(), SocketEnd> {
-        let c = Connect {
-            app: self.id.app.clone(),
-            socket_id: self.id.socket_id,
-            registry: self.id.registry.clone(),
-            outbox: self.id.outbox.clone(),
-            headers: std::mem::take(&mut self.id.headers),
-        };
-        self.handler = Some(Box::new(self.id.echo.connect(c)));
-        self.beat.connect_by = None;
-        match self.version {
-            EngineVersion::V3 => self.push(packet::CONNECT_V4),
-            EngineVersion::V4 => self.push(packet::connected(&self.id.socket_id.to_string())),
-        }
     }
 
     /// Collects the handler's finished background work.
@@ -328,6 +321,15 @@ impl Engine {
     }
 }
 
+/// `msg` as clients of `version` get it: with its offset for protocol 5 (socket.io-client 3/4),
+/// without for protocol 4 (socket.io-client 2, which has no recovery).
+fn encoded(version: EngineVersion, msg: &Broadcast) -> Option<&Encoded> {
+    match version {
+        EngineVersion::V3 => msg.encoded::<SocketIoPlain>(),
+        EngineVersion::V4 => msg.encoded::<SocketIo>(),
+    }
+}
+
 impl Drop for Engine {
     fn drop(&mut self) {
         if let Some(sessions) = &self.id.sessions {
@@ -335,7 +337,9 @@ impl Drop for Engine {
         }
         drop(self.handler.take()); // leaves its channels first
         let id = &self.id;
-        id.registry
-            .disconnect(&id.app, id.socket_id, std::iter::empty());
+        if !self.parked {
+            id.registry
+                .disconnect(&id.app, id.socket_id, std::iter::empty());
+        }
     }
 }

@@ -1,0 +1,78 @@
+//! The Socket.IO CONNECT on `/`: protocol 4 is connected unasked, protocol 5 answers with the
+//! socket id — and, with the app's connection state recovery on, a `pid` and what a recovered
+//! session missed (Echo's [`recovery`](super::super::echo)). When the socket ends for a reason the
+//! client may come back from, its session is parked for that recovery.
+
+use resso_protocol::socketio::packet;
+use resso_protocol::socketio::EngineVersion;
+use serde_json::value::RawValue;
+
+use super::{Engine, Queued, SocketEnd};
+use crate::socketio::echo::Connect;
+
+impl Engine {
+    /// Whether the socket can be recovered: protocol 5, with the app's recovery on.
+    fn recoverable(&self) -> bool {
+        let sio = self.id.app.config.socketio.as_ref();
+        self.version == EngineVersion::V4 && sio.is_some_and(|s| s.recovery().is_some())
+    }
+
+    /// Connects the socket on `/` through the application (recovering the session `payload`
+    /// names, if it can) and queues the answer, then what a recovered session missed.
+    pub fn connect(&mut self, payload: Option<&RawValue>) -> Result<(), SocketEnd> {
+        let c = Connect {
+            app: self.id.app.clone(),
+            socket_id: self.id.socket_id,
+            registry: self.id.registry.clone(),
+            outbox: self.id.outbox.clone(),
+            headers: std::mem::take(&mut self.id.headers),
+            recoverable: self.recoverable(),
+        };
+        self.beat.connect_by = None;
+        if self.version == EngineVersion::V3 {
+            self.handler = Some(Box::new(self.id.echo.connect(c)));
+            return self.push(packet::CONNECT_V4);
+        }
+        if !c.recoverable {
+            self.handler = Some(Box::new(self.id.echo.connect(c)));
+            return self.push(packet::connected(&self.id.socket_id.to_string()));
+        }
+        let r = self.id.echo.connect_recoverable(c, payload);
+        self.id.socket_id = r.socket.socket_id();
+        self.handler = Some(r.socket);
+        let sid = self.id.socket_id.to_string();
+        tracing::debug!(
+            sid = self.sid(),
+            socket_id = sid,
+            recovered = r.recovered,
+            missed = r.replay.len(),
+            "socket.io socket connected"
+        );
+        self.push(packet::connected_recoverable(&sid, &r.pid))?;
+        self.out.extend(r.replay.into_iter().map(Queued::Broadcast));
+        Ok(())
+    }
+
+    /// Keeps the socket's session for a recovery when `end` is one the client may come back
+    /// from (its transport dropped or lapsed; not when it disconnected, broke the protocol or was
+    /// closed by the server).
+    pub fn park(&mut self, end: &SocketEnd) {
+        let comes_back = match end {
+            SocketEnd::Gone | SocketEnd::Answer(_) | SocketEnd::Close => true,
+            SocketEnd::Left | SocketEnd::Doomed(_) | SocketEnd::Violation(_) => false,
+        };
+        if !comes_back || !self.recoverable() {
+            return;
+        }
+        let Some(handler) = self.handler.take() else {
+            return;
+        };
+        // Counted out before the session can be recovered: its new connection takes the id's
+        // place in the registry, which this socket must not take away when it drops.
+        let id = &self.id;
+        id.registry
+            .disconnect(&id.app, id.socket_id, std::iter::empty());
+        self.parked = true;
+        self.id.echo.park(handler);
+    }
+}
