@@ -8,6 +8,8 @@ WebSocket upgrade read up to `pusher:connection_established`, then closed. Print
 median and p99 wall time of a connect and the server's CPU per connect (from /proc/PID/stat).
 
 usage: bench/store_miss.py PID PORT N [PREFIX]
+       bench/store_miss.py PID PORT N --same KEY   (N warm connects with one key: a file app's or
+                                                   a database app's, for comparison)
 """
 import os
 import socket
@@ -54,9 +56,12 @@ def run(pid, port, keys):
 
 def main():
     pid, port, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-    prefix = sys.argv[4] if len(sys.argv) > 4 else "key-"
-    keys = [f"{prefix}{i}" for i in range(n)]
-    for name in ("cold", "warm"):
+    if len(sys.argv) > 5 and sys.argv[4] == "--same":
+        keys, passes = [sys.argv[5]] * n, ("first", "again")
+    else:
+        prefix = sys.argv[4] if len(sys.argv) > 4 else "key-"
+        keys, passes = [f"{prefix}{i}" for i in range(n)], ("cold", "warm")
+    for name in passes:
         median, p99, cpu = run(pid, port, keys)
         print(f"{name}: {n} connects, median {median * 1e6:.0f} µs, p99 {p99 * 1e6:.0f} µs, "
               f"server CPU {cpu * 1e6:.0f} µs per connect")

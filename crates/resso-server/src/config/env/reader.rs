@@ -22,7 +22,7 @@ const CLIENT_SIDE: [&str; 4] = [
 ];
 
 /// Why variables that were never read are not honoured, by name prefix (the first match wins).
-const REASONS: [(&str, &str); 17] = [
+const REASONS: [(&str, &str); 18] = [
     ("REVERB_APP_RATE_LIMIT", "Ressò limits client events per second (limits.client_events_per_second), not every message"),
     ("REVERB_MAX_REQUEST_SIZE", "Ressò sizes the HTTP API's body limit from the app's limits"),
     ("REVERB_PULSE_", "Laravel Pulse ingestion is Reverb's own"),
@@ -30,6 +30,7 @@ const REASONS: [(&str, &str); 17] = [
     ("SOKETI_SSL_PASS", "encrypted private keys are not read: decrypt the key file (openssl pkey -in KEY -out PLAIN_KEY) and keep it readable by Ressò only"),
     ("SOKETI_SSL_CA", "client certificates are not asked for; intermediate certificates go in SOKETI_SSL_CERT, after the server's certificate"),
     ("SOKETI_METRICS_", "read only with SOKETI_METRICS_ENABLED=true (the driver is always Prometheus)"),
+    ("SOKETI_APP_MANAGER_DYNAMODB_", "the DynamoDB app manager is not supported: apps come from the file, PostgreSQL or MySQL"),
     ("SOKETI_APP_MANAGER_", "read only with SOKETI_APP_MANAGER_DRIVER=mysql or postgres"),
     ("SOKETI_DB_REDIS_", "only SOKETI_DB_REDIS_HOST/PORT/USERNAME/PASSWORD/DB are read, and only with SOKETI_ADAPTER_DRIVER=redis"),
     ("SOKETI_DB_POOLING_", "read only with SOKETI_DB_POOLING_ENABLED=true (MAX sizes the pool)"),

@@ -74,7 +74,12 @@ fn soketi(l: &mut Loaded, r: &mut Reader) -> Result<(), ConfigError> {
     for name in sql.ignored {
         let _ = r.var(name); // Knex's settings: nothing to do for Ressò's drivers
     }
-    cache(&mut store, r)?;
+    if cache(&mut store, r)? {
+        l.record(
+            "app_store.cache_ttl_secs",
+            Origin::env("SOKETI_APP_MANAGER_CACHE_ENABLED"),
+        );
+    }
     if r.parsed("SOKETI_DB_POOLING_ENABLED", parse::boolean)? == Some(true) {
         let _ = r.var("SOKETI_DB_POOLING_MIN");
         if let Some(max) = r.parsed("SOKETI_DB_POOLING_MAX", parse::number::<u32>)? {
@@ -106,8 +111,8 @@ fn url(sql: &Sql, r: &mut Reader) -> Result<String, ConfigError> {
 }
 
 /// Soketi's cache: on with a TTL in seconds; off (its default), a lookup per connection, which
-/// Ressò approaches with a one-second TTL.
-fn cache(store: &mut AppStoreConfig, r: &mut Reader) -> Result<(), ConfigError> {
+/// Ressò approaches with a one-second TTL. Returns whether a cache variable was set.
+fn cache(store: &mut AppStoreConfig, r: &mut Reader) -> Result<bool, ConfigError> {
     let enabled = r.parsed("SOKETI_APP_MANAGER_CACHE_ENABLED", parse::boolean)?;
     let ttl = r.parsed("SOKETI_APP_MANAGER_CACHE_TTL", parse::number::<i64>)?;
     store.cache_ttl_secs = match (enabled, ttl) {
@@ -115,5 +120,5 @@ fn cache(store: &mut AppStoreConfig, r: &mut Reader) -> Result<(), ConfigError> 
         (Some(true), _) => store.cache_ttl_secs,
         _ => 1,
     };
-    Ok(())
+    Ok(enabled.is_some() || ttl.is_some())
 }
