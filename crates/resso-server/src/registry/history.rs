@@ -201,6 +201,36 @@ mod tests {
     }
 
     #[test]
+    fn bytes_and_age_bound_it_too() {
+        let me = SocketId::new(1, 2);
+        let one = event(0).queued_size();
+        let mut by_bytes = History::new(Bounds {
+            max_bytes: 2 * one,
+            ..bounds(100)
+        });
+        let sent: Vec<_> = (0..3).map(event).collect();
+        for msg in &sent {
+            by_bytes.record(msg, None);
+        }
+        assert_eq!((by_bytes.entries.len(), by_bytes.bytes), (2, 2 * one));
+        let mut out = Vec::new();
+        let first = sent[0].offset().unwrap();
+        assert_eq!(by_bytes.since(first - 1, me, &mut out), Err(Gap::TooOld));
+
+        let mut by_age = History::new(Bounds {
+            max_age: Duration::ZERO,
+            ..bounds(100)
+        });
+        by_age.record(&event(9), None);
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(
+            by_age.since(by_age.floor - 1, me, &mut out),
+            Err(Gap::TooOld)
+        );
+        assert!(by_age.entries.is_empty());
+    }
+
+    #[test]
     fn counts_and_watchlists_are_not_kept() {
         let mut h = History::new(bounds(2));
         let channel = ChannelName::parse("news", &Limits::default()).unwrap();

@@ -123,8 +123,9 @@ pub struct EchoSocket {
     /// Channels whose auth call is running (an unsubscribe removes them: the answer is dropped).
     pending: Vec<ChannelName>,
     /// The running auth calls, while there are any: an empty `FuturesUnordered` holds an
-    /// allocation, and most sockets are idle most of their life.
-    work: Option<FuturesUnordered<BoxFuture<'static, Done>>>,
+    /// allocation, and most sockets are idle most of their life (boxed, so an idle socket does
+    /// not carry its fields either).
+    work: Option<Box<FuturesUnordered<BoxFuture<'static, Done>>>>,
     rate: RateWindow,
     /// Whether its channels keep a history for its recovery.
     recoverable: bool,
@@ -186,7 +187,7 @@ impl EchoSocket {
             self.finish(done, out);
             any = true;
         }
-        if self.work.as_ref().is_some_and(FuturesUnordered::is_empty) {
+        if self.work.as_ref().is_some_and(|w| w.is_empty()) {
             self.work = None;
         }
         if any {

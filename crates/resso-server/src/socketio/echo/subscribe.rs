@@ -5,7 +5,6 @@
 use crate::refusals::{self, Reason};
 use crate::socketio::codec::SocketIoPlain;
 use bytes::Bytes;
-use futures_util::stream::FuturesUnordered;
 use resso_protocol::presence::Member;
 use resso_protocol::{ChannelKind, ChannelName};
 
@@ -84,7 +83,7 @@ impl EchoSocket {
         let (client, limits) = (self.auth.clone(), self.app.limits);
         self.pending.push(channel.clone());
         self.work
-            .get_or_insert_with(FuturesUnordered::new)
+            .get_or_insert_with(Box::default)
             .push(Box::pin(async move {
                 let answer = client.authorize(&target, &req, &limits).await;
                 Done { channel, answer }
@@ -151,6 +150,11 @@ impl EchoSocket {
         let since = self.history_bounds().map_or(0, |bounds| {
             self.registry.keep_history(&self.app, &channel, bounds)
         });
+        if self.joined.len() == self.joined.capacity() && self.joined.len() < 4 {
+            // Sized exactly while small: most sockets join one to three channels, and an idle
+            // socket's memory is mostly what it holds.
+            self.joined.reserve_exact(1);
+        }
         self.joined.push(Joined { channel, since });
     }
 
