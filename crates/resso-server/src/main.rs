@@ -155,10 +155,10 @@ fn tls(config: &Config) -> anyhow::Result<Option<Tls>> {
 fn start(loaded: Loaded, format: LogFormat, reload: Reload) -> anyhow::Result<()> {
     let tls = tls(&loaded.config)?;
     if let Some(app) = loaded.development_app() {
-        println!(
-            "No app configured: using the development app id={} key={} secret={}",
+        say(format_args!(
+            "No app configured: using the development app id={} key={} secret={}\n",
             app.id, app.key, app.secret
-        );
+        ));
     }
     let default = if loaded.verbose {
         "info,resso_server=debug"
@@ -219,18 +219,33 @@ async fn bind_all(config: &Config, tls: Option<Tls>) -> anyhow::Result<Listeners
         None => None,
     };
     if tls.is_some() {
-        println!("resso listening on https://{local} (WebSocket wss://{local}/app/{{key}})");
+        say(format_args!(
+            "resso listening on https://{local} (WebSocket wss://{local}/app/{{key}})\n"
+        ));
     } else {
-        println!("resso listening on http://{local} (WebSocket ws://{local}/app/{{key}})");
+        say(format_args!(
+            "resso listening on http://{local} (WebSocket ws://{local}/app/{{key}})\n"
+        ));
     }
-    print!("{}", resso_server::banner(config, local, tls.is_some()));
+    say(format_args!(
+        "{}",
+        resso_server::banner(config, local, tls.is_some())
+    ));
     if let Some(plain) = &plain {
         let local = plain.local_addr()?;
-        println!(
-            "resso listening on http://{local} (WebSocket ws://{local}/app/{{key}}), without TLS"
-        );
+        say(format_args!(
+            "resso listening on http://{local} (WebSocket ws://{local}/app/{{key}}), without TLS\n"
+        ));
     }
     Ok(Listeners { main, tls, plain })
+}
+
+/// Writes to standard output, flushed; a closed one (its reader went away, as a test harness or
+/// `| head` does once it has the address) must not stop the server, as `println!` would.
+fn say(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_fmt(text).and_then(|()| out.flush());
 }
 
 /// Loads the configuration again (SIGHUP).
