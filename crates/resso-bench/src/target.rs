@@ -200,6 +200,17 @@ fn server_lines(scenario: Scenario) -> &'static str {
     }
 }
 
+/// The soak's Socket.IO churners drop their transport without a DISCONNECT, as a closed tab does:
+/// with recovery on, each session waits out the window. A short window and history let the soak
+/// see those sessions and histories expire and its memory come back within its run.
+fn socketio_lines(scenario: Scenario) -> &'static str {
+    if scenario == Scenario::Soak {
+        "recovery_window = 3000\nrecovery_max_bytes = 65536\n"
+    } else {
+        ""
+    }
+}
+
 /// The `resso` binary next to this executable, with a config file for `app` on a free port and
 /// the `[server]` settings of `scenario` (hostile: bench/hostile.toml as it is).
 fn own_resso_command(app: &App, scenario: Scenario, tls: bool) -> anyhow::Result<String> {
@@ -220,11 +231,12 @@ fn own_resso_command(app: &App, scenario: Scenario, tls: bool) -> anyhow::Result
         writeln!(
             file,
             "[server]\nport = 0\n{}[[apps]]\nid = {:?}\nkey = {:?}\nsecret = {:?}\n\
-             client_events = true\n[apps.socketio]",
+             client_events = true\n[apps.socketio]\n{}",
             server_lines(scenario),
             app.id,
             app.key,
-            app.secret
+            app.secret,
+            socketio_lines(scenario)
         )?;
     }
     let mut env = String::from("RESSO_LOG=warn");
