@@ -29,7 +29,7 @@ mod tls;
 mod warning;
 
 use app::validate_app;
-pub use app::{AppConfig, AppLimits, WebhookConfig};
+pub use app::{AppConfig, AppLimits, WebhookConfig, WEBHOOK_EVENTS};
 pub use app_store::{AppStoreConfig, Driver};
 pub use cluster::{Backend, ClusterConfig};
 pub use console::ConsoleConfig;

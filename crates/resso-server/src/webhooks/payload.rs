@@ -10,16 +10,9 @@ use serde::Serialize;
 
 use super::HookEvent;
 
-/// Every event `name`, in the order the per-type counters keep them.
-pub const NAMES: [&str; 7] = [
-    "channel_occupied",
-    "channel_vacated",
-    "member_added",
-    "member_removed",
-    "client_event",
-    "cache_miss",
-    "subscription_count",
-];
+/// Every event `name`, in the order the per-type counters keep them: the names an endpoint may
+/// ask for.
+pub const NAMES: [&str; 7] = crate::config::WEBHOOK_EVENTS;
 
 /// The index in [`NAMES`] of a rendered event's name (rendered events start with it).
 #[must_use]
