@@ -7,12 +7,14 @@
 //! fanned out, so the encodings that include it are still made once.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use bytes::Bytes;
 use resso_protocol::{ChannelName, UserId};
 use serde_json::value::RawValue;
 
+use crate::metrics::AppMeters;
 use crate::ws::frame;
 
 /// A message for every subscriber of one channel (or every watcher of one user).
@@ -25,7 +27,17 @@ pub struct Broadcast {
     offset: AtomicU64,
     /// Each protocol's encoding, made by its [`Codec`] on first use.
     encoded: [OnceLock<Option<Encoded>>; SLOTS],
+    /// When it was made, for `fanout_seconds`.
+    made: Instant,
+    /// Its local deliveries not yet taken for writing, plus [`UNFINISHED`] until its fan-out ends:
+    /// whoever brings it to zero — the fan-out or the last writer — times it.
+    pending: AtomicU64,
+    /// The meters of the app it was fanned out for, set when its fan-out ends.
+    meters: OnceLock<Arc<AppMeters>>,
 }
+
+/// More than any fan-out's deliveries, so `pending` cannot reach zero before the fan-out ends.
+const UNFINISHED: u64 = 1 << 48;
 
 /// How many encodings a broadcast may have (Pusher; Socket.IO with its offset, for protocol 5;
 /// Socket.IO without, for socket.io-client 2).
@@ -166,6 +178,9 @@ impl Broadcast {
             size,
             offset: AtomicU64::new(0),
             encoded: Default::default(),
+            made: Instant::now(),
+            pending: AtomicU64::new(UNFINISHED),
+            meters: OnceLock::new(),
         }
     }
 
@@ -247,6 +262,33 @@ impl Broadcast {
         match self.offset.load(Ordering::Relaxed) {
             0 => None,
             n => Some(n),
+        }
+    }
+
+    /// Its fan-out for `meters`' app ended with `queued` local deliveries. One atomic operation,
+    /// once per broadcast.
+    pub fn fanned_out(&self, meters: &Arc<AppMeters>, queued: usize) {
+        if queued == 0 {
+            return;
+        }
+        let _ = self.meters.set(meters.clone());
+        let rest = UNFINISHED - queued as u64;
+        if self.pending.fetch_sub(rest, Ordering::AcqRel) == rest {
+            self.time_fanout();
+        }
+    }
+
+    /// A subscriber's connection took it from its queue to write it (one atomic operation per
+    /// delivery, beside the two its reference count costs).
+    pub fn taken(&self) {
+        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.time_fanout();
+        }
+    }
+
+    fn time_fanout(&self) {
+        if let Some(meters) = self.meters.get() {
+            meters.fanned_out(self.made.elapsed());
         }
     }
 

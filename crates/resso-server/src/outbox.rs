@@ -151,6 +151,7 @@ impl Inbox {
 fn pop(q: &mut Queue) -> Option<Arc<Broadcast>> {
     let msg = q.items.pop_front()?;
     q.bytes -= msg.queued_size();
+    msg.taken();
     if q.items.is_empty() && q.items.capacity() > SHRINK_ABOVE {
         q.items = VecDeque::new(); // an idle connection keeps no big buffer from a burst
     }

@@ -58,18 +58,22 @@ def test_traffic_shows_up_in_the_scrape(server, sdk):  # noqa: F811
     assert value(during, "resso_http_calls_received_total", **app) >= 1
     assert value(during, "resso_http_received_bytes", **app) > 0
     assert value(during, "process_resident_memory_bytes") > 0
-    assert value(during, "resso_cluster_nodes") == 1
+    assert value(during, "resso_cluster_nodes", port=port) == 1
     for direction in ("sent", "received"):
-        assert value(during, "resso_cluster_messages_total", direction=direction) == 0
-    assert value(during, "resso_cluster_dropped_total") == 0
+        assert value(during, "resso_cluster_messages_total", direction=direction, port=port) == 0
+    assert value(during, "resso_cluster_dropped_total", port=port) == 0
     for event_type in ("channel_occupied", "member_added", "client_event"):
-        hooks = {"event_type": event_type}
+        hooks = {"event_type": event_type, "port": port}
         assert value(during, "resso_webhooks_sent_total", result="delivered", **hooks) == 0
         assert value(during, "resso_webhooks_sent_total", result="failed", **hooks) == 0
-    assert value(during, "resso_webhooks_dropped_total") == 0
-    assert value(during, "resso_channels", app_id=APP_ID, channel_type="public") == 1
-    assert value(during, "resso_channels", app_id=APP_ID, channel_type="presence") == 0
-    assert value(during, "resso_presence_members", app_id=APP_ID) == 0
+    assert value(during, "resso_webhooks_dropped_total", port=port) == 0
+    assert value(during, "resso_webhook_queue_depth", port=port) == 0
+    assert value(during, "resso_webhook_delivery_seconds_count", port=port) == 0
+    assert value(during, "resso_broker_reconnections_total", port=port, link="cluster") == 0
+    assert value(during, "resso_fanout_seconds_count", **app) >= 1
+    assert value(during, "resso_channels", channel_type="public", **app) == 1
+    assert value(during, "resso_channels", channel_type="presence", **app) == 0
+    assert value(during, "resso_presence_members", **app) == 0
     for limiter in ("client_events", "http_api"):
         assert value(during, "resso_rate_limited_total", limiter=limiter, **app) == 0
     for result in ("delivered", "rejected"):
@@ -83,7 +87,7 @@ def test_traffic_shows_up_in_the_scrape(server, sdk):  # noqa: F811
         assert time.monotonic() < deadline, "the closed connection is still counted"
         time.sleep(0.05)
     assert value(after, "resso_new_disconnections_total", **labels) >= 1
-    assert value(after, "resso_channels", app_id=APP_ID, channel_type="public") == 0
+    assert value(after, "resso_channels", channel_type="public", **app) == 0
     assert value(after, "resso_connection_closes_total", code="1000", **app) >= 1
 
 

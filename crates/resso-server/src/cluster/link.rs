@@ -118,12 +118,13 @@ pub(super) async fn run(
             Broker::Nats { url, subject } => nats::serve(url, subject, session).await,
         };
         let delay = backoff.after(announced.load(Relaxed));
-        match result {
-            Ok(()) => return,
-            Err(e) => tracing::warn!(
-                "cluster broker unavailable ({e}); serving local clients, retrying in {delay:?}"
-            ),
-        }
+        let Err(e) = result else {
+            return;
+        };
+        answers.traffic.reconnecting();
+        tracing::warn!(
+            "cluster broker unavailable ({e}); serving local clients, retrying in {delay:?}"
+        );
         tokio::select! {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(delay) => {}

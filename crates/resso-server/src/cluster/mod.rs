@@ -52,6 +52,8 @@ pub struct Traffic {
     sent: AtomicU64,
     received: AtomicU64,
     dropped: AtomicU64,
+    /// Times the broker connection was lost (or could not be made) and tried again.
+    reconnections: AtomicU64,
 }
 
 impl Traffic {
@@ -60,6 +62,16 @@ impl Traffic {
     pub fn counts(&self) -> (u64, u64, u64) {
         let read = |n: &AtomicU64| n.load(Ordering::Relaxed);
         (read(&self.sent), read(&self.received), read(&self.dropped))
+    }
+
+    /// Times the broker connection was lost (or could not be made) and tried again.
+    #[must_use]
+    pub fn reconnections(&self) -> u64 {
+        self.reconnections.load(Ordering::Relaxed)
+    }
+
+    fn reconnecting(&self) {
+        self.reconnections.fetch_add(1, Ordering::Relaxed);
     }
 }
 

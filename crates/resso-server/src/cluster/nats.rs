@@ -43,6 +43,7 @@ pub async fn serve(
                 }
                 Event::Disconnected => {
                     up = false;
+                    session.answers.traffic.reconnecting();
                     tracing::warn!("cluster: nats disconnected; serving local clients, reconnecting");
                 }
                 other => tracing::debug!("cluster: nats event {other}"),

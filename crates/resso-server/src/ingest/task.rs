@@ -47,6 +47,7 @@ impl Subscriber {
                 result = self.session(&mut delay, &mut throttle) => result,
             };
             self.stats.outage();
+            self.app.meters.ingest_reconnecting();
             tracing::warn!(
                 app = %self.app.id,
                 "laravel redis ingestion: redis unavailable ({session}); retrying in {delay:?}"

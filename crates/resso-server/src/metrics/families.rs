@@ -83,6 +83,16 @@ pub fn render(text: &mut Text, apps: &BTreeMap<AppId, Arc<AppMeters>>, port: &st
         }
     }
     render_refusals(text, apps, port);
+    render_sockudo_aliases(text, apps, port);
+    text.family(
+        "fanout_seconds",
+        "histogram",
+        "From an event's publication to its last local subscriber's write",
+    );
+    for (app, meters) in apps {
+        let labels = [("app_id", app.as_str()), ("port", port)];
+        meters.fanout.render(text, "fanout_seconds", &labels);
+    }
 }
 
 /// `rate_limited_total{limiter}` and `ingest_messages_total{result}`, every series from the start.
@@ -123,6 +133,32 @@ fn render_refusals(text: &mut Text, apps: &BTreeMap<AppId, Arc<AppMeters>>, port
                 &labels,
                 meters.ingested[result as usize].get(),
             );
+        }
+    }
+}
+
+/// Sockudo's names for totals rendered above, summed over their extra label, so a Sockudo
+/// dashboard finds them under the prefix `sockudo_` (its `active_channels` is in the gauges).
+fn render_sockudo_aliases(text: &mut Text, apps: &BTreeMap<AppId, Arc<AppMeters>>, port: &str) {
+    let aliases: [Family<AppMeters>; 2] = [
+        (
+            "channel_subscriptions_total",
+            "counter",
+            "Subscriptions that held (Sockudo's name; by type: subscriptions_total)",
+            |m| m.subscriptions.iter().map(super::Sharded::get).sum(),
+        ),
+        (
+            "rate_limit_triggered_total",
+            "counter",
+            "Refusals by a rate limit (Sockudo's name; by limiter: rate_limited_total)",
+            |m| m.rate_limited.iter().map(super::Sharded::get).sum(),
+        ),
+    ];
+    for (name, kind, help, read) in aliases {
+        text.family(name, kind, help);
+        for (app, meters) in apps {
+            let labels = [("app_id", app.as_str()), ("port", port)];
+            text.sample(name, &labels, read(meters));
         }
     }
 }

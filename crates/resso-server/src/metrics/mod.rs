@@ -13,6 +13,7 @@ mod process;
 
 pub use process::{mark_start, proc_bytes};
 mod families;
+mod histogram;
 mod render;
 mod shard;
 
@@ -22,6 +23,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use resso_protocol::{AppId, ChannelKind};
 
+pub use histogram::Histogram;
 pub use render::Text;
 use shard::Sharded;
 
@@ -62,6 +64,10 @@ pub struct AppMeters {
     rate_limited: [Sharded; Limiter::ALL.len()],
     /// Laravel Redis messages by what became of them (the [`Ingested`] order).
     ingested: [Sharded; Ingested::ALL.len()],
+    /// Times its Laravel Redis connection was lost or could not be made.
+    ingest_reconnections: Sharded,
+    /// From a broadcast's making to its last local delivery taken for writing.
+    fanout: Histogram,
 }
 
 /// A limit that refused something (the `limiter` label).
@@ -189,6 +195,22 @@ impl AppMeters {
         self.ingested[result as usize].add(1);
     }
 
+    /// A broadcast was made `took` before the last of its local subscribers took it to write.
+    pub fn fanned_out(&self, took: std::time::Duration) {
+        self.fanout.observe(took);
+    }
+
+    /// Its Laravel Redis connection was lost (or could not be made) and will be tried again.
+    pub fn ingest_reconnecting(&self) {
+        self.ingest_reconnections.add(1);
+    }
+
+    /// Times its Laravel Redis connection was lost or could not be made.
+    #[must_use]
+    pub fn ingest_reconnections(&self) -> i64 {
+        self.ingest_reconnections.get()
+    }
+
     /// A client event was relayed.
     pub fn client_event(&self) {
         self.client_events.add(1);
@@ -232,7 +254,7 @@ pub struct Metrics {
 }
 
 /// A renderer of families kept by another part of the server, asked on every scrape.
-type Source = Box<dyn Fn(&mut Text) + Send + Sync>;
+type Source = Box<dyn Fn(&mut Text, &str) + Send + Sync>;
 
 #[derive(Default)]
 struct Inner {
@@ -278,8 +300,9 @@ impl Metrics {
     }
 
     /// Adds families that another part keeps (webhook, cluster counts), rendered on each scrape
-    /// by `source` — so that part need not know this module, nor this module that part.
-    pub fn add_source(&self, source: impl Fn(&mut Text) + Send + Sync + 'static) {
+    /// by `source`, given the `port` label — so that part need not know this module, nor this
+    /// module that part.
+    pub fn add_source(&self, source: impl Fn(&mut Text, &str) + Send + Sync + 'static) {
         let mut sources = self
             .inner
             .sources
@@ -360,7 +383,7 @@ impl Metrics {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         for source in sources.iter() {
-            source(&mut text);
+            source(&mut text, port);
         }
         text.family("build_info", "gauge", "The running build");
         text.sample("build_info", &[("version", env!("CARGO_PKG_VERSION"))], 1);

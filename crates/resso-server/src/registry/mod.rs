@@ -180,7 +180,7 @@ impl Registry {
     /// Queues `msg` for every local subscriber of `channel` but `except`; returns how many got it.
     fn deliver(
         &self,
-        app: &AppId,
+        app: &App,
         channel: &ChannelName,
         msg: &Arc<Broadcast>,
         except: Option<SocketId>,
@@ -224,7 +224,7 @@ impl Registry {
             .then(|| Publish::client_event(self.port.node(), &app.id, &msg, sender))
             .flatten();
         self.relay(&state, wire);
-        fan_out(&mut state, &app.id, channel, &msg, Some(sender));
+        fan_out(&mut state, app, channel, &msg, Some(sender));
         user
     }
 
@@ -311,7 +311,7 @@ impl Registry {
             let ttl = Duration::from_secs(app.config.cache_ttl);
             app_state.cache.store(channel, msg.clone(), data, ttl);
         }
-        fan_out(&mut state, &app.id, channel, &msg, except)
+        fan_out(&mut state, app, channel, &msg, except)
     }
 
     /// Closes every connection signed in as `user`, on every node; returns how many were here.
@@ -383,22 +383,25 @@ impl<'a> At<'a> {
     }
 }
 
-/// Queues `msg` for every subscriber of `channel` in `state` but `except`; returns how many got it.
+/// Queues `msg` for every subscriber of `channel` in `state` but `except`, and starts timing its
+/// fan-out; returns how many got it.
 fn fan_out(
     state: &mut State,
-    app: &AppId,
+    app: &App,
     channel: &ChannelName,
     msg: &Arc<Broadcast>,
     except: Option<SocketId>,
 ) -> usize {
     let entry = state
         .apps
-        .get_mut(app)
+        .get_mut(&app.id)
         .and_then(|a| a.channels.get_mut(channel));
     let Some(entry) = entry else {
         return 0;
     };
-    entry.send(msg, except)
+    let queued = entry.send(msg, except);
+    msg.fanned_out(&app.meters, queued);
+    queued
 }
 
 /// The presence user `socket` subscribed to `channel` as, in `state`.

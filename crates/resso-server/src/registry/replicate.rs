@@ -60,7 +60,7 @@ impl Registry {
                     payload,
                     p.user_id,
                 ));
-                self.deliver(&app.id, &channel, &msg, except);
+                self.deliver(&app, &channel, &msg, except);
             }
         }
     }

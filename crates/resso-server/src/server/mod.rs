@@ -105,7 +105,7 @@ pub async fn serve_reloading(
         &tracker,
     );
     let (port, queue) = cluster::port(&config.cluster);
-    gauges::register_cluster(&metrics, cluster::traffic(queue.as_ref()));
+    gauges::register_cluster(&metrics, cluster::traffic(queue.as_ref()), &apps);
     let registry = Registry::new(webhooks, port, shutdown.clone());
     if let Some(store) = config.app_store.clone() {
         store::start(store, &apps, &registry, shutdown.clone(), &tracker)
@@ -123,7 +123,6 @@ pub async fn serve_reloading(
         );
     }
     ingest::start(&apps, &registry, &shutdown, &tracker);
-    count_the_rest(&metrics, &registry);
     gauges::register(&metrics, &registry, &apps);
     tracker.spawn(flush_counts(
         registry.clone(),
@@ -175,40 +174,6 @@ pub async fn serve_reloading(
     tracker.close();
     tracker.wait().await;
     Ok(())
-}
-
-/// The families other parts keep: webhook deliveries and the cluster's size.
-fn count_the_rest(metrics: &Metrics, registry: &Registry) {
-    let webhooks = registry.webhooks().clone();
-    metrics.add_source(move |text| {
-        let stats = webhooks.stats();
-        text.family(
-            "webhooks_sent_total",
-            "counter",
-            "Webhook events by type and what became of them",
-        );
-        for (event_type, delivered, failed) in webhooks.sent_by_type() {
-            for (result, n) in [("delivered", delivered), ("failed", failed)] {
-                let labels = [("event_type", event_type), ("result", result)];
-                text.sample("webhooks_sent_total", &labels, n);
-            }
-        }
-        text.family(
-            "webhooks_dropped_total",
-            "counter",
-            "Webhook events that never reached an endpoint",
-        );
-        text.sample("webhooks_dropped_total", &[], stats.dropped);
-    });
-    let registry = registry.clone();
-    metrics.add_source(move |text| {
-        text.family(
-            "cluster_nodes",
-            "gauge",
-            "Nodes this node sees live, itself included",
-        );
-        text.sample("cluster_nodes", &[], registry.cluster_nodes());
-    });
 }
 
 /// The `/metrics` router for the main port, or `None` when metrics are off or served on a

@@ -9,17 +9,21 @@
 //! entries and is told how many ([`Feed::next`]), so a slow browser can never slow delivery.
 //!
 //! - [`entry`]: what is told, as typed entries with their JSON form and their log line.
+//! - [`sample`]: the per-app bound on `--debug` lines.
 
 mod entry;
+mod sample;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use resso_protocol::AppId;
 use tokio::sync::broadcast;
 
 pub use entry::{Entry, Record, Via};
+use sample::{Admit, Sampler, LINES_PER_SECOND};
 
 /// Entries a watcher may fall behind by before it loses the oldest.
 pub const FEED_CAPACITY: usize = 1024;
@@ -36,6 +40,8 @@ pub struct Tap {
     /// does nothing.
     interest: AtomicUsize,
     feed: broadcast::Sender<Arc<Record>>,
+    /// This app's share of `--debug` lines (locked only while they are on).
+    sampler: Mutex<Sampler>,
 }
 
 impl Tap {
@@ -44,6 +50,7 @@ impl Tap {
             app,
             interest: AtomicUsize::new(if debug { DEBUG } else { 0 }),
             feed: broadcast::channel(FEED_CAPACITY).0,
+            sampler: Mutex::new(Sampler::new(Instant::now())),
         }
     }
 
@@ -65,12 +72,28 @@ impl Tap {
     #[cold]
     fn tell(&self, interest: usize, entry: Entry) {
         if interest & DEBUG != 0 {
-            tracing::info!(target: "resso::debug", app = %self.app, "{entry}");
+            self.log(&entry);
         }
         if interest >= WATCHER {
             // An error means the last watcher left meanwhile: nobody to tell.
             let _ = self.feed.send(Arc::new(Record::now(entry)));
         }
+    }
+
+    fn log(&self, entry: &Entry) {
+        let mut sampler = self.sampler.lock().unwrap_or_else(PoisonError::into_inner);
+        let admit = sampler.admit(Instant::now());
+        drop(sampler);
+        match admit {
+            Admit::Skip => return,
+            Admit::LogAfterSkipping(skipped) => tracing::info!(
+                target: "resso::debug",
+                app = %self.app,
+                "{skipped} debug lines not written (more than {LINES_PER_SECOND} a second)"
+            ),
+            Admit::Log => {}
+        }
+        tracing::info!(target: "resso::debug", app = %self.app, "{entry}");
     }
 
     /// Starts watching: the feed of every entry from now on, until the [`Feed`] is dropped.

@@ -126,6 +126,7 @@ impl Deliverer {
             types,
         };
         let (retry_for, shutdown) = (self.retry_for, self.shutdown.clone());
+        self.counters.sending(events);
         self.tracker.spawn(async move {
             task.run(retry_for, &shutdown).await;
             drop(backlog);
@@ -153,7 +154,9 @@ struct Task {
 
 impl Task {
     async fn run(self, retry_for: Duration, shutdown: &CancellationToken) {
-        match with_retries(retry_for, shutdown, || self.attempt()).await {
+        let result = with_retries(retry_for, shutdown, || self.attempt()).await;
+        self.counters.sent(self.events);
+        match result {
             Ok(()) => {
                 self.counters.delivered(self.events, &self.types);
                 self.tap.emit(|| Entry::WebhookSent {
@@ -174,8 +177,16 @@ impl Task {
         }
     }
 
+    /// One request, timed from when this endpoint had room for it.
     async fn attempt(&self) -> Result<(), AttemptError> {
         let _permit = self.attempts.acquire().await.expect("never closed");
+        let started = Instant::now();
+        let result = self.request().await;
+        self.counters.attempted(started.elapsed());
+        result
+    }
+
+    async fn request(&self) -> Result<(), AttemptError> {
         let response = self
             .client
             .post(&self.url)

@@ -27,6 +27,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::apps::Apps;
 use crate::config::WebhookSettings;
+use crate::metrics::Text;
 use deliver::Deliverer;
 use dispatcher::Dispatcher;
 use endpoint::Endpoints;
@@ -168,6 +169,31 @@ impl Webhooks {
             .zip(counts)
             .map(|(name, (delivered, failed))| (*name, delivered, failed))
             .collect()
+    }
+
+    /// Events waiting for delivery: queued for the dispatcher, or in batches being sent or
+    /// retried (not those held on purpose by the grace delay or a batch window).
+    #[must_use]
+    pub fn queue_depth(&self) -> u64 {
+        let Some(inner) = &self.inner else {
+            return 0;
+        };
+        let pipeline = inner
+            .pipeline
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let queued = pipeline
+            .as_ref()
+            .map_or(0, |p| p.tx.max_capacity() - p.tx.capacity());
+        queued as u64 + inner.counters.in_delivery()
+    }
+
+    /// Writes the request-duration histogram of every delivery (empty when disabled).
+    pub fn render_attempts(&self, text: &mut Text, name: &str, labels: &[(&str, &str)]) {
+        let counters = self.inner.as_ref().map(|i| i.counters.clone());
+        counters
+            .unwrap_or_default()
+            .render_attempts(text, name, labels);
     }
 
     /// Reports `event` of `app`; never waits.

@@ -3,6 +3,9 @@
 //! event sent to two endpoints counts twice.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::metrics::{Histogram, Text};
 
 /// A snapshot of the counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -23,6 +26,10 @@ pub struct Counters {
     dropped: AtomicU64,
     /// Delivered and failed events by type (the [`super::payload::NAMES`] order).
     by_type: [(AtomicU64, AtomicU64); TYPES],
+    /// Events in batches handed to delivery and not yet delivered or given up.
+    sending: AtomicU64,
+    /// How long each request took, answered or not.
+    attempts: Histogram,
 }
 
 /// How many events of each type one batch carries.
@@ -58,6 +65,32 @@ impl Counters {
     pub fn dropped(&self, events: usize) -> u64 {
         let events = as_u64(events);
         self.dropped.fetch_add(events, Ordering::Relaxed) + events
+    }
+
+    /// A batch of `events` was handed to delivery.
+    pub fn sending(&self, events: usize) {
+        self.sending.fetch_add(as_u64(events), Ordering::Relaxed);
+    }
+
+    /// A batch of `events` handed to delivery was delivered or given up.
+    pub fn sent(&self, events: usize) {
+        self.sending.fetch_sub(as_u64(events), Ordering::Relaxed);
+    }
+
+    /// Events in batches being sent or waiting to be retried.
+    #[must_use]
+    pub fn in_delivery(&self) -> u64 {
+        self.sending.load(Ordering::Relaxed)
+    }
+
+    /// One request took `took`, whatever its answer.
+    pub fn attempted(&self, took: Duration) {
+        self.attempts.observe(took);
+    }
+
+    /// Writes the request-duration histogram's series of `name` with `labels`.
+    pub fn render_attempts(&self, text: &mut Text, name: &str, labels: &[(&str, &str)]) {
+        self.attempts.render(text, name, labels);
     }
 
     #[must_use]

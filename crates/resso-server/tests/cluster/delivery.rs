@@ -67,17 +67,17 @@ async fn http_events_reach_every_node_once(backend: Backend) {
 
     // Each node counts what crossed the broker: at least its own publishes out, the other's in.
     for node in [n1, n2] {
-        let sent = node
-            .metric(r#"cluster_messages_total{direction="sent"}"#)
-            .await;
-        let received = node
-            .metric(r#"cluster_messages_total{direction="received"}"#)
-            .await;
+        let port = node.addr.port();
+        let sent = format!(r#"cluster_messages_total{{port="{port}",direction="sent"}}"#);
+        let sent = node.metric(&sent).await;
+        let received = format!(r#"cluster_messages_total{{port="{port}",direction="received"}}"#);
+        let received = node.metric(&received).await;
         assert!(
             sent >= 1.0 && received >= 1.0,
             "sent {sent}, received {received}"
         );
-        assert_eq!(node.metric("cluster_dropped_total").await, 0.0);
+        let dropped = format!(r#"cluster_dropped_total{{port="{port}"}}"#);
+        assert_eq!(node.metric(&dropped).await, 0.0);
     }
 }
 

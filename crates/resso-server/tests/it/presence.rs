@@ -24,9 +24,14 @@ async fn two_users_see_each_other() {
     );
     let (mut bob, presence) = join(&server, "2", "Bob").await;
     assert_eq!(presence["count"], 2);
-    let app = [("app_id", "app-id")];
+    let port = server.http_base().rsplit(':').next().unwrap().to_owned();
+    let app = [("app_id", "app-id"), ("port", &port)];
     assert_eq!(server.metric("presence_members", &app).await, 2.0);
-    let presence_channels = [("app_id", "app-id"), ("channel_type", "presence")];
+    let presence_channels = [
+        ("app_id", "app-id"),
+        ("port", &port),
+        ("channel_type", "presence"),
+    ];
     assert_eq!(server.metric("channels", &presence_channels).await, 1.0);
     assert_eq!(
         presence["hash"],
