@@ -8,6 +8,8 @@
 //   1. broadcast(new OrderShipped(1));
 //   2. broadcast(new OrderShipped(2))->toOthers();   with X-Socket-ID: SOCKET_ID on the request
 //   3. $user->notify(new InvoicePaid(3));             a broadcast notification to user USER_ID
+// or:    php broadcast.php REDIS_PORT PREFIX SOCKET_ID USER_ID FIRST LAST
+//   broadcast(new OrderShipped(n)) for n from FIRST to LAST, and nothing else.
 // Debian's php-laravel-framework and php-redis packages provide the framework and the driver.
 
 declare(strict_types=1);
@@ -102,9 +104,9 @@ namespace {
     use App\Models\User;
     use App\Notifications\InvoicePaid;
 
-    [, $port, $prefix, $socket, $userId] = $argv + [null, null, null, null, null];
+    [, $port, $prefix, $socket, $userId, $first, $last] = $argv + array_fill(0, 7, null);
     if ($userId === null) {
-        fwrite(STDERR, "usage: php broadcast.php REDIS_PORT PREFIX SOCKET_ID USER_ID\n");
+        fwrite(STDERR, "usage: php broadcast.php REDIS_PORT PREFIX SOCKET_ID USER_ID [FIRST LAST]\n");
         exit(2);
     }
 
@@ -141,6 +143,13 @@ namespace {
     // The page's request: Echo's interceptors send its socket id as X-Socket-ID.
     $app->instance('request', Request::create('/orders/2/ship', 'POST', [], [], [], ['HTTP_X_SOCKET_ID' => $socket]));
 
+    if ($last !== null) {
+        foreach (range((int) $first, (int) $last) as $n) {
+            broadcast(new OrderShipped($n));
+        }
+        echo "published\n";
+        exit(0);
+    }
     broadcast(new OrderShipped(1));
     broadcast(new OrderShipped(2))->toOthers();
     (new User($userId))->notify(new InvoicePaid(3));

@@ -5,8 +5,6 @@
 // laravel-echo-server setup) over socket.io-client 4 and 2.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import Echo from 'laravel-echo';
@@ -15,10 +13,10 @@ import { io as io4 } from 'socket.io-client';
 import io2 from 'socket.io-client-2';
 
 import { startRedis } from './broker.js';
+import { ingesting, php } from './laravel-php.js';
 import { startLaravelAuth } from './laravel-auth.js';
 import {
   APP,
-  REPO_ROOT,
   WAIT,
   connected,
   serverSdk,
@@ -30,35 +28,6 @@ import {
 } from './support.js';
 
 const T = { timeout: 30_000 };
-const SCRIPT = path.join(REPO_ROOT, 'tests', 'laravel', 'broadcast.php');
-
-/** Runs the PHP script to completion; rejects with its output unless it exits 0. */
-function php(...args) {
-  return withTimeout(
-    new Promise((resolve, reject) => {
-      const child = spawn('php', [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (out += d));
-      child.on('error', reject);
-      child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`php exited ${code}:\n${out}`))));
-    }),
-    WAIT * 2,
-    'the Laravel script',
-  );
-}
-
-/** Waits until resso's subscription receives what is published under `prefix`. */
-async function ingesting(port, prefix) {
-  const probe = JSON.stringify({ event: 'probe', data: {}, socket: null });
-  await until(() => {
-    const r = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'publish', `${prefix}probe`, probe], {
-      encoding: 'utf8',
-    });
-    return r.status === 0 && Number(r.stdout.trim()) >= 1;
-  }, `resso subscribed to ${prefix}*`);
-}
-
 /**
  * What broadcast.php's three publishes must deliver: both OrderShipped to the other page, only the
  * first to the sender (the second went ->toOthers()), and the notification to the sender.

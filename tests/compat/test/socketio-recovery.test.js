@@ -1,5 +1,6 @@
 // Socket.IO connection state recovery with an unmodified Laravel Echo page on socket.io-client 4:
-// the transport is cut (`socket.io.engine.close()`) while events are published through the HTTP API;
+// the transport is cut (`socket.io.engine.close()`, or a proxy drops the TCP connection) while
+// events are published through the HTTP API and Laravel's own `redis` broadcaster;
 // after the automatic reconnect `socket.recovered` is true and Echo's listener has every event exactly
 // once, in order; private and presence channels come back without a second call to the app's auth
 // endpoint and the other members never see the member leave. Past the window: a fresh session.
@@ -13,13 +14,17 @@ import Pusher from 'pusher-js';
 import { io as io4 } from 'socket.io-client';
 import io2 from 'socket.io-client-2';
 
+import { startRedis } from './broker.js';
 import { startLaravelAuth } from './laravel-auth.js';
+import { ingesting, php } from './laravel-php.js';
+import { startProxy } from './proxy.js';
 import { APP, WAIT, connected, serverSdk, sleep, startServer, until, withTimeout, wsOptions } from './support.js';
 
 const T = { timeout: 20_000 };
 const WINDOW_MS = 1500;
 
-const config = (authHost) => `
+const PREFIX = 'laravel_database_';
+const config = (authHost, redisUrl) => `
 [[apps]]
 id = "${APP.id}"
 key = "${APP.key}"
@@ -28,20 +33,25 @@ secret = "${APP.secret}"
 [apps.socketio]
 auth_host = "${authHost}"
 recovery_window = ${WINDOW_MS}
+
+[apps.ingest]
+url = "${redisUrl}"
+prefix = "${PREFIX}"
 `;
 
 describe('Socket.IO connection state recovery (socket.io-client 4, laravel-echo)', () => {
   let server;
   let auth;
   let sdk;
+  let redis;
   const cleanups = [];
 
   /** An Echo page signed in as user 1, reconnecting 200 ms after a cut. */
-  const makeEcho = async (transports) => {
+  const makeEcho = async (transports, host = server.baseUrl) => {
     const echo = new Echo({
       broadcaster: 'socket.io',
       client: io4,
-      host: server.baseUrl,
+      host,
       auth: { headers: { 'X-CSRF-TOKEN': 'csrf-1' } },
       extraHeaders: { Cookie: 'laravel_session=1' },
       transports,
@@ -73,8 +83,10 @@ describe('Socket.IO connection state recovery (socket.io-client 4, laravel-echo)
 
   before(async () => {
     auth = await startLaravelAuth();
-    server = await startServer({ config: config(auth.host) });
+    redis = await startRedis();
+    server = await startServer({ config: config(auth.host, redis.url) });
     sdk = serverSdk(server);
+    await ingesting(new URL(redis.url).port, PREFIX);
   });
   afterEach(() => {
     while (cleanups.length) cleanups.pop()();
@@ -82,6 +94,7 @@ describe('Socket.IO connection state recovery (socket.io-client 4, laravel-echo)
   after(async () => {
     await server?.stop();
     await auth?.close();
+    await redis?.stop();
   });
 
   for (const [name, transports] of [
@@ -106,6 +119,45 @@ describe('Socket.IO connection state recovery (socket.io-client 4, laravel-echo)
       await subscriptions('orders', 1);
     });
   }
+
+  test('events from the HTTP API and from Laravel redis broadcaster while the transport is cut', T, async () => {
+    const echo = await makeEcho(['websocket']);
+    const got = [];
+    echo.channel('orders').listen('OrderShipped', (e) => got.push(e.id ?? e.n));
+    await subscriptions('orders', 1);
+    await cut(echo, async () => {
+      for (let n = 1; n <= 10; n++) await sdk.trigger('orders', 'App\\Events\\OrderShipped', { n });
+      await php(new URL(redis.url).port, PREFIX, '', '1', '11', '20');
+    });
+    assert.equal(echo.connector.socket.recovered, true, 'socket.recovered');
+    await until(() => got.length >= 20, `every event (got ${JSON.stringify(got)})`);
+    await sleep(200);
+    assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
+  test('a proxy that drops the TCP connection: recovered, nothing lost or repeated', T, async () => {
+    const proxy = await startProxy(server.port);
+    cleanups.push(() => proxy.close());
+    const echo = await makeEcho(['websocket'], proxy.url);
+    const socket = echo.connector.socket;
+    const got = [];
+    echo.channel('parcels').listen('.moved', (e) => got.push(e.n));
+    await subscriptions('parcels', 1);
+    await sdk.trigger('parcels', 'moved', { n: 0 });
+    await until(() => got.length === 1, 'the first event');
+    const oldId = socket.id;
+    const back = new Promise((resolve) => socket.once('connect', resolve));
+    proxy.drop(); // no close frame, no FIN from the client: its TCP connection just ends
+    for (let n = 1; n <= 20; n++) await sdk.trigger('parcels', 'moved', { n });
+    proxy.restore();
+    await withTimeout(back, WAIT, 'the reconnect through the proxy');
+    assert.equal(socket.recovered, true, 'socket.recovered');
+    assert.equal(socket.id, oldId, 'the same socket id');
+    await sdk.trigger('parcels', 'moved', { n: 21 });
+    await until(() => got.length >= 22, 'every event');
+    await sleep(200);
+    assert.deepEqual(got, Array.from({ length: 22 }, (_, n) => n));
+  });
 
   test('private and presence channels recover without a second auth call; no one sees a leave', T, async () => {
     const echo = await makeEcho(['websocket']);
