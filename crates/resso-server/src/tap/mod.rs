@@ -9,57 +9,50 @@
 //! entries and is told how many ([`Feed::next`]), so a slow browser can never slow delivery.
 //!
 //! - [`entry`]: what is told, as typed entries with their JSON form and their log line.
-//! - [`sample`]: the per-app bound on `--debug` lines.
+//! - [`log`]: the `--debug` log, a watcher of its own per app, sampled.
 
 mod entry;
-mod sample;
+mod log;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
 
 use resso_protocol::AppId;
 use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 
 pub use entry::{Entry, Record, Via};
-use sample::{Admit, Sampler, LINES_PER_SECOND};
 
 /// Entries a watcher may fall behind by before it loses the oldest.
 pub const FEED_CAPACITY: usize = 1024;
 
-/// The `interest` bit set while `--debug` logs every entry; each watcher adds [`WATCHER`].
-const DEBUG: usize = 1;
-const WATCHER: usize = 2;
+/// What each watcher (a console, or the `--debug` log) adds to a tap's `interest`.
+const WATCHER: usize = 1;
 
 /// One app's tap.
 #[derive(Debug)]
 pub struct Tap {
     app: AppId,
-    /// `DEBUG` when debug lines are on, plus `WATCHER` per watching console: zero means emit
-    /// does nothing.
+    /// `WATCHER` per watching console or debug log: zero means emit does nothing.
     interest: AtomicUsize,
     feed: broadcast::Sender<Arc<Record>>,
-    /// This app's share of `--debug` lines (locked only while they are on).
-    sampler: Mutex<Sampler>,
 }
 
 impl Tap {
-    fn new(app: AppId, debug: bool) -> Self {
+    fn new(app: AppId) -> Self {
         Self {
             app,
-            interest: AtomicUsize::new(if debug { DEBUG } else { 0 }),
+            interest: AtomicUsize::new(0),
             feed: broadcast::channel(FEED_CAPACITY).0,
-            sampler: Mutex::new(Sampler::new(Instant::now())),
         }
     }
 
     /// Tells `entry()` to whoever watches; does nothing, `entry` uncalled, when nobody does.
     #[inline]
     pub fn emit(&self, entry: impl FnOnce() -> Entry) {
-        let interest = self.interest.load(Relaxed);
-        if interest != 0 {
-            self.tell(interest, entry());
+        if self.is_watched() {
+            self.tell(entry());
         }
     }
 
@@ -70,30 +63,9 @@ impl Tap {
     }
 
     #[cold]
-    fn tell(&self, interest: usize, entry: Entry) {
-        if interest & DEBUG != 0 {
-            self.log(&entry);
-        }
-        if interest >= WATCHER {
-            // An error means the last watcher left meanwhile: nobody to tell.
-            let _ = self.feed.send(Arc::new(Record::now(entry)));
-        }
-    }
-
-    fn log(&self, entry: &Entry) {
-        let mut sampler = self.sampler.lock().unwrap_or_else(PoisonError::into_inner);
-        let admit = sampler.admit(Instant::now());
-        drop(sampler);
-        match admit {
-            Admit::Skip => return,
-            Admit::LogAfterSkipping(skipped) => tracing::info!(
-                target: "resso::debug",
-                app = %self.app,
-                "{skipped} debug lines not written (more than {LINES_PER_SECOND} a second)"
-            ),
-            Admit::Log => {}
-        }
-        tracing::info!(target: "resso::debug", app = %self.app, "{entry}");
+    fn tell(&self, entry: Entry) {
+        // An error means the last watcher left meanwhile: nobody to tell.
+        let _ = self.feed.send(Arc::new(Record::now(entry)));
     }
 
     /// Starts watching: the feed of every entry from now on, until the [`Feed`] is dropped.
@@ -107,11 +79,10 @@ impl Tap {
         }
     }
 
-    fn set_debug(&self, on: bool) {
-        if on {
-            self.interest.fetch_or(DEBUG, Relaxed);
-        } else {
-            self.interest.fetch_and(!DEBUG, Relaxed);
+    /// Writes this tap's entries as `--debug` lines until `stop` (outside any runtime: never).
+    fn log_until(self: &Arc<Self>, stop: CancellationToken) {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(log::write(self.app.clone(), self.watch(), stop));
         }
     }
 }
@@ -157,28 +128,43 @@ pub struct Taps(Arc<Inner>);
 #[derive(Debug, Default)]
 struct Inner {
     by_app: Mutex<HashMap<AppId, Arc<Tap>>>,
-    debug: std::sync::atomic::AtomicBool,
+    /// Stops the `--debug` logs; `None` while they are off.
+    debug: Mutex<Option<CancellationToken>>,
 }
 
 impl Taps {
-    /// The tap of `app`, made on first use.
+    /// The tap of `app`, made on first use (with its debug log, if they are on).
     #[must_use]
     pub fn of(&self, app: &AppId) -> Arc<Tap> {
+        // Locked in the order set_debug locks them, so a new tap gets exactly one debug log.
+        let debug = self.0.debug.lock().unwrap_or_else(PoisonError::into_inner);
         let mut by_app = self.0.by_app.lock().unwrap_or_else(PoisonError::into_inner);
-        let debug = self.0.debug.load(Relaxed);
-        by_app
-            .entry(app.clone())
-            .or_insert_with(|| Arc::new(Tap::new(app.clone(), debug)))
-            .clone()
+        if let Some(tap) = by_app.get(app) {
+            return tap.clone();
+        }
+        let tap = Arc::new(Tap::new(app.clone()));
+        by_app.insert(app.clone(), tap.clone());
+        if let Some(stop) = debug.as_ref() {
+            tap.log_until(stop.clone());
+        }
+        tap
     }
 
     /// Logs every entry of every app (`--debug`), or stops.
     pub fn set_debug(&self, on: bool) {
-        let by_app = self.0.by_app.lock().unwrap_or_else(PoisonError::into_inner);
-        self.0.debug.store(on, Relaxed);
-        for tap in by_app.values() {
-            tap.set_debug(on);
+        let mut debug = self.0.debug.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(stop) = debug.take() {
+            stop.cancel();
         }
+        if !on {
+            return;
+        }
+        let stop = CancellationToken::new();
+        let by_app = self.0.by_app.lock().unwrap_or_else(PoisonError::into_inner);
+        for tap in by_app.values() {
+            tap.log_until(stop.clone());
+        }
+        *debug = Some(stop);
     }
 }
 
