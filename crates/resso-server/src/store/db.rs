@@ -144,7 +144,7 @@ impl Db {
     }
 
     /// Ressò's settings (`app_id`, `settings`) in `table` that name a Socket.IO endpoint or
-    /// echo-server API clients.
+    /// echo-server API clients (a `text` column holding JSON too, as the rest of the store reads).
     pub async fn aliased_settings(
         &self,
         table: &str,
@@ -153,7 +153,7 @@ impl Db {
             Self::Postgres(pool) => {
                 let sql = format!(
                     "SELECT app_id, settings FROM {table} \
-                     WHERE settings->'socketio' IS NOT NULL OR settings->'echo_api' IS NOT NULL"
+                     WHERE settings::jsonb ?| array['socketio', 'echo_api']"
                 );
                 let rows = sqlx::query(&sql).fetch_all(pool).await?;
                 rows.iter().map(cells::of_pg).collect::<Vec<_>>()
