@@ -259,9 +259,15 @@ async fn serve(config: Config, tls: Option<Tls>, reload: Reload) -> anyhow::Resu
     let (reloads, rx) = tokio::sync::mpsc::channel(1);
     tokio::spawn(reload_on_hangup(reload, reloads)?);
     let server = resso_server::serve_reloading(listeners, config, shutdown.clone(), rx);
-    let server = tokio::spawn(server);
+    let mut server = tokio::spawn(server);
     let mut signals = Signals::new()?;
-    signals.next().await;
+    tokio::select! {
+        () = signals.next() => {}
+        // A server that fails to start (its app store's TLS, its metrics port) ends at once.
+        joined = &mut server => {
+            return joined.context("server task failed")?.context("server failed");
+        }
+    }
     tracing::info!(
         "shutting down: draining clients with 4200 over {drain:?}; a second signal exits at once"
     );

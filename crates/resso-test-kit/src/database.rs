@@ -1,6 +1,7 @@
 //! [`Database`]: a PostgreSQL or MariaDB server of its own — a throwaway data directory, a loopback
 //! port below the ephemeral range, ready when its own log says so — which a test can stop and start
-//! again on the same port. As root (CI), PostgreSQL runs as the `postgres` user (through `setpriv`), since it refuses
+//! again on the same port; optionally serving TLS with a certificate the test made
+//! ([`Database::start_with_tls`]). As root (CI), PostgreSQL runs as the `postgres` user (through `setpriv`), since it refuses
 //! to run as root; MariaDB runs with `--user=root` and without grant tables.
 
 use std::path::{Path, PathBuf};
@@ -26,6 +27,8 @@ pub struct Database {
     dir: PathBuf,
     starts: usize,
     proc: Option<Proc>,
+    /// Whether it serves TLS (with `server.crt` and `server.key` of its directory).
+    tls: bool,
 }
 
 static SCRATCH: AtomicUsize = AtomicUsize::new(0);
@@ -33,6 +36,16 @@ static SCRATCH: AtomicUsize = AtomicUsize::new(0);
 impl Database {
     /// Creates the data directory, starts the server and creates the database `resso`.
     pub async fn start(engine: Engine) -> Self {
+        Self::started(engine, None).await
+    }
+
+    /// [`Database::start`], the server offering TLS with `cert_pem` and `key_pem` (clients may
+    /// still connect without it).
+    pub async fn start_with_tls(engine: Engine, cert_pem: &str, key_pem: &str) -> Self {
+        Self::started(engine, Some((cert_pem, key_pem))).await
+    }
+
+    async fn started(engine: Engine, tls: Option<(&str, &str)>) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "resso-db-{}-{}",
             std::process::id(),
@@ -45,7 +58,12 @@ impl Database {
             dir,
             starts: 0,
             proc: None,
+            tls: tls.is_some(),
         };
+        if let Some((cert, key)) = tls {
+            write_private(&db.dir.join("server.crt"), cert);
+            write_private(&db.dir.join("server.key"), key);
+        }
         db.init();
         db.restart().await;
         let admin = match engine {
@@ -179,6 +197,11 @@ impl Database {
                     "-c",
                     "fsync=off",
                 ]);
+                if self.tls {
+                    c.args(["-c", "ssl=on", "-c"])
+                        .arg(self.file_option("ssl_cert_file", "crt"));
+                    c.arg("-c").arg(self.file_option("ssl_key_file", "key"));
+                }
                 (
                     "postgres",
                     c,
@@ -199,6 +222,10 @@ impl Database {
                     "--pid-file={}",
                     self.dir.join("mysqld.pid").display()
                 ));
+                if self.tls {
+                    c.arg(format!("--{}", self.file_option("ssl-cert", "crt")));
+                    c.arg(format!("--{}", self.file_option("ssl-key", "key")));
+                }
                 c.args([
                     "--skip-grant-tables",
                     "--skip-log-bin",
@@ -230,6 +257,24 @@ impl Database {
             Command::new(path)
         }
     }
+}
+
+impl Database {
+    /// `{name}={dir}/server.{ext}`.
+    fn file_option(&self, name: &str, ext: &str) -> String {
+        format!(
+            "{name}={}",
+            self.dir.join(format!("server.{ext}")).display()
+        )
+    }
+}
+
+/// Writes `text` to `path`, readable by its owner only (as PostgreSQL requires of a key).
+fn write_private(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).expect("write a TLS file");
+    let private = std::fs::Permissions::from_mode(0o600);
+    std::fs::set_permissions(path, private).expect("chmod a TLS file");
 }
 
 impl Drop for Database {

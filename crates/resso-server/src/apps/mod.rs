@@ -5,9 +5,10 @@
 
 mod stored;
 
-pub use stored::{Answer, Clash, Misses, Put};
+pub use stored::{Alias, Answer, Clash, Misses, Put};
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use resso_protocol::auth::Credentials;
@@ -28,6 +29,9 @@ pub struct App {
     pub meters: Arc<AppMeters>,
     /// This app's live feed (the debug console, `--debug`).
     pub tap: Arc<Tap>,
+    /// Looked up since the app store last asked ([`App::take_used`]): how idle stored apps are
+    /// told from used ones.
+    used: AtomicBool,
 }
 
 impl App {
@@ -51,7 +55,20 @@ impl App {
             key: AppKey::from(c.key.as_str()),
             limits,
             config: c.clone(),
+            used: AtomicBool::new(true),
         }
+    }
+
+    /// Marks a lookup; written only when not yet marked, so hot lookups share the cache line.
+    fn mark_used(&self) {
+        if !self.used.load(Ordering::Relaxed) {
+            self.used.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the app was looked up since the last call (a stored app's lookups mark it).
+    pub fn take_used(&self) -> bool {
+        self.used.swap(false, Ordering::Relaxed)
     }
 
     /// The key and secret, for signature checks.
@@ -192,7 +209,8 @@ impl Apps {
     }
 
     /// The file's apps.
-    fn files(&self) -> Arc<Table> {
+    #[must_use]
+    pub fn files(&self) -> Arc<Table> {
         self.table
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -209,7 +227,7 @@ impl Apps {
         }
         drop(table);
         let stored = self.stored.read().unwrap_or_else(PoisonError::into_inner);
-        stored.by_id.get(&id).cloned()
+        stored.by_id.get(&id).inspect(|a| a.mark_used()).cloned()
     }
 
     /// The app with this key, of the file or stored and looked up before (never waits).
@@ -222,7 +240,7 @@ impl Apps {
         }
         drop(table);
         let stored = self.stored.read().unwrap_or_else(PoisonError::into_inner);
-        stored.by_key.get(&key).cloned()
+        stored.by_key.get(&key).inspect(|a| a.mark_used()).cloned()
     }
 
     /// [`Apps::by_key`], else the app store's answer (bounded in time by the store).

@@ -18,6 +18,34 @@ pub type Answer<'a> = Pin<Box<dyn Future<Output = Option<Arc<App>>> + Send + 'a>
 pub trait Misses: Send + Sync {
     fn by_key<'a>(&'a self, key: &'a str) -> Answer<'a>;
     fn by_id<'a>(&'a self, id: &'a str) -> Answer<'a>;
+    /// The id of the stored app `alias` names, from memory (never a query).
+    fn alias(&self, alias: Alias<'_>) -> Option<String>;
+}
+
+/// A name an app is found by besides its id and key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alias<'a> {
+    /// The path of its Socket.IO endpoint (`/socket.io`, without the trailing slash).
+    SocketIoPath(&'a str),
+    /// The `app_id` of one of its laravel-echo-server API clients.
+    EchoClient(&'a str),
+}
+
+impl Alias<'_> {
+    /// Whether `app` answers to this name.
+    #[must_use]
+    pub fn names(self, app: &App) -> bool {
+        match self {
+            Self::SocketIoPath(path) => {
+                app.config.socketio.as_ref().is_some_and(|s| s.path == path)
+            }
+            Self::EchoClient(client) => app
+                .config
+                .echo_api
+                .as_ref()
+                .is_some_and(|api| api.has_client(client)),
+        }
+    }
 }
 
 /// A stored app refused because a file app has its id or key.
@@ -80,6 +108,24 @@ impl Apps {
             Some(old) => Put::Changed { old, new: app },
             None => Put::Added(app),
         })
+    }
+
+    /// The app `alias` names: a file app's, else the stored app the app store names (looked up
+    /// as [`Apps::find_id`] does, so a database app not held yet costs one query, once).
+    pub async fn find_alias(&self, alias: Alias<'_>) -> Option<Arc<App>> {
+        if let Some(app) = self.files().iter().find(|a| alias.names(a)) {
+            return Some(app.clone());
+        }
+        let id = self.misses.get()?.alias(alias)?;
+        let app = self.find_id(&id).await?;
+        alias.names(&app).then_some(app)
+    }
+
+    /// The stored apps held (not marked as looked up).
+    #[must_use]
+    pub fn stored_apps(&self) -> Vec<Arc<App>> {
+        let stored = self.stored.read().unwrap_or_else(PoisonError::into_inner);
+        stored.iter().cloned().collect()
     }
 
     /// Forgets a stored app (deleted from the database); returns it if it was held.

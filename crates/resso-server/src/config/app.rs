@@ -152,12 +152,16 @@ impl AppConfig {
 }
 
 impl AppConfig {
-    /// Checks this app on its own (an app from a database).
+    /// Checks this app on its own (an app from a database), its Socket.IO endpoint included.
     ///
     /// # Errors
     /// [`ConfigError::Invalid`] naming the first bad field.
     pub fn check(&self) -> Result<(), ConfigError> {
-        validate_app(self, 0, &[])
+        validate_app(self, 0, &[])?;
+        match &self.socketio {
+            Some(sio) => super::socketio::validate(sio, 0, &[]),
+            None => Ok(()),
+        }
     }
 }
 

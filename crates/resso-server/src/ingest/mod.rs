@@ -8,17 +8,22 @@
 //! - [`message`]: the pure parser of one message.
 //! - [`complaints`]: counters and the log throttle.
 //! - `task`: the actor owning the Redis subscription.
+//! - `stored`: the subscriptions of database apps, started and stopped as the app store holds,
+//!   changes and lets go of them.
 
 pub mod complaints;
 pub mod message;
+mod stored;
 mod task;
+
+pub use stored::follow;
 
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::apps::Apps;
+use crate::apps::{App, Apps};
 use crate::registry::Registry;
 use complaints::Stats;
 
@@ -31,15 +36,20 @@ pub fn start(
     tracker: &TaskTracker,
 ) {
     for app in apps.snapshot().iter() {
-        let Some(config) = app.config.ingest.clone() else {
-            continue;
-        };
-        let subscriber = task::Subscriber {
-            app: app.clone(),
-            config,
-            registry: registry.clone(),
-            stats: Arc::new(Stats::default()),
-        };
-        tracker.spawn(subscriber.run(shutdown.clone()));
+        subscribe(app, registry, shutdown.clone(), tracker);
     }
+}
+
+/// Starts `app`'s subscription, if it has `ingest`, until `stop`.
+fn subscribe(app: &Arc<App>, registry: &Registry, stop: CancellationToken, tracker: &TaskTracker) {
+    let Some(config) = app.config.ingest.clone() else {
+        return;
+    };
+    let subscriber = task::Subscriber {
+        app: app.clone(),
+        config,
+        registry: registry.clone(),
+        stats: Arc::new(Stats::default()),
+    };
+    tracker.spawn(subscriber.run(stop));
 }

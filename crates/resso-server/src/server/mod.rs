@@ -108,9 +108,12 @@ pub async fn serve_reloading(
     gauges::register_cluster(&metrics, cluster::traffic(queue.as_ref()), &apps);
     let registry = Registry::new(webhooks, port, shutdown.clone());
     if let Some(store) = config.app_store.clone() {
-        store::start(store, &apps, &registry, shutdown.clone(), &tracker)
+        let changes = store::start(store, &apps, &registry, shutdown.clone(), &tracker)
             .await
-            .map_err(|e| std::io::Error::other(format!("app_store.url: {e}")))?;
+            .map_err(std::io::Error::other)?;
+        let (apps, registry) = (apps.clone(), registry.clone());
+        let follow = ingest::follow(apps, registry, changes, shutdown.clone(), tracker.clone());
+        tracker.spawn(follow);
     }
     if let Some(queue) = queue {
         cluster::start(

@@ -38,7 +38,7 @@ use axum::response::Response;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::task::TaskTracker;
 
-use crate::apps::{App, Apps};
+use crate::apps::{Alias, App, Apps};
 use crate::config::ServerConfig;
 use crate::registry::Registry;
 use crate::ws::{Socket, Stream};
@@ -166,7 +166,7 @@ impl EngineSessions {
 /// # Errors
 /// The request itself, when no app serves its path.
 pub async fn serve_polling(endpoint: Endpoint, request: Request) -> Result<Response, Request> {
-    match app_for_path(&endpoint.apps, request.uri().path()) {
+    match app_for_path(&endpoint.apps, request.uri().path()).await {
         Some(app) => Ok(polling::handle(State(endpoint), app, request).await),
         None => Err(request),
     }
@@ -187,13 +187,11 @@ fn unserved(path: &str) -> Failure {
     Failure::NoApp
 }
 
-/// The app whose Socket.IO endpoint is at `path` (with the clients' trailing slash).
-fn app_for_path(apps: &Apps, path: &str) -> Option<Arc<App>> {
+/// The app whose Socket.IO endpoint is at `path` (with the clients' trailing slash): a file
+/// app's, else a database app's (its path is known without a query).
+async fn app_for_path(apps: &Apps, path: &str) -> Option<Arc<App>> {
     let path = path.strip_suffix('/')?;
-    apps.snapshot()
-        .iter()
-        .find(|a| a.config.socketio.as_ref().is_some_and(|s| s.path == path))
-        .cloned()
+    apps.find_alias(Alias::SocketIoPath(path)).await
 }
 
 #[cfg(test)]

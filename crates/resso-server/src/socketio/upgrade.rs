@@ -26,7 +26,7 @@ enum Plan {
 /// a new socket's task. That task is spawned apart rather than awaited here, so that it is laid
 /// out for itself alone, not inside the connection task sized for Pusher's.
 pub async fn serve<S: Stream>(mut stream: S, upgrade: SocketIoUpgrade, s: Endpoint) {
-    let (plan, max_payload) = match plan(&upgrade, &s) {
+    let (plan, max_payload) = match plan(&upgrade, &s).await {
         Ok(plan) => plan,
         Err(failure) => {
             let _ = stream.write_all(&failure.raw_response()).await;
@@ -51,8 +51,8 @@ pub async fn serve<S: Stream>(mut stream: S, upgrade: SocketIoUpgrade, s: Endpoi
     }
 }
 
-fn plan(upgrade: &SocketIoUpgrade, s: &Endpoint) -> Result<(Plan, usize), Failure> {
-    let Some(app) = app_for_path(&s.apps, &upgrade.path) else {
+async fn plan(upgrade: &SocketIoUpgrade, s: &Endpoint) -> Result<(Plan, usize), Failure> {
+    let Some(app) = app_for_path(&s.apps, &upgrade.path).await else {
         return Err(super::unserved(&upgrade.path));
     };
     let query = EngineQuery::parse(&upgrade.query)?;

@@ -1,6 +1,7 @@
-//! The database: a pool to PostgreSQL or MySQL/MariaDB, chosen once by the URL, and the three
-//! queries the store makes — the list of ids and keys, rows by key or by ids, and Ressò's settings
-//! by ids. Table names were checked to be plain identifiers; values are always bound.
+//! The database: a pool to PostgreSQL or MySQL/MariaDB, chosen once by the URL, and the queries
+//! the store makes — the list of ids and keys, rows by key or by ids, Ressò's settings by ids, and
+//! the settings that name Socket.IO paths or echo-server clients. Table names were checked to be
+//! plain identifiers; values are always bound.
 
 use std::time::Duration;
 
@@ -139,9 +140,41 @@ impl Db {
                 rows.iter().map(cells::of_mysql).collect()
             }
         };
-        let pairs = rows
-            .iter()
-            .filter_map(|r| Some((r.get("app_id")?.text()?, r.get("settings")?.json()?)));
-        Ok(pairs.collect())
+        Ok(settings_pairs(&rows))
     }
+
+    /// Ressò's settings (`app_id`, `settings`) in `table` that name a Socket.IO endpoint or
+    /// echo-server API clients (a `text` column holding JSON too, as the rest of the store reads).
+    pub async fn aliased_settings(
+        &self,
+        table: &str,
+    ) -> Result<Vec<(String, serde_json::Value)>, sqlx::Error> {
+        let rows = match self {
+            Self::Postgres(pool) => {
+                let sql = format!(
+                    "SELECT app_id, settings FROM {table} \
+                     WHERE settings::jsonb ?| array['socketio', 'echo_api']"
+                );
+                let rows = sqlx::query(&sql).fetch_all(pool).await?;
+                rows.iter().map(cells::of_pg).collect::<Vec<_>>()
+            }
+            Self::MySql(pool) => {
+                let sql = format!(
+                    "SELECT app_id, settings FROM {table} \
+                     WHERE JSON_CONTAINS_PATH(settings, 'one', '$.socketio', '$.echo_api')"
+                );
+                let rows = sqlx::query(&sql).fetch_all(pool).await?;
+                rows.iter().map(cells::of_mysql).collect()
+            }
+        };
+        Ok(settings_pairs(&rows))
+    }
+}
+
+/// (`app_id`, `settings`) of each row that has both.
+fn settings_pairs(rows: &[Cells]) -> Vec<(String, serde_json::Value)> {
+    let pairs = rows
+        .iter()
+        .filter_map(|r| Some((r.get("app_id")?.text()?, r.get("settings")?.json()?)));
+    pairs.collect()
 }

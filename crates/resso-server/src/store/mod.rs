@@ -5,43 +5,76 @@
 //! memory. Concurrent lookups of one key make one query ([`flight`]); a lookup waits at most the
 //! query timeout, and none is sent while the database is down ([`health`]). Every TTL the apps
 //! held are read again ([`refresh`]): changes apply, and a disabled or deleted app's connections
-//! are closed with 4003.
+//! are closed with 4003; an app idle for a few TTLs is let go ([`idle`]). Socket.IO paths and
+//! echo-server clients of database apps are known from memory too ([`aliases`]). Every change of
+//! the apps held is signalled ([`start`]'s receiver), so what runs per app (Redis ingestion)
+//! follows.
 
+mod aliases;
 mod cells;
 mod db;
 mod flight;
 mod health;
+mod idle;
+mod index;
 mod refresh;
 mod row;
 
-use std::collections::HashSet;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use resso_protocol::ErrorCode;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::apps::{Answer, App, Apps, Misses, Put};
+use crate::apps::{Alias, Answer, App, Apps, Misses, Put};
 use crate::config::AppStoreConfig;
 use crate::registry::Registry;
+use aliases::Aliases;
 use cells::{Cell, Cells};
 use db::{By, Db};
 use flight::Flights;
 use health::Health;
+use index::Index;
 
-/// The ids and keys the table has, as last read.
-#[derive(Debug, Default)]
-struct Index {
-    ids: HashSet<String>,
-    keys: HashSet<String>,
+/// Why the store did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("app_store.url: {0}")]
+    Url(sqlx::Error),
+    /// The URL asks for TLS and the database does not offer it, or its certificate failed the
+    /// check: a mistake in the configuration, not an outage to wait out.
+    #[error("app_store.url asks for TLS, and TLS with the database failed: {0}")]
+    Tls(sqlx::Error),
 }
 
-impl Index {
-    fn has(&self, by: By, value: &str) -> bool {
-        match by {
-            By::Id => self.ids.contains(value),
-            By::Key => self.keys.contains(value),
-        }
+/// Why a query of the store failed.
+#[derive(Debug, thiserror::Error)]
+enum QueryError {
+    #[error("{0}")]
+    Db(#[from] sqlx::Error),
+    #[error("no answer within the query timeout")]
+    Timeout,
+}
+
+/// Whether `error` is TLS failing: the server does not offer it, or its certificate failed the
+/// check (a handshake error comes wrapped in an I/O error).
+fn tls_failed(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Tls(_) => true,
+        sqlx::Error::Io(io) => io.get_ref().is_some_and(|e| e.is::<rustls::Error>()),
+        _ => false,
+    }
+}
+
+/// `read`, failing after `timeout`.
+async fn timed<T>(
+    timeout: std::time::Duration,
+    read: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, QueryError> {
+    match tokio::time::timeout(timeout, read).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(QueryError::Timeout),
     }
 }
 
@@ -52,38 +85,51 @@ pub struct Store {
     apps: Arc<Apps>,
     registry: Registry,
     index: RwLock<Index>,
+    aliases: RwLock<Aliases>,
+    /// Bumped on every change of the apps held.
+    changed: watch::Sender<()>,
+    /// Refreshes each held app has gone unused, by id.
+    idle: std::sync::Mutex<std::collections::HashMap<String, u32>>,
     flights: Flights<(By, String), Option<Arc<App>>>,
     health: Health,
 }
 
 /// Connects (lazily) to the store of `config`, reads its list of apps (waiting at most the query
-/// timeout), makes it the one `apps` asks on a miss, and starts its refresh.
+/// timeout), makes it the one `apps` asks on a miss, and starts its refresh. The receiver is told
+/// of every change of the database apps held (added, changed, let go).
 ///
 /// # Errors
-/// The URL cannot be used.
+/// The URL cannot be used, or TLS it asks for failed (a database that does not answer is an
+/// outage, not an error).
 pub async fn start(
     config: AppStoreConfig,
     apps: &Arc<Apps>,
     registry: &Registry,
     shutdown: CancellationToken,
     tracker: &TaskTracker,
-) -> Result<(), sqlx::Error> {
-    let db = Db::connect(&config, config.query_timeout())?;
+) -> Result<watch::Receiver<()>, StartError> {
+    let db = Db::connect(&config, config.query_timeout()).map_err(StartError::Url)?;
+    let (changed, changes) = watch::channel(());
     let store = Arc::new(Store {
         db,
         config,
         apps: apps.clone(),
         registry: registry.clone(),
         index: RwLock::default(),
+        aliases: RwLock::default(),
+        changed,
+        idle: std::sync::Mutex::default(),
         flights: Flights::default(),
         health: Health::default(),
     });
-    if let Err(error) = store.reindex().await {
-        store.health.failed(&error);
+    match store.reindex().await {
+        Ok(()) => {}
+        Err(QueryError::Db(error)) if tls_failed(&error) => return Err(StartError::Tls(error)),
+        Err(error) => store.health.failed(&error),
     }
     apps.set_misses(store.clone());
     tracker.spawn(refresh::run(store, shutdown));
-    Ok(())
+    Ok(changes)
 }
 
 impl Misses for Store {
@@ -93,6 +139,11 @@ impl Misses for Store {
 
     fn by_id<'a>(&'a self, id: &'a str) -> Answer<'a> {
         Box::pin(self.lookup(By::Id, id))
+    }
+
+    fn alias(&self, alias: Alias<'_>) -> Option<String> {
+        let aliases = self.aliases.read().unwrap_or_else(PoisonError::into_inner);
+        aliases.of(alias)
     }
 }
 
@@ -114,10 +165,9 @@ impl Store {
     async fn fetch(&self, by: By, value: &str) -> Option<Arc<App>> {
         let values = [value.to_owned()];
         let read = self.read_rows(by, &values);
-        let rows = match tokio::time::timeout(self.config.query_timeout(), read).await {
-            Ok(Ok(rows)) => rows,
-            Ok(Err(error)) => return self.failed(&error),
-            Err(_) => return self.failed(&"no answer within the query timeout"),
+        let rows = match timed(self.config.query_timeout(), read).await {
+            Ok(rows) => rows,
+            Err(error) => return self.failed(&error),
         };
         self.health.answered();
         let (cells, settings) = rows.into_iter().next()?;
@@ -168,6 +218,9 @@ impl Store {
                 self.registry.close_app(&old.id, ErrorCode::AppDisabled);
             }
         }
+        if !matches!(put, Put::Same(_)) {
+            self.changed.send_replace(());
+        }
         if has_hooks(&put) {
             self.registry.webhooks().reload(&self.apps);
         }
@@ -197,24 +250,6 @@ impl Store {
         if let Some(key) = cells.get("key").and_then(Cell::text) {
             index.keys.remove(&key);
         }
-    }
-
-    /// Reads the list of ids and keys again.
-    async fn reindex(&self) -> Result<(), String> {
-        let read = self.db.index(&self.config.table);
-        let timeout = self.config.query_timeout() * 5;
-        let pairs = match tokio::time::timeout(timeout, read).await {
-            Ok(Ok(pairs)) => pairs,
-            Ok(Err(error)) => return Err(error.to_string()),
-            Err(_) => return Err("no answer within the query timeout".into()),
-        };
-        let mut index = Index::default();
-        for (id, key) in pairs {
-            index.ids.insert(id);
-            index.keys.insert(key);
-        }
-        *self.index.write().unwrap_or_else(PoisonError::into_inner) = index;
-        Ok(())
     }
 }
 

@@ -1,7 +1,8 @@
 //! Every TTL: the list of ids and keys is read again (a new app becomes known, a deleted one
 //! unknown), and the apps held are read again in batches — changed ones replaced, disabled ones
-//! kept as disabled, deleted ones forgotten, their connections closed with 4003. While the
-//! database is down the apps held stay as they are and the refresh backs off.
+//! kept as disabled, deleted ones forgotten, their connections closed with 4003, idle ones let go
+//! ([`super::idle`]). While the database is down the apps held stay as they are and the refresh
+//! backs off.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,7 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::db::By;
 use super::health::backoff;
-use super::Store;
+use super::{timed, QueryError, Store};
+use crate::apps::App;
 
 /// Apps read in one query.
 const BATCH: usize = 500;
@@ -41,8 +43,9 @@ pub async fn run(store: Arc<Store>, shutdown: CancellationToken) {
 }
 
 impl Store {
-    async fn refresh(&self) -> Result<(), String> {
+    async fn refresh(&self) -> Result<(), QueryError> {
         self.reindex().await?;
+        self.let_idle_go();
         let held: Vec<String> = self
             .apps
             .stored_ids()
@@ -55,14 +58,9 @@ impl Store {
         Ok(())
     }
 
-    async fn refresh_batch(&self, ids: &[String]) -> Result<(), String> {
+    async fn refresh_batch(&self, ids: &[String]) -> Result<(), QueryError> {
         let read = self.read_rows(By::Id, ids);
-        let timeout = self.config.query_timeout() * 5;
-        let rows = match tokio::time::timeout(timeout, read).await {
-            Ok(Ok(rows)) => rows,
-            Ok(Err(error)) => return Err(error.to_string()),
-            Err(_) => return Err("no answer within the query timeout".into()),
-        };
+        let rows = timed(self.config.query_timeout() * 5, read).await?;
         let mut found: HashMap<String, _> = HashMap::new();
         for (cells, settings) in rows {
             if let Some(id) = cells.get("id").and_then(super::cells::Cell::text) {
@@ -87,8 +85,14 @@ impl Store {
         };
         let closed = self.registry.close_app(id, ErrorCode::AppDisabled);
         tracing::info!(app = %id, closed, "database app gone: forgotten");
+        self.let_go(&app);
+    }
+
+    /// What follows an app no longer held: its webhooks and whatever follows the changes.
+    pub(super) fn let_go(&self, app: &App) {
         if !app.config.webhooks.is_empty() {
             self.registry.webhooks().reload(&self.apps);
         }
+        self.changed.send_replace(());
     }
 }

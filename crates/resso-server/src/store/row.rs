@@ -5,7 +5,9 @@
 use serde::Deserialize;
 
 use super::cells::{Cell, Cells};
-use crate::config::{soketi_webhooks, AppConfig, AppLimits};
+use crate::config::{
+    soketi_webhooks, AppConfig, AppLimits, EchoApiConfig, IngestConfig, SocketIoConfig,
+};
 
 /// Why a row is not an app.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -151,10 +153,12 @@ fn limit_columns(cells: &Cells, limits: &mut AppLimits) {
     }
 }
 
-/// Ressò's settings table: what Soketi's columns cannot say, as JSON with `[[apps]]` names.
+/// Ressò's settings table: what Soketi's columns cannot say, as JSON with `[[apps]]` names; its
+/// `socketio`, `ingest` and `echo_api` are the file's own types, so they parse and are checked as
+/// `[apps.socketio]`, `[apps.ingest]` and `[apps.echo_api]` are.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Settings {
+pub struct Settings {
     allowed_origins: Option<Vec<String>>,
     subscription_count: Option<bool>,
     client_events: Option<bool>,
@@ -163,6 +167,9 @@ struct Settings {
     cache_ttl: Option<u64>,
     channels_per_connection: Option<usize>,
     api_requests_per_second: Option<u32>,
+    pub socketio: Option<SocketIoConfig>,
+    ingest: Option<IngestConfig>,
+    pub echo_api: Option<EchoApiConfig>,
 }
 
 impl Settings {
@@ -186,6 +193,9 @@ impl Settings {
         if self.api_requests_per_second.is_some() {
             limits.api_requests_per_second = self.api_requests_per_second;
         }
+        app.socketio = self.socketio.filter(|s| s.enabled);
+        app.ingest = self.ingest;
+        app.echo_api = self.echo_api;
     }
 }
 

@@ -20,7 +20,7 @@ use resso_protocol::http_sig::Query;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-use crate::apps::App;
+use crate::apps::{Alias, App};
 use crate::config::EchoCors;
 use crate::http::Shared;
 
@@ -70,7 +70,7 @@ pub async fn dispatch(State(s): State<Shared>, req: Request, next: Next) -> Resp
     };
     let query = Query::parse(req.uri().query().unwrap_or(""));
     if req.method() == Method::OPTIONS {
-        if let Some(cors) = client_app(&s, &app_id).and_then(|a| cors_of(&a)) {
+        if let Some(cors) = client_app(&s, &app_id).await.and_then(|a| cors_of(&a)) {
             return with_cors(StatusCode::NO_CONTENT.into_response(), &cors);
         }
         return next.run(req).await;
@@ -87,7 +87,7 @@ pub async fn dispatch(State(s): State<Shared>, req: Request, next: Next) -> Resp
     let Some(route) = route(req.method(), &rest) else {
         return next.run(req).await;
     };
-    let app = client_app(&s, &app_id);
+    let app = client_app(&s, &app_id).await;
     let cors = app.as_ref().and_then(|a| cors_of(a));
     let response = match app.filter(|a| authorised(a, &app_id, &key)) {
         Some(app) => serve(&s, &app, route, &query, req).await,
@@ -122,18 +122,9 @@ fn route(method: &Method, rest: &[String]) -> Option<Route> {
     (*method == Method::POST || *method == Method::GET).then_some(route)
 }
 
-/// The app one of whose echo-server clients is `app_id`.
-fn client_app(s: &Shared, app_id: &str) -> Option<Arc<App>> {
-    s.apps
-        .snapshot()
-        .iter()
-        .find(|a| {
-            a.config
-                .echo_api
-                .as_ref()
-                .is_some_and(|api| api.has_client(app_id))
-        })
-        .cloned()
+/// The app one of whose echo-server clients is `app_id` (a database app's known without a query).
+async fn client_app(s: &Shared, app_id: &str) -> Option<Arc<App>> {
+    s.apps.find_alias(Alias::EchoClient(app_id)).await
 }
 
 fn authorised(app: &App, app_id: &str, key: &str) -> bool {

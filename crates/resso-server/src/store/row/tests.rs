@@ -86,9 +86,41 @@ fn webhooks_as_json_or_text_and_settings_over_the_row() {
         .config;
     assert_eq!(app.allowed_origins, ["example.com"]);
     assert!(app.subscription_count);
-    let bad = json!({"socketio": {}});
+    let bad = json!({"socket_io": {}});
     let error = parse(&row(&[]), &AppLimits::default(), Some(&bad)).unwrap_err();
     assert!(matches!(error, RowError::Settings(_)), "{error}");
+}
+
+#[test]
+fn socketio_ingest_and_echo_api_parse_and_are_checked_as_the_files_are() {
+    let settings = json!({
+        "socketio": {"path": "/io", "ping_interval": 100},
+        "ingest": {"url": "redis://127.0.0.1:6379", "prefix": "laravel_database_"},
+        "echo_api": {"clients": [{"app_id": "c", "key": "k"}]},
+    });
+    let app = parse(&row(&[]), &AppLimits::default(), Some(&settings))
+        .unwrap()
+        .config;
+    let sio = app.socketio.unwrap();
+    assert_eq!(
+        (sio.path.as_str(), sio.ping_interval, sio.ping_timeout),
+        ("/io", 100, 20_000)
+    );
+    assert_eq!(app.ingest.unwrap().pattern(), "laravel_database_*");
+    assert!(app.echo_api.unwrap().authorises("c", "k"));
+    let off = json!({"socketio": {"enabled": false}});
+    let app = parse(&row(&[]), &AppLimits::default(), Some(&off)).unwrap();
+    assert!(app.config.socketio.is_none());
+    let invalid = |doc: serde_json::Value| {
+        parse(&row(&[]), &AppLimits::default(), Some(&doc))
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(invalid(json!({"socketio": {"path": "io"}})).contains("socketio.path"));
+    assert!(invalid(json!({"ingest": {"url": "http://h"}})).contains("ingest.url"));
+    let keyless = json!({"echo_api": {"clients": [{"app_id": "c", "key": ""}]}});
+    assert!(invalid(keyless).contains("echo_api.clients[0].key"));
+    assert!(invalid(json!({"socketio": {"pth": "/x"}})).contains("pth"));
 }
 
 #[test]

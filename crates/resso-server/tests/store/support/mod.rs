@@ -1,7 +1,11 @@
 //! What the app-store tests stand on: a real database ([`Database`], from the test kit) with
 //! Soketi's table ([`schema`]), and a `resso` process reading it ([`Node`]).
 
+#[allow(dead_code)] // the certificates of the `it` tests; some of them are not needed here
+#[path = "../../it/tls/pki.rs"]
+pub mod pki;
 pub mod schema;
+pub mod sio;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -41,22 +45,29 @@ impl Node {
 
     /// [`Node::start`] with `extra` TOML appended (a `[cluster]`), logging under `name`.
     pub async fn started(db: &Database, ttl_secs: u64, extra: &str, name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "resso-store-{}-{}-{name}",
-            std::process::id(),
-            db.port
-        ));
+        Self::on_url(&db.url(), db.port, ttl_secs, extra, name).await
+    }
+
+    /// [`Node::started`] on the database at `url` (of the server on `port`).
+    pub async fn on_url(url: &str, port: u16, ttl_secs: u64, extra: &str, name: &str) -> Self {
+        let (log, mut proc) = Self::spawn(url, port, ttl_secs, extra, name);
+        let addr = proc.printed_address().await;
+        Self { addr, log, proc }
+    }
+
+    /// Starts `resso` on the database at `url`: its log and process.
+    pub fn spawn(url: &str, port: u16, ttl_secs: u64, extra: &str, name: &str) -> (PathBuf, Proc) {
+        let dir =
+            std::env::temp_dir().join(format!("resso-store-{}-{port}-{name}", std::process::id(),));
         std::fs::create_dir_all(&dir).expect("create the node directory");
         let config = dir.join("resso.toml");
         let toml = format!(
             "[server]\nhost = \"127.0.0.1\"\nshutdown_timeout = 1\n\n[server.webhooks]\n\
              batch_window_ms = 0\ngrace_ms = 0\n\n[app_store]\nurl = \"{}\"\n\
-             cache_ttl_secs = {ttl_secs}\nquery_timeout_ms = 500\n\n[[apps]]\nid = \"{}\"\n\
+             cache_ttl_secs = {ttl_secs}\nquery_timeout_ms = 500\n\
+             settings_table = \"resso_app_settings\"\n\n[[apps]]\nid = \"{}\"\n\
              key = \"{}\"\nsecret = \"{}\"\n",
-            db.url(),
-            FILE_APP.id,
-            FILE_APP.key,
-            FILE_APP.secret
+            url, FILE_APP.id, FILE_APP.key, FILE_APP.secret
         ) + extra;
         std::fs::write(&config, toml).expect("write the config");
         let mut command = Command::new(env!("CARGO_BIN_EXE_resso"));
@@ -71,9 +82,8 @@ impl Node {
             command.env_remove(var);
         }
         let log = dir.join("resso.log");
-        let mut proc = Proc::spawn("resso", command, &log, true);
-        let addr = proc.printed_address().await;
-        Self { addr, log, proc }
+        let proc = Proc::spawn("resso", command, &log, true);
+        (log, proc)
     }
 
     pub fn ws(&self, app: TestApp) -> String {
@@ -89,6 +99,14 @@ impl Node {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .matches(text)
+            .count()
+    }
+
+    /// How many lines of the log hold both `text` and `also` (a field's value) so far.
+    pub fn logged_with(&self, text: &str, also: &str) -> usize {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        log.lines()
+            .filter(|l| l.contains(text) && l.contains(also))
             .count()
     }
 

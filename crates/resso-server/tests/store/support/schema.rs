@@ -48,12 +48,30 @@ const MYSQL: &str = "CREATE TABLE IF NOT EXISTS `apps` (
     PRIMARY KEY (`id`)
 )";
 
-/// Creates Soketi's `apps` table.
+/// Ressò's settings table, as docs/app-store.md gives it.
+const SETTINGS_POSTGRES: &str =
+    "CREATE TABLE resso_app_settings (app_id varchar(255) PRIMARY KEY, settings jsonb NOT NULL)";
+const SETTINGS_MYSQL: &str = "CREATE TABLE resso_app_settings (\
+    app_id varchar(255) NOT NULL PRIMARY KEY, settings json NOT NULL)";
+
+/// Creates Soketi's `apps` table and Ressò's settings table.
 pub async fn create(db: &Database) {
-    db.execute(match db.engine {
-        Engine::Postgres => POSTGRES,
-        Engine::MariaDb => MYSQL,
-    })
+    let (apps, settings) = match db.engine {
+        Engine::Postgres => (POSTGRES, SETTINGS_POSTGRES),
+        Engine::MariaDb => (MYSQL, SETTINGS_MYSQL),
+    };
+    db.execute(apps).await;
+    db.execute(settings).await;
+}
+
+/// Sets `app`'s document in Ressò's settings table.
+pub async fn settings(db: &Database, app: TestApp, settings: &serde_json::Value) {
+    let doc = quoted(&settings.to_string());
+    db.execute(&format!(
+        "DELETE FROM resso_app_settings WHERE app_id = {id};\n\
+         INSERT INTO resso_app_settings (app_id, settings) VALUES ({id}, {doc})",
+        id = quoted(app.id)
+    ))
     .await;
 }
 
