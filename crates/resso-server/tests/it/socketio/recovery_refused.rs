@@ -71,7 +71,9 @@ async fn forged_garbage_and_future_claims_give_fresh_sessions() {
     let (old, seen) = away(&server).await;
     server.api().publish("news", "missed", "1").await;
     let pid = old["pid"].as_str().unwrap();
-    let forged = format!("{}0", &pid[..pid.len() - 1]);
+    // The last hex digit changed (to another one whatever it was): a pid that was never given.
+    let last = if pid.ends_with('0') { '1' } else { '0' };
+    let forged = format!("{}{last}", &pid[..pid.len() - 1]);
     let claims = [
         json!({"pid": forged, "offset": seen}),
         json!({"pid": 12, "offset": seen}),
