@@ -88,6 +88,7 @@ impl Peers for Outbound {
             Outgoing::Publish(publish) => Wire::Publish(publish),
             Outgoing::Delta { app, change } => Wire::Delta { node, app, change },
             Outgoing::Terminate { app, user } => Wire::Terminate { node, app, user },
+            Outgoing::Handover(handover) => Wire::Handover { node, handover },
         };
         Self::send(self, wire);
     }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use resso_protocol::{AppId, UserId};
 
 use crate::registry::replica::{Change, NodeId, Publish, Snapshot};
+use crate::registry::Handover;
 
 /// One message between nodes.
 #[derive(Debug, Serialize, Deserialize)]
@@ -43,6 +44,8 @@ pub enum Wire {
         app: AppId,
         user: UserId,
     },
+    /// A step of a Socket.IO recovery handed over between nodes (most are for one node).
+    Handover { node: NodeId, handover: Handover },
 }
 
 impl Wire {
@@ -56,7 +59,8 @@ impl Wire {
             | Self::Hello { node, .. }
             | Self::State { node, .. }
             | Self::Bye { node }
-            | Self::Terminate { node, .. } => *node,
+            | Self::Terminate { node, .. }
+            | Self::Handover { node, .. } => *node,
         }
     }
 }

@@ -12,7 +12,9 @@
 
 mod cache;
 mod channel;
+mod claims;
 mod counts;
+mod handover;
 mod history;
 mod local;
 mod port;
@@ -37,9 +39,10 @@ use crate::tap::Entry;
 use crate::webhooks::{HookEvent, Webhooks};
 pub use cache::Cached;
 use channel::Channel;
+pub use handover::{Handed, Handover, Marks, Offer, Sessions};
 pub use history::Bounds as HistoryBounds;
 pub use port::{Outgoing, Peers, Port};
-pub use recovery::{Joined, Resume, Unrecoverable};
+pub use recovery::{Joined, Resume, Unrecoverable, Wanted};
 use replica::{Change, NodeId, Publish, Remote, Retractions};
 pub use reply::{Replay, Subscribed, Watchlist};
 
@@ -50,12 +53,20 @@ const COUNT_INTERVAL: Duration = Duration::from_secs(5);
 /// Shared handle to the registry; cheap to clone.
 #[derive(Clone, Default)]
 pub struct Registry {
-    state: Arc<Mutex<State>>,
+    shared: Arc<Shared>,
     webhooks: Webhooks,
     port: Port,
     /// Once a clustered node shuts down, the surviving nodes fire the webhooks for what leaves with
     /// it, so this node fires none.
     shutdown: CancellationToken,
+}
+
+/// What the handles share: the one lock, and beside it (with its own small lock) the recoveries
+/// handed over between nodes — the claims waiting here, who answers other nodes'.
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    handover: Arc<claims::Slot>,
 }
 
 #[derive(Default)]
@@ -67,6 +78,8 @@ struct State {
     remote: Remote,
     /// Removals this node fired for vanished nodes, to take back if they return.
     retractions: Retractions,
+    /// How far each node's publishes were delivered here, this node's own included.
+    heard: handover::Heard,
 }
 
 #[derive(Default)]
@@ -106,7 +119,7 @@ impl Registry {
     #[must_use]
     pub fn new(webhooks: Webhooks, port: Port, shutdown: CancellationToken) -> Self {
         Self {
-            state: Arc::default(),
+            shared: Arc::default(),
             webhooks,
             port,
             shutdown,
@@ -114,7 +127,8 @@ impl Registry {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        let state = &self.shared.state;
+        state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The webhook handle, for events decided outside the registry (client events).
@@ -177,22 +191,14 @@ impl Registry {
         all.cloned().collect()
     }
 
-    /// Queues `msg` for every local subscriber of `channel` but `except`; returns how many got it.
-    fn deliver(
-        &self,
-        app: &AppId,
-        channel: &ChannelName,
-        msg: &Arc<Broadcast>,
-        except: Option<SocketId>,
-    ) -> usize {
-        fan_out(&mut self.lock(), app, channel, msg, except)
-    }
-
-    /// Sends `wire` to the other nodes while `_state` is locked. Relaying under the lock that local
-    /// delivery takes makes every node see one node's concurrent publishes in the same order: two
-    /// publishes can no longer be relayed in one order and delivered here in the other.
-    fn relay(&self, _state: &State, wire: Option<Publish>) {
-        if let Some(wire) = wire {
+    /// Sends `wire` to the other nodes while `state` is locked, numbered, and names `msg` by it.
+    /// Relaying under the lock that local delivery takes makes every node see one node's
+    /// concurrent publishes in the same order: two publishes can no longer be relayed in one order
+    /// and delivered here in the other.
+    fn relay(&self, state: &mut State, wire: Option<Publish>, msg: &Broadcast) {
+        if let Some(mut wire) = wire {
+            wire.seq = state.heard.next();
+            msg.set_origin(wire.node, wire.seq);
             self.port.send(Outgoing::Publish(wire));
         }
     }
@@ -223,7 +229,7 @@ impl Registry {
             .is_clustered()
             .then(|| Publish::client_event(self.port.node(), &app.id, &msg, sender))
             .flatten();
-        self.relay(&state, wire);
+        self.relay(&mut state, wire, &msg);
         fan_out(&mut state, &app.id, channel, &msg, Some(sender));
         user
     }
@@ -240,6 +246,7 @@ impl Registry {
     ) -> usize {
         let wire = self.port.is_clustered().then(|| Publish {
             node: self.port.node(),
+            seq: 0,
             app: app.id.clone(),
             channel: channel.clone(),
             event: event.to_owned(),
@@ -305,12 +312,8 @@ impl Registry {
             None,
         ));
         let mut state = self.lock();
-        self.relay(&state, relay);
-        if let (true, Some(data)) = (channel.is_cache(), data) {
-            let app_state = state.apps.entry(app.id.clone()).or_default();
-            let ttl = Duration::from_secs(app.config.cache_ttl);
-            app_state.cache.store(channel, msg.clone(), data, ttl);
-        }
+        self.relay(&mut state, relay, &msg);
+        keep_cached(&mut state, app, channel, &msg, data);
         fan_out(&mut state, &app.id, channel, &msg, except)
     }
 
@@ -399,6 +402,21 @@ fn fan_out(
         return 0;
     };
     entry.send(msg, except)
+}
+
+/// Keeps `msg`, whose data is `data` (a string), as `channel`'s cached event on cache channels.
+fn keep_cached(
+    state: &mut State,
+    app: &App,
+    channel: &ChannelName,
+    msg: &Arc<Broadcast>,
+    data: Option<Arc<str>>,
+) {
+    if let (true, Some(data)) = (channel.is_cache(), data) {
+        let app_state = state.apps.entry(app.id.clone()).or_default();
+        let ttl = Duration::from_secs(app.config.cache_ttl);
+        app_state.cache.store(channel, msg.clone(), data, ttl);
+    }
 }
 
 /// The presence user `socket` subscribed to `channel` as, in `state`.

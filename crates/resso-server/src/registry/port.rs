@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use resso_protocol::{AppId, UserId};
 
+use super::handover::Handover;
 use super::replica::{Change, NodeId, Publish};
 
 /// A message from this node's registry to the other nodes.
@@ -18,6 +19,8 @@ pub enum Outgoing {
     Delta { app: AppId, change: Change },
     /// Close every connection signed in as `user`.
     Terminate { app: AppId, user: UserId },
+    /// A step of a Socket.IO recovery handed over between nodes.
+    Handover(Handover),
 }
 
 /// Where [`Outgoing`] messages go: the cluster's queue. Must not block.

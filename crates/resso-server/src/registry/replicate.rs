@@ -15,7 +15,7 @@ use super::replica::{
     channel_hook, member_hook, AppSnapshot, Change, ChannelSnapshot, Keys, MemberInfo, NodeId,
     Publish, Remote, Snapshot, Transition,
 };
-use super::{Registry, State};
+use super::{fan_out, keep_cached, Registry, State};
 use crate::apps::Apps;
 use crate::broadcast::{Broadcast, Payload};
 use crate::webhooks::Fact;
@@ -42,27 +42,33 @@ impl Registry {
         }
     }
 
-    /// Delivers another node's event to local subscribers.
+    /// Delivers another node's event to local subscribers (keeping it as the cached event on
+    /// cache channels), noting how far that node's publishes were delivered here.
     pub(crate) fn apply_publish(&self, p: Publish, apps: &Apps) {
         let Some(app) = apps.by_id(p.app.as_str()) else {
             return;
         };
         let (channel, except) = (p.channel, p.except);
-        match (p.text, p.json) {
+        let (payload, data) = match (p.text, p.json) {
             (Some(text), _) => {
-                self.deliver_and_relay(&app, &channel, &p.event, Payload::Text(text), except, None);
+                let data = Arc::<str>::from(text.as_str());
+                (Payload::Text(text), Some(data))
             }
-            (None, json) => {
-                let payload = json.map_or(Payload::Empty, Payload::Json);
-                let msg = Arc::new(Broadcast::event(
-                    channel.clone(),
-                    p.event,
-                    payload,
-                    p.user_id,
-                ));
-                self.deliver(&app.id, &channel, &msg, except);
-            }
+            (None, json) => (json.map_or(Payload::Empty, Payload::Json), None),
+        };
+        let msg = Arc::new(Broadcast::event(
+            channel.clone(),
+            p.event,
+            payload,
+            p.user_id,
+        ));
+        if p.seq > 0 {
+            msg.set_origin(p.node, p.seq);
         }
+        let mut state = self.lock();
+        state.heard.note(p.node, p.seq);
+        keep_cached(&mut state, &app, &channel, &msg, data);
+        fan_out(&mut state, &app.id, &channel, &msg, except);
     }
 
     /// A heartbeat from `node`; returns whether its full state is known here (if not, the cluster

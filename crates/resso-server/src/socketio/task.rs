@@ -147,7 +147,7 @@ async fn serve<S: Stream>(
                 None => Err(SocketEnd::Gone),
             },
             arrival = poll_fn(|cx| poll_link(link, cx)) => on_arrival(engine, link, arrival).await,
-            Some(first) = inbox.recv(), if link.takes_broadcasts() => {
+            Some(first) = inbox.recv(), if link.takes_broadcasts() && !engine.claiming() => {
                 engine.push_broadcast(first);
                 for msg in std::iter::from_fn(|| inbox.try_recv()).take(BATCH - 1) {
                     engine.push_broadcast(msg);

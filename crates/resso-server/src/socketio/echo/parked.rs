@@ -69,6 +69,14 @@ impl Parked {
         (waiting.until > Instant::now()).then_some(waiting.socket)
     }
 
+    /// `f` of the session `pid` of `app`, if it is still waiting (it stays).
+    pub fn peek<T>(&self, pid: &str, app: &AppId, f: impl FnOnce(&EchoSocket) -> T) -> Option<T> {
+        let map = self.lock();
+        let waiting = map.get(pid)?;
+        let live = waiting.app == *app && waiting.until > Instant::now();
+        live.then(|| f(&waiting.socket))
+    }
+
     /// Drops `pid` if its window (the one ending at `until`) is over.
     fn expire(&self, pid: &str, until: Instant) {
         let mut map = self.lock();
