@@ -313,7 +313,7 @@ impl Registry {
         ));
         let mut state = self.lock();
         self.relay(&mut state, relay, &msg);
-        keep_cached(&mut state, app, channel, &msg, data);
+        cache::keep(&mut state, app, channel, &msg, data);
         fan_out(&mut state, &app.id, channel, &msg, except)
     }
 
@@ -402,21 +402,6 @@ fn fan_out(
         return 0;
     };
     entry.send(msg, except)
-}
-
-/// Keeps `msg`, whose data is `data` (a string), as `channel`'s cached event on cache channels.
-fn keep_cached(
-    state: &mut State,
-    app: &App,
-    channel: &ChannelName,
-    msg: &Arc<Broadcast>,
-    data: Option<Arc<str>>,
-) {
-    if let (true, Some(data)) = (channel.is_cache(), data) {
-        let app_state = state.apps.entry(app.id.clone()).or_default();
-        let ttl = Duration::from_secs(app.config.cache_ttl);
-        app_state.cache.store(channel, msg.clone(), data, ttl);
-    }
 }
 
 /// The presence user `socket` subscribed to `channel` as, in `state`.

@@ -15,7 +15,7 @@ use super::replica::{
     channel_hook, member_hook, AppSnapshot, Change, ChannelSnapshot, Keys, MemberInfo, NodeId,
     Publish, Remote, Snapshot, Transition,
 };
-use super::{fan_out, keep_cached, Registry, State};
+use super::{cache, fan_out, Registry, State};
 use crate::apps::Apps;
 use crate::broadcast::{Broadcast, Payload};
 use crate::webhooks::Fact;
@@ -67,7 +67,7 @@ impl Registry {
         }
         let mut state = self.lock();
         state.heard.note(p.node, p.seq);
-        keep_cached(&mut state, &app, &channel, &msg, data);
+        cache::keep(&mut state, &app, &channel, &msg, data);
         fan_out(&mut state, &app.id, &channel, &msg, except);
     }
 
