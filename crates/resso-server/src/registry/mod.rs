@@ -19,6 +19,7 @@ mod history;
 mod local;
 mod port;
 mod queries;
+mod quota;
 mod recovery;
 pub mod replica;
 mod replicate;
@@ -42,6 +43,7 @@ use channel::Channel;
 pub use handover::{Handed, Handover, Marks, Offer, Sessions};
 pub use history::Bounds as HistoryBounds;
 pub use port::{Outgoing, Peers, Port};
+pub use quota::WaitingSlot;
 pub use recovery::{Joined, Resume, Unrecoverable, Wanted};
 use replica::{Change, NodeId, Publish, Remote, Retractions};
 pub use reply::{Replay, Subscribed, Watchlist};
@@ -86,6 +88,8 @@ struct State {
 struct AppState {
     /// Every open connection here, so that shutdown can close them all.
     connections: HashMap<SocketId, Outbox>,
+    /// Sessions waiting here for a recovery: they count toward the app's connections.
+    waiting: u64,
     channels: HashMap<ChannelName, Channel>,
     users: users::Users,
     cache: cache::Cache,
@@ -135,31 +139,6 @@ impl Registry {
     #[must_use]
     pub const fn webhooks(&self) -> &Webhooks {
         &self.webhooks
-    }
-
-    /// Counts a new connection of `app`, unless that would pass its limit (cluster-wide).
-    ///
-    /// # Errors
-    /// [`Unwelcome::OverQuota`] when the app already has its maximum of connections,
-    /// [`Unwelcome::ShuttingDown`] once shutdown began (checked under the lock [`Self::close_all`]
-    /// takes, so no connection slips past it).
-    pub fn connect(&self, app: &App, socket: SocketId, outbox: &Outbox) -> Result<(), Unwelcome> {
-        let mut guard = self.lock();
-        if self.shutdown.is_cancelled() {
-            return Err(Unwelcome::ShuttingDown);
-        }
-        let state = &mut *guard;
-        let elsewhere = state.remote.connections(&app.id);
-        let entry = state.apps.entry(app.id.clone()).or_default();
-        if app
-            .config
-            .max_connections
-            .is_some_and(|max| entry.connections.len() as u64 + elsewhere >= max)
-        {
-            return Err(Unwelcome::OverQuota);
-        }
-        entry.connections.insert(socket, outbox.clone());
-        Ok(())
     }
 
     /// Asks every open connection to close with `code` (at shutdown: 4200).

@@ -135,7 +135,7 @@ impl Registry {
         self.lock()
             .apps
             .iter()
-            .map(|(id, a)| (id.clone(), a.connections.len() as u64))
+            .map(|(id, a)| (id.clone(), a.counted()))
             .collect()
     }
 
@@ -301,7 +301,7 @@ fn app_snapshot(a: &super::AppState) -> AppSnapshot {
         .collect();
     let users = a.users.counts().map(|(u, n)| (u.clone(), n)).collect();
     AppSnapshot {
-        connections: a.connections.len() as u64,
+        connections: a.counted(),
         channels,
         users,
     }

@@ -133,6 +133,9 @@ async fn serve<S: Stream>(
         if let Err(end) = flush(engine, link, &mut doomed).await {
             return end;
         }
+        if engine.closing() && !engine.has_output() {
+            return SocketEnd::Close;
+        }
         let deadline = link
             .upgrade_deadline()
             .map_or(engine.beat.next(), |u| u.min(engine.beat.next()));

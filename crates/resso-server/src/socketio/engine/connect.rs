@@ -4,7 +4,7 @@
 //! over, when it was held there. When the socket ends for a reason the client may come back from,
 //! its session is parked for that recovery.
 
-use resso_protocol::socketio::packet;
+use resso_protocol::socketio::packet::{self, DEFAULT_NAMESPACE};
 use resso_protocol::socketio::EngineVersion;
 use serde_json::value::RawValue;
 
@@ -13,13 +13,13 @@ use std::task::{ready, Context, Poll};
 
 use futures_util::FutureExt;
 
+use crate::apps::App;
 use crate::socketio::echo::{Connect, Connecting, Recovered};
 
 impl Engine {
     /// Whether the socket can be recovered: protocol 5, with the app's recovery on.
     fn recoverable(&self) -> bool {
-        let sio = self.id.app.config.socketio.as_ref();
-        self.version == EngineVersion::V4 && sio.is_some_and(|s| s.recovery().is_some())
+        recoverable(self.version, &self.id.app)
     }
 
     /// Connects the socket on `/` through the application (recovering the session `payload`
@@ -68,8 +68,19 @@ impl Engine {
         Poll::Ready(self.connected(r))
     }
 
-    /// Answers the CONNECT for `r`'s socket, then queues what it missed.
+    /// Answers the CONNECT for `r`'s socket, then queues what it missed. A fresh session is held
+    /// to the app's connection limit here, waiting sessions included (the connection was let in
+    /// beside them in case it was one of them coming back).
     fn connected(&mut self, r: Recovered) -> Result<(), SocketEnd> {
+        if !r.recovered && !self.id.registry.within_quota(&self.id.app) {
+            tracing::debug!(
+                sid = self.sid(),
+                "socket.io CONNECT refused: the app is full"
+            );
+            let refusal = packet::connect_error(self.version, DEFAULT_NAMESPACE, "Over quota");
+            self.closing = true; // once the refusal is written
+            return self.push(refusal);
+        }
         self.id.socket_id = r.socket.socket_id();
         self.handler = Some(r.socket);
         let sid = self.id.socket_id.to_string();
@@ -109,4 +120,11 @@ impl Engine {
         self.parked = true;
         self.id.echo.park(handler);
     }
+}
+
+/// Whether a socket of `app` speaking `version` can be recovered: protocol 5, with the app's
+/// recovery on.
+pub(in crate::socketio) fn recoverable(version: EngineVersion, app: &App) -> bool {
+    let sio = app.config.socketio.as_ref();
+    version == EngineVersion::V4 && sio.is_some_and(|s| s.recovery().is_some())
 }

@@ -35,6 +35,8 @@ use futures_util::future::BoxFuture;
 
 mod connect;
 
+pub(super) use connect::recoverable;
+
 /// Why a socket's task ends.
 #[derive(Debug)]
 pub(super) enum SocketEnd {
@@ -88,6 +90,8 @@ pub(super) struct Engine {
     pub beat: EngineBeat,
     /// The session waits for a recovery: the registry already counts the connection out.
     parked: bool,
+    /// The socket closes once what is queued is written (its CONNECT was refused).
+    closing: bool,
     /// A CONNECT waiting for another node to hand its session over (boxed again: it is rare,
     /// and every socket's task carries the field).
     claim: Option<Box<BoxFuture<'static, Recovered>>>,
@@ -104,6 +108,7 @@ impl Engine {
             limit,
             beat,
             parked: false,
+            closing: false,
             claim: None,
         }
     }
@@ -123,6 +128,11 @@ impl Engine {
 
     pub fn has_output(&self) -> bool {
         !self.out.is_empty()
+    }
+
+    /// Whether the socket must close now that its output was written.
+    pub const fn closing(&self) -> bool {
+        self.closing
     }
 
     /// Queues one of the socket's own packets; a client that lets them pile up is closed as a
