@@ -246,3 +246,24 @@ impl Registry {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_claim_per_pid_at_a_time_answered_once() {
+        let slot = Arc::new(Slot::default());
+        let first = slot.open("p").unwrap();
+        assert!(slot.open("p").is_none(), "p is being claimed");
+        let other = slot.open("q").unwrap();
+        let mut answer = slot.expect(first.request);
+        slot.resolve(first.request, 9, Step::Replay(None));
+        slot.resolve(first.request, 9, Step::Replay(None)); // nobody waits: dropped
+        assert!(matches!(answer.try_recv(), Ok((9, Step::Replay(None)))));
+        drop(first);
+        assert!(slot.open("p").is_some(), "free again once closed");
+        drop(other);
+        assert!(slot.lock().open.is_empty());
+    }
+}
