@@ -40,7 +40,7 @@ use crate::tap::Entry;
 use crate::webhooks::{HookEvent, Webhooks};
 pub use cache::Cached;
 use channel::Channel;
-pub use handover::{Handed, Handover, Marks, Offer, Sessions};
+pub use handover::{Handed, Handover, Marks, Offer, Sessions, Step};
 pub use history::Bounds as HistoryBounds;
 pub use port::{Outgoing, Peers, Port};
 pub use quota::WaitingSlot;

@@ -66,7 +66,8 @@ impl Echo {
 
 /// What a socket handed over from another node keeps of it.
 pub(super) struct HandedOver {
-    /// Its session id there, which it keeps (the client takes a new one for a lost session).
+    /// Its session id there, which it keeps: socket.io-client counts a recovery by its session
+    /// id coming back unchanged.
     pub pid: Box<str>,
     marks: Marks,
 }

@@ -4,15 +4,14 @@
 //! over, when it was held there. When the socket ends for a reason the client may come back from,
 //! its session is parked for that recovery.
 
+use std::task::{ready, Context, Poll};
+
+use futures_util::FutureExt;
 use resso_protocol::socketio::packet::{self, DEFAULT_NAMESPACE};
 use resso_protocol::socketio::EngineVersion;
 use serde_json::value::RawValue;
 
 use super::{Engine, SocketEnd};
-use std::task::{ready, Context, Poll};
-
-use futures_util::FutureExt;
-
 use crate::apps::App;
 use crate::socketio::echo::{Connect, Connecting, Recovered};
 

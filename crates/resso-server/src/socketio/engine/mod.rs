@@ -11,6 +11,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use resso_protocol::socketio::engine::{self as eio, Packet};
 use resso_protocol::socketio::packet::{self, Kind, PacketError, DEFAULT_NAMESPACE};
 use resso_protocol::socketio::EngineVersion;
@@ -31,7 +32,6 @@ use crate::registry::Registry;
 use crate::tap::{Entry, Via};
 use crate::ws::frame;
 use crate::ws::Violation;
-use futures_util::future::BoxFuture;
 
 mod connect;
 
