@@ -16,7 +16,12 @@ pub(super) fn apply(registry: &Registry, out: &Outbound, wire: Wire, apps: &Apps
     }
     match wire {
         Wire::Publish(publish) => registry.apply_publish(publish, apps),
-        Wire::Delta { node, app, change } => registry.apply_delta(node, &app, &change, apps),
+        Wire::Delta {
+            node,
+            app,
+            change,
+            seq,
+        } => registry.apply_delta((node, seq), &app, &change, apps),
         Wire::Heartbeat { node, connections } => {
             if !registry.heartbeat(node, connections) {
                 say_hello(registry, out);

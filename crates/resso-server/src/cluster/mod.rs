@@ -86,7 +86,12 @@ impl Peers for Outbound {
         let node = self.node;
         let wire = match message {
             Outgoing::Publish(publish) => Wire::Publish(publish),
-            Outgoing::Delta { app, change } => Wire::Delta { node, app, change },
+            Outgoing::Delta { app, change, seq } => Wire::Delta {
+                node,
+                app,
+                change,
+                seq,
+            },
             Outgoing::Terminate { app, user } => Wire::Terminate { node, app, user },
             Outgoing::Handover(handover) => Wire::Handover {
                 node,

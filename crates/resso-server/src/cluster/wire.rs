@@ -21,11 +21,13 @@ use crate::registry::Handover;
 pub enum Wire {
     /// An event to deliver to local subscribers of `channel`.
     Publish(Publish),
-    /// A change in the sender's local state.
+    /// A change in the sender's local state (numbered with its publishes).
     Delta {
         node: NodeId,
         app: AppId,
         change: Change,
+        #[serde(default)]
+        seq: u64,
     },
     /// The sender is alive; `connections` per app.
     Heartbeat {
@@ -87,6 +89,7 @@ mod tests {
             node: 7,
             app: "app".into(),
             change,
+            seq: 1,
         };
         let text = serde_json::to_string(&wire).unwrap();
         assert!(text.starts_with(r#"{"delta":{"node":7"#), "{text}");

@@ -225,7 +225,8 @@ impl Registry {
         let app_state = state.apps.get_mut(app).ok_or(Unrecoverable::Lost)?;
         let missed = recovery::missed(app_state, w)?;
         let events = missed.iter().filter_map(|m| Missed::of(m)).collect();
-        let marks = state.heard.marks(self.node());
+        let own = self.shared.sent.load(std::sync::atomic::Ordering::Relaxed);
+        let marks = state.heard.marks(self.node(), own);
         Ok(Handed { events, marks })
     }
 

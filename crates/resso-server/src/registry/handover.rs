@@ -7,12 +7,12 @@
 //! session is made, is the Socket.IO layer's, behind [`Sessions`].
 //!
 //! B delivers what A replayed and then what B's own subscriptions got meanwhile, less what A had
-//! already delivered: every publish that crossed the cluster carries its origin node and its number
-//! there, and A's replay carries [`Marks`], how far each node's publishes had reached A. A publish
-//! at or below its origin's mark was A's to give (in the replay, or before the client's offset);
-//! one above it reached A only after the collect, so it is not in the replay and is B's to give.
-//! Each node's messages reach every other node in the order sent, which is what makes the marks
-//! exact.
+//! already delivered: each node numbers the publishes and deltas it sends, every broadcast made of
+//! one (an event, a presence join or leave) carries that origin node and number, and A's replay
+//! carries [`Marks`], how far each node's messages had been applied on A. A broadcast at or below
+//! its origin's mark was A's to give (in the replay, or before the client's offset); one above it
+//! reached A only after the collect, so it is not in the replay and is B's to give. Each node's
+//! messages reach every other node in the order sent, which is what makes the marks exact.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -86,23 +86,16 @@ impl Marks {
     }
 }
 
-/// How far each node's publishes were delivered here: one counter for this node's own (it
-/// numbers them), one mark per other node (kept after it leaves: 16 bytes a node, and a node that
-/// comes back goes on numbering where it was). Kept under the registry's lock.
+/// How far each other node's messages (publishes and deltas, numbered together) were applied
+/// here: one mark per node (kept after it leaves: 16 bytes a node, and a node that comes back goes
+/// on numbering where it was). Kept under the registry's lock.
 #[derive(Debug, Default)]
 pub struct Heard {
-    own: u64,
     others: HashMap<NodeId, u64>,
 }
 
 impl Heard {
-    /// The number of this node's next publish.
-    pub fn next(&mut self) -> u64 {
-        self.own += 1;
-        self.own
-    }
-
-    /// `node`'s publish `seq` was delivered here (`0`: an unnumbered one).
+    /// `node`'s message `seq` was applied here (`0`: an unnumbered one).
     pub fn note(&mut self, node: NodeId, seq: u64) {
         if seq > 0 {
             let mark = self.others.entry(node).or_default();
@@ -110,10 +103,10 @@ impl Heard {
         }
     }
 
-    /// The marks of this node, `me`.
-    pub fn marks(&self, me: NodeId) -> Marks {
+    /// The marks of this node, `me`, whose own last message was number `own`.
+    pub fn marks(&self, me: NodeId, own: u64) -> Marks {
         let mut marks = self.others.clone();
-        marks.insert(me, self.own);
+        marks.insert(me, own);
         Marks(marks)
     }
 }

@@ -27,6 +27,7 @@ mod reply;
 mod users;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -69,6 +70,9 @@ pub struct Registry {
 struct Shared {
     state: Mutex<State>,
     handover: Arc<claims::Slot>,
+    /// The number of the last publish or delta this node sent (taken under the lock, so the
+    /// numbers follow the order of the queue to the broker).
+    sent: AtomicU64,
 }
 
 #[derive(Default)]
@@ -174,9 +178,9 @@ impl Registry {
     /// Relaying under the lock that local delivery takes makes every node see one node's
     /// concurrent publishes in the same order: two publishes can no longer be relayed in one order
     /// and delivered here in the other.
-    fn relay(&self, state: &mut State, wire: Option<Publish>, msg: &Broadcast) {
+    fn relay(&self, _state: &State, wire: Option<Publish>, msg: &Broadcast) {
         if let Some(mut wire) = wire {
-            wire.seq = state.heard.next();
+            wire.seq = self.shared.sent.fetch_add(1, Ordering::Relaxed) + 1;
             msg.set_origin(wire.node, wire.seq);
             self.port.send(Outgoing::Publish(wire));
         }
@@ -208,7 +212,7 @@ impl Registry {
             .is_clustered()
             .then(|| Publish::client_event(self.port.node(), &app.id, &msg, sender))
             .flatten();
-        self.relay(&mut state, wire, &msg);
+        self.relay(&state, wire, &msg);
         fan_out(&mut state, &app.id, channel, &msg, Some(sender));
         user
     }
@@ -291,7 +295,7 @@ impl Registry {
             None,
         ));
         let mut state = self.lock();
-        self.relay(&mut state, relay, &msg);
+        self.relay(&state, relay, &msg);
         cache::keep(&mut state, app, channel, &msg, data);
         fan_out(&mut state, &app.id, channel, &msg, except)
     }
@@ -317,12 +321,22 @@ impl Registry {
         self.port.node()
     }
 
+    /// Tells the other nodes of `change`, numbered as this node's next message; call it under
+    /// the lock.
     fn delta(&self, app: &App, change: Change) {
         if self.port.is_clustered() {
-            self.port.send(Outgoing::Delta {
-                app: app.id.clone(),
-                change,
-            });
+            let seq = self.shared.sent.fetch_add(1, Ordering::Relaxed) + 1;
+            let app = app.id.clone();
+            self.port.send(Outgoing::Delta { app, change, seq });
+        }
+    }
+
+    /// Names `msg`, a presence change made here, by the delta about to tell the other nodes of it
+    /// (the next message numbered, in the same locked step).
+    fn by_next_delta(&self, msg: &Broadcast) {
+        if self.port.is_clustered() {
+            let seq = self.shared.sent.load(Ordering::Relaxed) + 1;
+            msg.set_origin(self.port.node(), seq);
         }
     }
 

@@ -15,8 +15,12 @@ use super::replica::{Change, NodeId, Publish};
 pub enum Outgoing {
     /// An event for the other nodes' subscribers.
     Publish(Publish),
-    /// A change of this node's local state.
-    Delta { app: AppId, change: Change },
+    /// A change of this node's local state, numbered as this node's publishes are.
+    Delta {
+        app: AppId,
+        change: Change,
+        seq: u64,
+    },
     /// Close every connection signed in as `user`.
     Terminate { app: AppId, user: UserId },
     /// A step of a Socket.IO recovery handed over between nodes.
