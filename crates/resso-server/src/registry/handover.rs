@@ -13,6 +13,12 @@
 //! its origin's mark was A's to give (in the replay, or before the client's offset); one above it
 //! reached A only after the collect, so it is not in the replay and is B's to give. Each node's
 //! messages reach every other node in the order sent, which is what makes the marks exact.
+//!
+//! Nothing falls between B's joins and A's replay: a broadcast B's new subscriptions missed reached
+//! B before it joined, so it was published before B sent the collect. If it came from B, it is
+//! ahead of the collect in B's queue; if from A, it was in A's history as it was made; if from a
+//! third node, the broker, handing every node's messages to all in one order (one Redis or NATS
+//! server), gave it to A before the collect too. Either way A replays it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
