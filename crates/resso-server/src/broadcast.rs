@@ -25,6 +25,9 @@ pub struct Broadcast {
     size: usize,
     /// Its offset in its channel's history (`0`: none), set before it is fanned out.
     offset: AtomicU64,
+    /// In a cluster, the node that published it and its number among that node's publishes
+    /// (`0`: none): how a recovery handed over between nodes tells what the client already got.
+    origin: [AtomicU64; 2],
     /// Each protocol's encoding, made by its [`Codec`] on first use.
     encoded: [OnceLock<Option<Encoded>>; SLOTS],
     /// When it was made, for `fanout_seconds`.
@@ -177,6 +180,7 @@ impl Broadcast {
             kind,
             size,
             offset: AtomicU64::new(0),
+            origin: [AtomicU64::new(0), AtomicU64::new(0)],
             encoded: Default::default(),
             made: Instant::now(),
             pending: AtomicU64::new(UNFINISHED),
@@ -289,6 +293,22 @@ impl Broadcast {
     fn time_fanout(&self) {
         if let Some(meters) = self.meters.get() {
             meters.fanned_out(self.made.elapsed());
+        }
+    }
+
+    /// Names the node that published it and its number `seq` (non-zero) there; done once, under
+    /// the registry's lock, before it is queued for anyone.
+    pub fn set_origin(&self, node: u64, seq: u64) {
+        self.origin[0].store(node, Ordering::Relaxed);
+        self.origin[1].store(seq, Ordering::Relaxed);
+    }
+
+    /// The node that published it and its number there, if it crossed a cluster.
+    #[must_use]
+    pub fn origin(&self) -> Option<(u64, u64)> {
+        match self.origin[1].load(Ordering::Relaxed) {
+            0 => None,
+            seq => Some((self.origin[0].load(Ordering::Relaxed), seq)),
         }
     }
 

@@ -1,5 +1,5 @@
-//! What a node does with each message from another. Deltas, publishes and
-//! terminations are applied to the registry; a `Hello` (a node (re)joining) replaces what is known
+//! What a node does with each message from another. Deltas, publishes, terminations and the steps
+//! of a Socket.IO recovery handed over between nodes are applied to the registry; a `Hello` (a node (re)joining) replaces what is known
 //! of it and is answered with this node's `State`; a heartbeat from a node whose state is not known
 //! here (its `Hello` was missed, or a broker outage lost track of it) makes this node resync by
 //! saying `Hello` itself; a `Bye` removes the node at once instead of waiting for it to time out.
@@ -16,7 +16,12 @@ pub(super) fn apply(registry: &Registry, out: &Outbound, wire: Wire, apps: &Apps
     }
     match wire {
         Wire::Publish(publish) => registry.apply_publish(publish, apps),
-        Wire::Delta { node, app, change } => registry.apply_delta(node, &app, &change, apps),
+        Wire::Delta {
+            node,
+            app,
+            change,
+            seq,
+        } => registry.apply_delta((node, seq), &app, &change, apps),
         Wire::Heartbeat { node, connections } => {
             if !registry.heartbeat(node, connections) {
                 say_hello(registry, out);
@@ -34,6 +39,7 @@ pub(super) fn apply(registry: &Registry, out: &Outbound, wire: Wire, apps: &Apps
         Wire::Terminate { app, user, .. } => {
             registry.terminate_local(&app, user.as_str());
         }
+        Wire::Handover { node, handover } => registry.on_handover(node, handover),
     }
 }
 

@@ -29,7 +29,7 @@ use tokio_util::task::TaskTracker;
 use crate::apps::Apps;
 use crate::config::{Backend, ClusterConfig};
 use crate::registry::replica::NodeId;
-use crate::registry::{Outgoing, Peers, Port, Registry};
+use crate::registry::{Handover, Outgoing, Peers, Port, Registry, Step};
 use wire::Wire;
 
 /// How many messages may wait for the broker before new ones are dropped (and counted).
@@ -98,10 +98,43 @@ impl Peers for Outbound {
         let node = self.node;
         let wire = match message {
             Outgoing::Publish(publish) => Wire::Publish(publish),
-            Outgoing::Delta { app, change } => Wire::Delta { node, app, change },
+            Outgoing::Delta { app, change, seq } => Wire::Delta {
+                node,
+                app,
+                change,
+                seq,
+            },
             Outgoing::Terminate { app, user } => Wire::Terminate { node, app, user },
+            Outgoing::Handover(handover) => Wire::Handover {
+                node,
+                handover: bounded(handover),
+            },
         };
         Self::send(self, wire);
+    }
+}
+
+/// The most bytes of JSON a handed-over replay may take on the broker: under NATS's default
+/// `max_payload` (1 MB), since a publish the server refuses costs the link its connection.
+const MAX_REPLAY_BYTES: usize = 900 * 1024;
+
+/// `handover`, with a replay too large for the broker turned into a refusal (the client gets a
+/// fresh session).
+fn bounded(handover: Handover) -> Handover {
+    let Step::Replay(Some(handed)) = &handover.step else {
+        return handover;
+    };
+    let size = serde_json::to_vec(handed).map_or(usize::MAX, |json| json.len());
+    if size <= MAX_REPLAY_BYTES {
+        return handover;
+    }
+    tracing::debug!(
+        size,
+        "a Socket.IO replay too large for the broker: not handed over"
+    );
+    Handover {
+        step: Step::Replay(None),
+        ..handover
     }
 }
 
@@ -169,5 +202,31 @@ impl Queue {
     /// Applies another node's message to `registry` as this node's link would.
     pub(crate) fn apply(&self, registry: &Registry, wire: Wire, apps: &Apps) {
         dispatch::apply(registry, &self.outbound, wire, apps);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A handover step replaying one event of `bytes` bytes of data.
+    fn replay(bytes: usize) -> Handover {
+        let text = "x".repeat(bytes);
+        let event = format!(r#"{{"event":{{"channel":"c","event":"e","text":"{text}"}}}}"#);
+        let step = format!(r#"{{"replay":{{"events":[{event}],"marks":{{"7":3}}}}}}"#);
+        let json = format!(r#"{{"to":1,"app":"a","request":1,"step":{step}}}"#);
+        serde_json::from_str(&json).unwrap()
+    }
+
+    #[test]
+    fn a_replay_too_large_for_the_broker_is_refused() {
+        assert!(matches!(bounded(replay(1000)).step, Step::Replay(Some(_))));
+        let big = bounded(replay(MAX_REPLAY_BYTES));
+        assert!(matches!(big.step, Step::Replay(None)));
+        assert_eq!(
+            (big.to, big.request),
+            (Some(1), 1),
+            "still answers the claim"
+        );
     }
 }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use resso_protocol::{AppId, UserId};
 
 use crate::registry::replica::{Change, NodeId, Publish, Snapshot};
+use crate::registry::Handover;
 
 /// One message between nodes.
 #[derive(Debug, Serialize, Deserialize)]
@@ -20,11 +21,13 @@ use crate::registry::replica::{Change, NodeId, Publish, Snapshot};
 pub enum Wire {
     /// An event to deliver to local subscribers of `channel`.
     Publish(Publish),
-    /// A change in the sender's local state.
+    /// A change in the sender's local state (numbered with its publishes).
     Delta {
         node: NodeId,
         app: AppId,
         change: Change,
+        #[serde(default)]
+        seq: u64,
     },
     /// The sender is alive; `connections` per app.
     Heartbeat {
@@ -43,6 +46,8 @@ pub enum Wire {
         app: AppId,
         user: UserId,
     },
+    /// A step of a Socket.IO recovery handed over between nodes (most are for one node).
+    Handover { node: NodeId, handover: Handover },
 }
 
 impl Wire {
@@ -56,7 +61,8 @@ impl Wire {
             | Self::Hello { node, .. }
             | Self::State { node, .. }
             | Self::Bye { node }
-            | Self::Terminate { node, .. } => *node,
+            | Self::Terminate { node, .. }
+            | Self::Handover { node, .. } => *node,
         }
     }
 }
@@ -83,6 +89,7 @@ mod tests {
             node: 7,
             app: "app".into(),
             change,
+            seq: 1,
         };
         let text = serde_json::to_string(&wire).unwrap();
         assert!(text.starts_with(r#"{"delta":{"node":7"#), "{text}");

@@ -34,7 +34,8 @@ pub async fn list(State(s): State<Shared>, signed: Signed) -> Result<Json<Value>
     Ok(Json(json!({ "channels": channels })))
 }
 
-/// `{"connections": N}`: the app's open connections, cluster-wide, both protocols.
+/// `{"connections": N}`: the app's open connections, cluster-wide, both protocols (Socket.IO
+/// sessions waiting for a recovery included: they keep their place in `max_connections`).
 pub async fn connections(State(s): State<Shared>, signed: Signed) -> Json<Value> {
     let connections = s.registry.connection_count(&signed.app.id);
     Json(json!({ "connections": connections }))

@@ -57,11 +57,13 @@ impl Edge {
             ids: Arc::default(),
             shutdown: shutdown.clone(),
         };
+        let echo = socketio::echo::Echo::default();
+        registry.serve_handovers(echo.sessions());
         let socketio = socketio::Endpoint {
             apps: apps.clone(),
             registry: registry.clone(),
             settings: settings.clone(),
-            echo: socketio::echo::Echo::default(),
+            echo,
             sessions: Arc::default(),
             tracker: tracker.clone(),
         };

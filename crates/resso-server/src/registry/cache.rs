@@ -8,6 +8,8 @@ use std::time::Duration;
 use resso_protocol::ChannelName;
 use tokio::time::Instant;
 
+use super::State;
+use crate::apps::App;
 use crate::broadcast::Broadcast;
 
 /// The cached events of one app.
@@ -75,5 +77,20 @@ impl Cache {
             self.entries.remove(channel);
         }
         self.entries.get(channel)
+    }
+}
+
+/// Keeps `msg`, whose data is `data` (a string), as `channel`'s cached event on cache channels.
+pub(super) fn keep(
+    state: &mut State,
+    app: &App,
+    channel: &ChannelName,
+    msg: &Arc<Broadcast>,
+    data: Option<Arc<str>>,
+) {
+    if let (true, Some(data)) = (channel.is_cache(), data) {
+        let app_state = state.apps.entry(app.id.clone()).or_default();
+        let ttl = Duration::from_secs(app.config.cache_ttl);
+        app_state.cache.store(channel, msg.clone(), data, ttl);
     }
 }

@@ -27,7 +27,7 @@ pub fn last_offset() -> u64 {
     LAST.load(Ordering::Acquire)
 }
 
-fn next_offset() -> u64 {
+pub(super) fn next_offset() -> u64 {
     LAST.fetch_add(1, Ordering::AcqRel) + 1
 }
 

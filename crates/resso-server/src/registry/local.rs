@@ -120,6 +120,7 @@ impl Registry {
                     m.user_id.clone(),
                     m.user_info.clone(),
                 ));
+                self.by_next_delta(&msg);
                 entry.send(&msg, Some(socket));
                 app.tap.emit(|| Entry::MemberAdded {
                     channel: channel.to_string(),
@@ -223,6 +224,7 @@ impl Registry {
                 last.filter(|_| !remote.has_member(&app.id, channel.as_str(), &user))
             {
                 let msg = Broadcast::member_removed(channel.clone(), user.clone(), info);
+                self.by_next_delta(&msg);
                 entry.send(&Arc::new(msg), None);
                 app.tap.emit(|| Entry::MemberRemoved {
                     channel: channel.to_string(),

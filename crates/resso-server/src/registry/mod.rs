@@ -12,11 +12,14 @@
 
 mod cache;
 mod channel;
+mod claims;
 mod counts;
+mod handover;
 mod history;
 mod local;
 mod port;
 mod queries;
+mod quota;
 mod recovery;
 pub mod replica;
 mod replicate;
@@ -24,6 +27,7 @@ mod reply;
 mod users;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -37,9 +41,11 @@ use crate::tap::Entry;
 use crate::webhooks::{HookEvent, Webhooks};
 pub use cache::Cached;
 use channel::Channel;
+pub use handover::{Handed, Handover, Marks, Offer, Sessions, Step};
 pub use history::Bounds as HistoryBounds;
 pub use port::{Outgoing, Peers, Port};
-pub use recovery::{Joined, Resume, Unrecoverable};
+pub use quota::WaitingSlot;
+pub use recovery::{Joined, Resume, Unrecoverable, Wanted};
 use replica::{Change, NodeId, Publish, Remote, Retractions};
 pub use reply::{Replay, Subscribed, Watchlist};
 
@@ -50,12 +56,23 @@ const COUNT_INTERVAL: Duration = Duration::from_secs(5);
 /// Shared handle to the registry; cheap to clone.
 #[derive(Clone, Default)]
 pub struct Registry {
-    state: Arc<Mutex<State>>,
+    shared: Arc<Shared>,
     webhooks: Webhooks,
     port: Port,
     /// Once a clustered node shuts down, the surviving nodes fire the webhooks for what leaves with
     /// it, so this node fires none.
     shutdown: CancellationToken,
+}
+
+/// What the handles share: the one lock, and beside it (with its own small lock) the recoveries
+/// handed over between nodes — the claims waiting here, who answers other nodes'.
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    handover: Arc<claims::Slot>,
+    /// The number of the last publish or delta this node sent (taken under the lock, so the
+    /// numbers follow the order of the queue to the broker).
+    sent: AtomicU64,
 }
 
 #[derive(Default)]
@@ -67,12 +84,16 @@ struct State {
     remote: Remote,
     /// Removals this node fired for vanished nodes, to take back if they return.
     retractions: Retractions,
+    /// How far each node's publishes were delivered here, this node's own included.
+    heard: handover::Heard,
 }
 
 #[derive(Default)]
 struct AppState {
     /// Every open connection here, so that shutdown can close them all.
     connections: HashMap<SocketId, Outbox>,
+    /// Sessions waiting here for a recovery: they count toward the app's connections.
+    waiting: u64,
     channels: HashMap<ChannelName, Channel>,
     users: users::Users,
     cache: cache::Cache,
@@ -106,7 +127,7 @@ impl Registry {
     #[must_use]
     pub fn new(webhooks: Webhooks, port: Port, shutdown: CancellationToken) -> Self {
         Self {
-            state: Arc::default(),
+            shared: Arc::default(),
             webhooks,
             port,
             shutdown,
@@ -114,38 +135,14 @@ impl Registry {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        let state = &self.shared.state;
+        state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The webhook handle, for events decided outside the registry (client events).
     #[must_use]
     pub const fn webhooks(&self) -> &Webhooks {
         &self.webhooks
-    }
-
-    /// Counts a new connection of `app`, unless that would pass its limit (cluster-wide).
-    ///
-    /// # Errors
-    /// [`Unwelcome::OverQuota`] when the app already has its maximum of connections,
-    /// [`Unwelcome::ShuttingDown`] once shutdown began (checked under the lock [`Self::close_all`]
-    /// takes, so no connection slips past it).
-    pub fn connect(&self, app: &App, socket: SocketId, outbox: &Outbox) -> Result<(), Unwelcome> {
-        let mut guard = self.lock();
-        if self.shutdown.is_cancelled() {
-            return Err(Unwelcome::ShuttingDown);
-        }
-        let state = &mut *guard;
-        let elsewhere = state.remote.connections(&app.id);
-        let entry = state.apps.entry(app.id.clone()).or_default();
-        if app
-            .config
-            .max_connections
-            .is_some_and(|max| entry.connections.len() as u64 + elsewhere >= max)
-        {
-            return Err(Unwelcome::OverQuota);
-        }
-        entry.connections.insert(socket, outbox.clone());
-        Ok(())
     }
 
     /// Asks every open connection to close with `code` (at shutdown: 4200).
@@ -177,22 +174,14 @@ impl Registry {
         all.cloned().collect()
     }
 
-    /// Queues `msg` for every local subscriber of `channel` but `except`; returns how many got it.
-    fn deliver(
-        &self,
-        app: &App,
-        channel: &ChannelName,
-        msg: &Arc<Broadcast>,
-        except: Option<SocketId>,
-    ) -> usize {
-        fan_out(&mut self.lock(), app, channel, msg, except)
-    }
-
-    /// Sends `wire` to the other nodes while `_state` is locked. Relaying under the lock that local
-    /// delivery takes makes every node see one node's concurrent publishes in the same order: two
-    /// publishes can no longer be relayed in one order and delivered here in the other.
-    fn relay(&self, _state: &State, wire: Option<Publish>) {
-        if let Some(wire) = wire {
+    /// Sends `wire` to the other nodes while `state` is locked, numbered, and names `msg` by it.
+    /// Relaying under the lock that local delivery takes makes every node see one node's
+    /// concurrent publishes in the same order: two publishes can no longer be relayed in one order
+    /// and delivered here in the other.
+    fn relay(&self, _state: &State, wire: Option<Publish>, msg: &Broadcast) {
+        if let Some(mut wire) = wire {
+            wire.seq = self.shared.sent.fetch_add(1, Ordering::Relaxed) + 1;
+            msg.set_origin(wire.node, wire.seq);
             self.port.send(Outgoing::Publish(wire));
         }
     }
@@ -223,7 +212,7 @@ impl Registry {
             .is_clustered()
             .then(|| Publish::client_event(self.port.node(), &app.id, &msg, sender))
             .flatten();
-        self.relay(&state, wire);
+        self.relay(&state, wire, &msg);
         fan_out(&mut state, app, channel, &msg, Some(sender));
         user
     }
@@ -240,6 +229,7 @@ impl Registry {
     ) -> usize {
         let wire = self.port.is_clustered().then(|| Publish {
             node: self.port.node(),
+            seq: 0,
             app: app.id.clone(),
             channel: channel.clone(),
             event: event.to_owned(),
@@ -305,12 +295,8 @@ impl Registry {
             None,
         ));
         let mut state = self.lock();
-        self.relay(&state, relay);
-        if let (true, Some(data)) = (channel.is_cache(), data) {
-            let app_state = state.apps.entry(app.id.clone()).or_default();
-            let ttl = Duration::from_secs(app.config.cache_ttl);
-            app_state.cache.store(channel, msg.clone(), data, ttl);
-        }
+        self.relay(&state, relay, &msg);
+        cache::keep(&mut state, app, channel, &msg, data);
         fan_out(&mut state, app, channel, &msg, except)
     }
 
@@ -335,12 +321,22 @@ impl Registry {
         self.port.node()
     }
 
+    /// Tells the other nodes of `change`, numbered as this node's next message; call it under
+    /// the lock.
     fn delta(&self, app: &App, change: Change) {
         if self.port.is_clustered() {
-            self.port.send(Outgoing::Delta {
-                app: app.id.clone(),
-                change,
-            });
+            let seq = self.shared.sent.fetch_add(1, Ordering::Relaxed) + 1;
+            let app = app.id.clone();
+            self.port.send(Outgoing::Delta { app, change, seq });
+        }
+    }
+
+    /// Names `msg`, a presence change made here, by the delta about to tell the other nodes of it
+    /// (the next message numbered, in the same locked step).
+    fn by_next_delta(&self, msg: &Broadcast) {
+        if self.port.is_clustered() {
+            let seq = self.shared.sent.load(Ordering::Relaxed) + 1;
+            msg.set_origin(self.port.node(), seq);
         }
     }
 

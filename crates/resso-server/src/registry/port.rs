@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use resso_protocol::{AppId, UserId};
 
+use super::handover::Handover;
 use super::replica::{Change, NodeId, Publish};
 
 /// A message from this node's registry to the other nodes.
@@ -14,10 +15,16 @@ use super::replica::{Change, NodeId, Publish};
 pub enum Outgoing {
     /// An event for the other nodes' subscribers.
     Publish(Publish),
-    /// A change of this node's local state.
-    Delta { app: AppId, change: Change },
+    /// A change of this node's local state, numbered as this node's publishes are.
+    Delta {
+        app: AppId,
+        change: Change,
+        seq: u64,
+    },
     /// Close every connection signed in as `user`.
     Terminate { app: AppId, user: UserId },
+    /// A step of a Socket.IO recovery handed over between nodes.
+    Handover(Handover),
 }
 
 /// Where [`Outgoing`] messages go: the cluster's queue. Must not block.

@@ -99,14 +99,11 @@ impl Registry {
         self.lock().remote.live_nodes() + 1
     }
 
-    /// Open connections of `app` across the cluster.
+    /// Connections of `app` across the cluster (sessions waiting for a recovery included).
     #[must_use]
     pub fn connection_count(&self, app: &AppId) -> u64 {
         let state = self.lock();
-        let here = state
-            .apps
-            .get(app)
-            .map_or(0, |a| a.connections.len() as u64);
+        let here = state.apps.get(app).map_or(0, super::AppState::counted);
         here + state.remote.connections(app)
     }
 

@@ -25,12 +25,17 @@ pub struct Joined {
 
 /// A recovery to attempt.
 pub struct Resume<'a> {
-    /// The disconnected socket, whose subscriptions wait in the registry.
-    pub socket: SocketId,
+    pub wanted: Wanted<'a>,
     /// The new connection's own id, which the recovered socket takes the place of.
     pub replaces: SocketId,
     /// The new connection's queue.
     pub outbox: &'a Outbox,
+}
+
+/// What a recovering session missed: which one, on which channels, after which offset.
+pub struct Wanted<'a> {
+    /// The disconnected socket, whose subscriptions wait in the registry.
+    pub socket: SocketId,
     pub channels: &'a [Joined],
     /// The last offset the client received (`0`: none yet).
     pub after: u64,
@@ -85,24 +90,28 @@ impl Registry {
     /// [`Unrecoverable`] saying why.
     pub fn resume(&self, app: &App, r: &Resume<'_>) -> Result<Vec<Arc<Broadcast>>, Unrecoverable> {
         let mut guard = self.lock();
-        if r.after > last_offset() {
-            return Err(Unrecoverable::FromTheFuture);
-        }
         let app_state = guard.apps.get_mut(&app.id).ok_or(Unrecoverable::Lost)?;
-        let missed = missed(app_state, r)?;
-        for joined in r.channels {
+        let w = &r.wanted;
+        let missed = missed(app_state, w)?;
+        for joined in w.channels {
             let entry = app_state.channels.get_mut(&joined.channel);
-            let sub = entry.and_then(|e| e.subscribers.get_mut(&r.socket));
+            let sub = entry.and_then(|e| e.subscribers.get_mut(&w.socket));
             sub.ok_or(Unrecoverable::Lost)?.outbox = r.outbox.clone();
         }
         app_state.connections.remove(&r.replaces);
-        app_state.connections.insert(r.socket, r.outbox.clone());
+        app_state.connections.insert(w.socket, r.outbox.clone());
         Ok(missed)
     }
 }
 
 /// Every broadcast `r.socket` missed on its channels, in offset order, within the bounds.
-fn missed(app_state: &mut AppState, r: &Resume<'_>) -> Result<Vec<Arc<Broadcast>>, Unrecoverable> {
+pub(super) fn missed(
+    app_state: &mut AppState,
+    r: &Wanted<'_>,
+) -> Result<Vec<Arc<Broadcast>>, Unrecoverable> {
+    if r.after > last_offset() {
+        return Err(Unrecoverable::FromTheFuture);
+    }
     let mut all = Vec::new();
     for joined in r.channels {
         let entry = app_state.channels.get_mut(&joined.channel);

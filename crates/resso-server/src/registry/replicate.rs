@@ -15,7 +15,7 @@ use super::replica::{
     channel_hook, member_hook, AppSnapshot, Change, ChannelSnapshot, Keys, MemberInfo, NodeId,
     Publish, Remote, Snapshot, Transition,
 };
-use super::{Registry, State};
+use super::{cache, fan_out, Registry, State};
 use crate::apps::Apps;
 use crate::broadcast::{Broadcast, Payload};
 use crate::webhooks::Fact;
@@ -29,10 +29,16 @@ struct View {
 }
 
 impl Registry {
-    /// Applies another node's change of its local state.
-    pub(crate) fn apply_delta(&self, node: NodeId, app_id: &AppId, change: &Change, apps: &Apps) {
+    /// Applies another node's change of its local state, its message number `seq` there.
+    pub(crate) fn apply_delta(
+        &self,
+        (node, seq): (NodeId, u64),
+        app_id: &AppId,
+        change: &Change,
+        apps: &Apps,
+    ) {
         let keys = Keys::of_change(app_id, change);
-        self.change_remote(&keys, Cause::Update, |remote| {
+        self.change_remote(&keys, Cause::Update(node, seq), |remote| {
             remote.apply(node, app_id, change);
         });
         if let (Some(app), Some((_, channel))) =
@@ -42,27 +48,33 @@ impl Registry {
         }
     }
 
-    /// Delivers another node's event to local subscribers.
+    /// Delivers another node's event to local subscribers (keeping it as the cached event on
+    /// cache channels), noting how far that node's publishes were delivered here.
     pub(crate) fn apply_publish(&self, p: Publish, apps: &Apps) {
         let Some(app) = apps.by_id(p.app.as_str()) else {
             return;
         };
         let (channel, except) = (p.channel, p.except);
-        match (p.text, p.json) {
+        let (payload, data) = match (p.text, p.json) {
             (Some(text), _) => {
-                self.deliver_and_relay(&app, &channel, &p.event, Payload::Text(text), except, None);
+                let data = Arc::<str>::from(text.as_str());
+                (Payload::Text(text), Some(data))
             }
-            (None, json) => {
-                let payload = json.map_or(Payload::Empty, Payload::Json);
-                let msg = Arc::new(Broadcast::event(
-                    channel.clone(),
-                    p.event,
-                    payload,
-                    p.user_id,
-                ));
-                self.deliver(&app, &channel, &msg, except);
-            }
+            (None, json) => (json.map_or(Payload::Empty, Payload::Json), None),
+        };
+        let msg = Arc::new(Broadcast::event(
+            channel.clone(),
+            p.event,
+            payload,
+            p.user_id,
+        ));
+        if p.seq > 0 {
+            msg.set_origin(p.node, p.seq);
         }
+        let mut state = self.lock();
+        state.heard.note(p.node, p.seq);
+        cache::keep(&mut state, &app, &channel, &msg, data);
+        fan_out(&mut state, &app, &channel, &msg, except);
     }
 
     /// A heartbeat from `node`; returns whether its full state is known here (if not, the cluster
@@ -78,7 +90,7 @@ impl Registry {
         let mut keys = self.lock().remote.node_keys(node);
         keys.extend(Keys::of_snapshot(&snapshot));
         let cause = if self.lock().remote.seen(node) {
-            Cause::Update
+            Cause::Update(node, 0)
         } else {
             Cause::FirstContact
         };
@@ -129,7 +141,7 @@ impl Registry {
         self.lock()
             .apps
             .iter()
-            .map(|(id, a)| (id.clone(), a.connections.len() as u64))
+            .map(|(id, a)| (id.clone(), a.counted()))
             .collect()
     }
 
@@ -138,6 +150,9 @@ impl Registry {
     fn change_remote(&self, keys: &Keys, cause: Cause, change: impl FnOnce(&mut Remote)) {
         let mut guard = self.lock();
         let state = &mut *guard;
+        if let Cause::Update(node, seq) = cause {
+            state.heard.note(node, seq);
+        }
         let before = view(state, keys);
         let leaving = leaving_infos(state, keys, &before);
         change(&mut state.remote);
@@ -156,7 +171,12 @@ impl Registry {
             let flip = flip(before.members[i], after.members[i]);
             if flip.flipped {
                 let info = leaving[i].clone();
-                self.member_flipped(state, (app, channel, user), flip.now, info);
+                let origin = match cause {
+                    Cause::Update(node, seq @ 1..) => Some((node, seq)),
+                    Cause::Update(..) | Cause::FirstContact | Cause::Departed => None,
+                };
+                let key = (app, channel, user);
+                self.member_flipped(state, key, flip.now, info, origin);
             }
             let key = Fact::Member(app.clone(), channel.clone(), user.clone());
             if state.retractions.decide(&key, flip) {
@@ -180,13 +200,14 @@ impl Registry {
     }
 
     /// Tells local subscribers of `channel` that `user` joined or left the cluster-wide presence
-    /// (`left_info`: what it had joined with).
+    /// (`left_info`: what it had joined with), naming the message that caused it (`origin`).
     fn member_flipped(
         &self,
         state: &mut State,
         (app, channel, user): (&AppId, &ChannelName, &UserId),
         present: bool,
         left_info: Option<Box<RawValue>>,
+        origin: Option<(NodeId, u64)>,
     ) {
         let info = present.then(|| {
             state
@@ -206,6 +227,9 @@ impl Registry {
         } else {
             Broadcast::member_removed(channel.clone(), user.clone(), left_info)
         };
+        if let Some((node, seq)) = origin {
+            msg.set_origin(node, seq);
+        }
         entry.send(&Arc::new(msg), None);
     }
 }
@@ -213,8 +237,9 @@ impl Registry {
 /// How a change to the replicas came about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cause {
-    /// A delta, or the snapshot of a node seen before (after a broker outage).
-    Update,
+    /// A delta (from this node, with this number), or the snapshot of a node seen before (after
+    /// a broker outage; number 0).
+    Update(NodeId, u64),
     /// The first snapshot of a node: what it holds was reported by whoever led before us.
     FirstContact,
     /// A node left or died.
@@ -295,7 +320,7 @@ fn app_snapshot(a: &super::AppState) -> AppSnapshot {
         .collect();
     let users = a.users.counts().map(|(u, n)| (u.clone(), n)).collect();
     AppSnapshot {
-        connections: a.connections.len() as u64,
+        connections: a.counted(),
         channels,
         users,
     }

@@ -60,12 +60,17 @@ pub(super) fn open(
     }
     let socket_id = SocketId::new(rand::random(), rand::random());
     let (outbox, inbox) = outbox(s.settings.outbound_queue_bytes);
-    s.registry
-        .connect(app, socket_id, &outbox)
-        .map_err(|u| match u {
-            Unwelcome::OverQuota => Failure::Forbidden,
-            Unwelcome::ShuttingDown => Failure::BadRequest,
-        })?;
+    // A socket that may recover a session is let in beside the waiting ones; its CONNECT holds
+    // it to the limit if it recovers none.
+    let admitted = if super::engine::recoverable(version, app) {
+        s.registry.connect_returning(app, socket_id, &outbox)
+    } else {
+        s.registry.connect(app, socket_id, &outbox)
+    };
+    admitted.map_err(|u| match u {
+        Unwelcome::OverQuota => Failure::Forbidden,
+        Unwelcome::ShuttingDown => Failure::BadRequest,
+    })?;
     let sid = match version {
         EngineVersion::V3 => socket_id.to_string(),
         EngineVersion::V4 => {

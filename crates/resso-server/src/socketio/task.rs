@@ -133,6 +133,9 @@ async fn serve<S: Stream>(
         if let Err(end) = flush(engine, link, &mut doomed).await {
             return end;
         }
+        if engine.closing() && !engine.has_output() {
+            return SocketEnd::Close;
+        }
         let deadline = link
             .upgrade_deadline()
             .map_or(engine.beat.next(), |u| u.min(engine.beat.next()));
@@ -147,7 +150,7 @@ async fn serve<S: Stream>(
                 None => Err(SocketEnd::Gone),
             },
             arrival = poll_fn(|cx| poll_link(link, cx)) => on_arrival(engine, link, arrival).await,
-            Some(first) = inbox.recv(), if link.takes_broadcasts() => {
+            Some(first) = inbox.recv(), if link.takes_broadcasts() && !engine.claiming() => {
                 engine.push_broadcast(first);
                 for msg in std::iter::from_fn(|| inbox.try_recv()).take(BATCH - 1) {
                     engine.push_broadcast(msg);

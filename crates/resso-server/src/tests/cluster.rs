@@ -10,7 +10,7 @@ use crate::webhooks::Webhooks;
 use resso_protocol::SocketId;
 use tokio_util::sync::CancellationToken;
 
-fn node() -> (Registry, Queue) {
+pub(super) fn node() -> (Registry, Queue) {
     let config = ClusterConfig {
         backend: Backend::Redis,
         url: Some("redis://x".into()),
@@ -24,7 +24,11 @@ fn node() -> (Registry, Queue) {
 }
 
 /// Delivers everything `from` sent to `to` (answering through `to_queue`), as the broker would.
-fn pump(from: &mut Queue, (to, to_queue): (&Registry, &Queue), apps: &crate::apps::Apps) {
+pub(super) fn pump(
+    from: &mut Queue,
+    (to, to_queue): (&Registry, &Queue),
+    apps: &crate::apps::Apps,
+) {
     while let Some(wire) = from.try_recv() {
         let text = serde_json::to_string(&wire).unwrap();
         to_queue.apply(to, serde_json::from_str(&text).unwrap(), apps);

@@ -2,4 +2,5 @@
 //! registries joined by the cluster's dispatch. They sit at the root, above every layer they use.
 
 mod cluster;
+mod handover;
 mod registry;

@@ -27,6 +27,7 @@ mod limits;
 mod ordering;
 mod outage;
 mod presence;
+mod recovery;
 mod socketio;
 mod state;
 mod support;

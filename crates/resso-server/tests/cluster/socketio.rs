@@ -1,6 +1,6 @@
 //! Socket.IO clients in a cluster: they share channels with Pusher clients on every node, HTTP API
 //! exclusion holds for them across nodes, and Laravel's `redis` broadcaster reaches each of them,
-//! on every node, exactly once.
+//! on every node, exactly once. (Recovery across nodes: `recovery.rs`.)
 
 use serde_json::json;
 
@@ -8,8 +8,7 @@ use crate::support::{assert_all_silent, Backend, Broker, Cluster, Options, SioCl
 
 both_brokers!(
     socketio_and_pusher_clients_share_events_across_nodes,
-    laravel_events_reach_socketio_subscribers_once,
-    a_recovery_on_another_node_is_a_fresh_session
+    laravel_events_reach_socketio_subscribers_once
 );
 
 async fn socketio_and_pusher_clients_share_events_across_nodes(backend: Backend) {
@@ -91,29 +90,4 @@ async fn laravel_events_reach_socketio_subscribers_once(backend: Backend) {
         }
         client.assert_silent().await;
     }
-}
-
-/// Sessions and histories are per node: a client recovering on another node gets a fresh session
-/// (a new `sid`, nothing replayed), subscribes again as Echo does, and gets what comes next.
-async fn a_recovery_on_another_node_is_a_fresh_session(backend: Backend) {
-    let cluster = Cluster::start(backend, 2, Options::default()).await;
-    let (n1, n2) = (cluster.node(0), cluster.node(1));
-    let mut client = SioClient::connect(n1.addr).await;
-    client.subscribe("news").await;
-    cluster.await_subscriptions("news", 1).await;
-    n1.api().publish("news", "e", "seen", None).await;
-    assert_eq!(client.recv_event().await, json!(["e", "news", "seen"]));
-    let claim = json!({"pid": client.pid, "offset": client.offset}).to_string();
-    let old = client.socket_id.clone();
-    client.cut().await;
-    n1.api().publish("news", "e", "missed", None).await;
-
-    let mut client = SioClient::connect_with(n2.addr, &claim).await;
-    assert_ne!(client.socket_id, old, "a fresh session");
-    client.assert_silent().await;
-    client.subscribe("news").await;
-    cluster.await_subscriptions("news", 2).await; // the waiting session on node 1 counts too
-    n2.api().publish("news", "e", "next", None).await;
-    assert_eq!(client.recv_event().await, json!(["e", "news", "next"]));
-    client.assert_silent().await;
 }

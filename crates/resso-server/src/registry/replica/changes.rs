@@ -21,6 +21,9 @@ pub type NodeId = u64;
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Publish {
     pub node: NodeId,
+    /// Its number among `node`'s publishes (from 1), given as it is relayed.
+    #[serde(default)]
+    pub seq: u64,
     pub app: AppId,
     pub channel: ChannelName,
     pub event: String,
@@ -62,6 +65,7 @@ impl Publish {
         };
         Some(Self {
             node,
+            seq: 0,
             app: app.clone(),
             channel: channel.clone(),
             event: event.clone(),

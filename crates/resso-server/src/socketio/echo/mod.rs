@@ -4,9 +4,11 @@
 //! with Echo's `(event, channel, data)` packets. Broadcasts (events, `presence:joining` /
 //! `presence:leaving`) reach the socket through the registry like any subscriber's; this module
 //! only writes what is for this socket alone. Dropping the socket leaves every channel; a socket
-//! that can be recovered is parked instead when its connection drops ([`recovery`]).
+//! that can be recovered is parked instead when its connection drops ([`recovery`]), and in a
+//! cluster can be recovered on another node ([`handover`]).
 
 pub mod auth;
+mod handover;
 mod parked;
 mod parse;
 mod recovery;
@@ -30,6 +32,7 @@ use crate::rate::RateWindow;
 use crate::registry::{Joined, Registry};
 use auth::AuthClient;
 use parse::Inbound;
+pub use recovery::{Connecting, Recovered};
 pub use subscribe::Done;
 use target::AuthTarget;
 
@@ -37,6 +40,7 @@ use target::AuthTarget;
 const MAX_PENDING_AUTH: usize = 64;
 
 /// What the engine knows about a socket when its CONNECT on `/` arrives.
+#[derive(Clone)]
 pub struct Connect {
     pub app: Arc<App>,
     pub socket_id: SocketId,
@@ -103,6 +107,7 @@ impl Echo {
             work: None,
             rate,
             recoverable: c.recoverable,
+            handed: None,
         }
     }
 }
@@ -129,6 +134,9 @@ pub struct EchoSocket {
     rate: RateWindow,
     /// Whether its channels keep a history for its recovery.
     recoverable: bool,
+    /// For a session handed over from another node: its `pid` there and how far each node's
+    /// publishes had reached it (boxed: most sockets have none).
+    handed: Option<Box<handover::HandedOver>>,
 }
 
 impl EchoSocket {

@@ -1,7 +1,8 @@
 //! Sessions waiting to be recovered, by `pid`: an Echo socket whose connection dropped keeps its
 //! subscriptions (and its presence) here for its app's recovery window. A recovering CONNECT takes
 //! it back; otherwise a timer drops it when the window ends, which leaves its channels as a closed
-//! socket would. A `std` mutex: every critical section is one map operation, and a session is
+//! socket would. Each waiting session counts toward its app's `max_connections` while it waits.
+//! A `std` mutex: every critical section is one map operation, and a session is
 //! always dropped outside it (dropping leaves channels, which takes the registry's lock).
 
 use std::collections::HashMap;
@@ -12,6 +13,7 @@ use resso_protocol::AppId;
 use tokio::time::Instant;
 
 use super::EchoSocket;
+use crate::registry::WaitingSlot;
 
 /// Most sessions waiting at once; past it a dropped connection is not kept for recovery.
 const MAX_WAITING: usize = 1 << 16;
@@ -23,6 +25,8 @@ struct Waiting {
     app: AppId,
     socket: Box<EchoSocket>,
     until: Instant,
+    /// Its place in the app's connection count, given back with it.
+    _counted: WaitingSlot,
 }
 
 impl Parked {
@@ -36,6 +40,7 @@ impl Parked {
         let until = Instant::now() + window;
         let waiting = Waiting {
             app: socket.app.id.clone(),
+            _counted: socket.registry.hold_waiting(&socket.app.id),
             socket,
             until,
         };
@@ -67,6 +72,14 @@ impl Parked {
         let waiting = map.remove(pid)?;
         drop(map);
         (waiting.until > Instant::now()).then_some(waiting.socket)
+    }
+
+    /// `f` of the session `pid` of `app`, if it is still waiting (it stays).
+    pub fn peek<T>(&self, pid: &str, app: &AppId, f: impl FnOnce(&EchoSocket) -> T) -> Option<T> {
+        let map = self.lock();
+        let waiting = map.get(pid)?;
+        let live = waiting.app == *app && waiting.until > Instant::now();
+        live.then(|| f(&waiting.socket))
     }
 
     /// Drops `pid` if its window (the one ending at `until`) is over.

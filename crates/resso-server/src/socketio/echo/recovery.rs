@@ -7,11 +7,13 @@
 //! the app again), and, through [`Registry::resume`](crate::registry::Registry::resume), every
 //! broadcast after `offset` it was meant to get. Whatever cannot be honoured whole — an unknown,
 //! expired or foreign `pid`, a garbage or future offset, a replay past the bounds — gives a fresh
-//! session, never an error and never part of a replay.
+//! session, never an error and never part of a replay. In a cluster, a `pid` no session here has
+//! may be another node's: [`handover`](super::handover) claims it from there.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use resso_protocol::auth::sign_hex;
 use resso_protocol::{AppId, SocketId};
 use serde::Deserialize;
@@ -19,7 +21,7 @@ use serde_json::value::RawValue;
 
 use super::{Connect, Echo, EchoSocket};
 use crate::broadcast::Broadcast;
-use crate::registry::{HistoryBounds, Resume, Unrecoverable};
+use crate::registry::{HistoryBounds, Resume, Unrecoverable, Wanted};
 
 /// The key `pid`s are signed with, random per process (a restart forgets every session anyway).
 pub struct PidKey(String);
@@ -29,6 +31,12 @@ impl Default for PidKey {
         let bytes: [u8; 32] = rand::random();
         Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
     }
+}
+
+/// How a recoverable socket's CONNECT is answered: now, or once another node answered a claim.
+pub enum Connecting {
+    Now(Recovered),
+    Claim(BoxFuture<'static, Recovered>),
 }
 
 /// A connected socket and what it missed, if it was recovered.
@@ -90,38 +98,67 @@ impl Echo {
         tag
     }
 
+    /// The session id of `socket`: the one it was given on the node that first held it.
+    fn pid_of(&self, socket: &EchoSocket) -> String {
+        match socket.handed.as_ref() {
+            Some(handed) => handed.pid.to_string(),
+            None => self.pid(&socket.app.id, socket.socket_id),
+        }
+    }
+
     /// The handler for a recoverable socket whose CONNECT (with `payload`) arrived: the session
-    /// it names recovered, or a fresh one.
-    pub fn connect_recoverable(&self, c: Connect, payload: Option<&RawValue>) -> Recovered {
-        match self.recover(&c, payload) {
-            Ok((socket, replay)) => Recovered {
-                pid: self.pid(&socket.app.id, socket.socket_id),
-                socket,
-                replay,
-                recovered: true,
+    /// it names recovered, or a fresh one — or, when another node of a cluster may hold that
+    /// session, the claim that ends in one of them.
+    pub fn connect_recoverable(&self, c: Connect, payload: Option<&RawValue>) -> Connecting {
+        let why = match Claim::parse(payload) {
+            Ok((claim, after)) => match self.recover(&c, &claim.pid, after) {
+                Ok((socket, replay)) => return Connecting::Now(self.recovered(socket, replay)),
+                Err(Refused::Unknown) if c.registry.is_clustered() => {
+                    let claim = self.clone().claim_elsewhere(c, claim.pid, after);
+                    return Connecting::Claim(Box::pin(claim));
+                }
+                Err(why) => why,
             },
-            Err(why) => {
-                if !matches!(why, Refused::NoClaim) {
-                    tracing::debug!(app = %c.app.id, socket = %c.socket_id, "Socket.IO recovery refused, a fresh session: {why}");
-                }
-                let socket = Box::new(self.connect(c));
-                Recovered {
-                    pid: self.pid(&socket.app.id, socket.socket_id),
-                    socket,
-                    replay: Vec::new(),
-                    recovered: false,
-                }
-            }
+            Err(why) => why,
+        };
+        if !matches!(why, Refused::NoClaim) {
+            tracing::debug!(app = %c.app.id, socket = %c.socket_id, "Socket.IO recovery refused, a fresh session: {why}");
+        }
+        Connecting::Now(self.fresh(c))
+    }
+
+    /// `socket` recovered, with what it missed.
+    pub(super) fn recovered(
+        &self,
+        socket: Box<EchoSocket>,
+        replay: Vec<Arc<Broadcast>>,
+    ) -> Recovered {
+        Recovered {
+            pid: self.pid_of(&socket),
+            socket,
+            replay,
+            recovered: true,
+        }
+    }
+
+    /// A fresh session on the connection `c` describes.
+    pub(super) fn fresh(&self, c: Connect) -> Recovered {
+        let socket = Box::new(self.connect(c));
+        Recovered {
+            pid: self.pid_of(&socket),
+            socket,
+            replay: Vec::new(),
+            recovered: false,
         }
     }
 
     fn recover(
         &self,
         c: &Connect,
-        payload: Option<&RawValue>,
+        pid: &str,
+        after: u64,
     ) -> Result<(Box<EchoSocket>, Vec<Arc<Broadcast>>), Refused> {
-        let (claim, after) = Claim::parse(payload)?;
-        let parked = self.0.parked.take(&claim.pid, &c.app.id);
+        let parked = self.0.parked.take(pid, &c.app.id);
         let socket = parked.ok_or(Refused::Unknown)?;
         // A failed resume drops the session: it leaves its channels.
         Ok(socket.resume(c, after)?)
@@ -135,7 +172,7 @@ impl Echo {
         };
         socket.pending.clear();
         socket.work = None; // auth calls in flight: Echo subscribes again after reconnecting
-        let pid = self.pid(&socket.app.id, socket.socket_id);
+        let pid = self.pid_of(&socket);
         self.0.parked.park(pid, socket, window)
     }
 }
@@ -165,14 +202,17 @@ impl EchoSocket {
     ) -> Result<(Box<Self>, Vec<Arc<Broadcast>>), Unrecoverable> {
         let recovery = c.app.config.socketio.as_ref().and_then(|s| s.recovery());
         let recovery = recovery.ok_or(Unrecoverable::Lost)?;
-        let resume = Resume {
+        let wanted = Wanted {
             socket: self.socket_id,
-            replaces: c.socket_id,
-            outbox: &c.outbox,
             channels: &self.joined,
             after,
             max_events: recovery.max_events,
             max_bytes: recovery.max_bytes,
+        };
+        let resume = Resume {
+            wanted,
+            replaces: c.socket_id,
+            outbox: &c.outbox,
         };
         let replay = self.registry.resume(&c.app, &resume)?;
         self.app = c.app.clone();

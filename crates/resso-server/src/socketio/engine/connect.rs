@@ -1,20 +1,24 @@
 //! The Socket.IO CONNECT on `/`: protocol 4 is connected unasked, protocol 5 answers with the
 //! socket id — and, with the app's connection state recovery on, a `pid` and what a recovered
-//! session missed (Echo's [`recovery`](super::super::echo)). When the socket ends for a reason the
-//! client may come back from, its session is parked for that recovery.
+//! session missed (Echo's [`recovery`](super::super::echo)) — once another node handed the session
+//! over, when it was held there. When the socket ends for a reason the client may come back from,
+//! its session is parked for that recovery.
 
-use resso_protocol::socketio::packet;
+use std::task::{ready, Context, Poll};
+
+use futures_util::FutureExt;
+use resso_protocol::socketio::packet::{self, DEFAULT_NAMESPACE};
 use resso_protocol::socketio::EngineVersion;
 use serde_json::value::RawValue;
 
-use super::{Engine, Queued, SocketEnd};
-use crate::socketio::echo::Connect;
+use super::{Engine, SocketEnd};
+use crate::apps::App;
+use crate::socketio::echo::{Connect, Connecting, Recovered};
 
 impl Engine {
     /// Whether the socket can be recovered: protocol 5, with the app's recovery on.
     fn recoverable(&self) -> bool {
-        let sio = self.id.app.config.socketio.as_ref();
-        self.version == EngineVersion::V4 && sio.is_some_and(|s| s.recovery().is_some())
+        recoverable(self.version, &self.id.app)
     }
 
     /// Connects the socket on `/` through the application (recovering the session `payload`
@@ -37,7 +41,45 @@ impl Engine {
             self.handler = Some(Box::new(self.id.echo.connect(c)));
             return self.push(packet::connected(&self.id.socket_id.to_string()));
         }
-        let r = self.id.echo.connect_recoverable(c, payload);
+        match self.id.echo.connect_recoverable(c, payload) {
+            Connecting::Now(r) => self.connected(r),
+            Connecting::Claim(claim) => {
+                self.claim = Some(Box::new(claim));
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether the socket waits for another node to hand its session over (its CONNECT is not
+    /// answered yet).
+    pub const fn claiming(&self) -> bool {
+        self.claim.is_some()
+    }
+
+    /// The claim of a session held by another node, polled: once it ends, the socket is connected
+    /// (recovered or fresh).
+    pub(super) fn poll_claim(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SocketEnd>> {
+        let Some(claim) = self.claim.as_mut() else {
+            return Poll::Pending;
+        };
+        let r = ready!(claim.poll_unpin(cx));
+        self.claim = None;
+        Poll::Ready(self.connected(r))
+    }
+
+    /// Answers the CONNECT for `r`'s socket, then queues what it missed. A fresh session is held
+    /// to the app's connection limit here, waiting sessions included (the connection was let in
+    /// beside them in case it was one of them coming back).
+    fn connected(&mut self, r: Recovered) -> Result<(), SocketEnd> {
+        if !r.recovered && !self.id.registry.within_quota(&self.id.app) {
+            tracing::debug!(
+                sid = self.sid(),
+                "socket.io CONNECT refused: the app is full"
+            );
+            let refusal = packet::connect_error(self.version, DEFAULT_NAMESPACE, "Over quota");
+            self.closing = true; // once the refusal is written
+            return self.push(refusal);
+        }
         self.id.socket_id = r.socket.socket_id();
         self.handler = Some(r.socket);
         let sid = self.id.socket_id.to_string();
@@ -49,7 +91,9 @@ impl Engine {
             "socket.io socket connected"
         );
         self.push(packet::connected_recoverable(&sid, &r.pid))?;
-        self.out.extend(r.replay.into_iter().map(Queued::Broadcast));
+        for msg in r.replay {
+            self.push_broadcast(msg);
+        }
         Ok(())
     }
 
@@ -75,4 +119,11 @@ impl Engine {
         self.parked = true;
         self.id.echo.park(handler);
     }
+}
+
+/// Whether a socket of `app` speaking `version` can be recovered: protocol 5, with the app's
+/// recovery on.
+pub(in crate::socketio) fn recoverable(version: EngineVersion, app: &App) -> bool {
+    let sio = app.config.socketio.as_ref();
+    version == EngineVersion::V4 && sio.is_some_and(|s| s.recovery().is_some())
 }

@@ -11,6 +11,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use resso_protocol::socketio::engine::{self as eio, Packet};
 use resso_protocol::socketio::packet::{self, Kind, PacketError, DEFAULT_NAMESPACE};
 use resso_protocol::socketio::EngineVersion;
@@ -21,7 +22,7 @@ use tokio::time::Instant;
 use super::beat::{EngineBeat, Fire};
 use super::codec::{SocketIo, SocketIoPlain};
 use super::echo::Echo;
-use super::echo::EchoSocket;
+use super::echo::{EchoSocket, Recovered};
 use super::EngineSessions;
 use crate::apps::App;
 use crate::broadcast::{Broadcast, Encoded};
@@ -33,6 +34,8 @@ use crate::ws::frame;
 use crate::ws::Violation;
 
 mod connect;
+
+pub(super) use connect::recoverable;
 
 /// Why a socket's task ends.
 #[derive(Debug)]
@@ -87,6 +90,11 @@ pub(super) struct Engine {
     pub beat: EngineBeat,
     /// The session waits for a recovery: the registry already counts the connection out.
     parked: bool,
+    /// The socket closes once what is queued is written (its CONNECT was refused).
+    closing: bool,
+    /// A CONNECT waiting for another node to hand its session over (boxed again: it is rare,
+    /// and every socket's task carries the field).
+    claim: Option<Box<BoxFuture<'static, Recovered>>>,
 }
 
 impl Engine {
@@ -100,6 +108,8 @@ impl Engine {
             limit,
             beat,
             parked: false,
+            closing: false,
+            claim: None,
         }
     }
 
@@ -120,6 +130,11 @@ impl Engine {
         !self.out.is_empty()
     }
 
+    /// Whether the socket must close now that its output was written.
+    pub const fn closing(&self) -> bool {
+        self.closing
+    }
+
     /// Queues one of the socket's own packets; a client that lets them pile up is closed as a
     /// slow consumer.
     pub fn push(&mut self, packet: impl Into<Bytes>) -> Result<(), SocketEnd> {
@@ -136,8 +151,12 @@ impl Engine {
         self.out.push_back(Queued::Frame(frame));
     }
 
-    /// Queues a broadcast Socket.IO clients get (the others have no Socket.IO encoding).
+    /// Queues a broadcast Socket.IO clients get (the others have no Socket.IO encoding), unless
+    /// the socket, handed over from another node, had it there.
     pub fn push_broadcast(&mut self, msg: Arc<Broadcast>) {
+        if self.handler.as_ref().is_some_and(|h| h.had(&msg)) {
+            return;
+        }
         if encoded(self.version, &msg).is_some() {
             self.out.push_back(Queued::Broadcast(msg));
         }
@@ -258,12 +277,8 @@ impl Engine {
                 let refusal = packet::connect_error(self.version, p.namespace, "Invalid namespace");
                 self.push(refusal)
             }
-            Kind::Connect if self.handler.is_none() && self.version == EngineVersion::V4 => {
-                self.connect(p.data)
-            }
-            Kind::Event
-                if default && self.handler.is_none() && self.version == EngineVersion::V4 =>
-            {
+            Kind::Connect if self.waits_for_connect() => self.connect(p.data),
+            Kind::Event if default && self.waits_for_connect() => {
                 // The spec: a server that does not get CONNECT first MUST close the connection.
                 tracing::debug!(sid = self.sid(), "EVENT before CONNECT: closing");
                 Err(SocketEnd::Close)
@@ -280,6 +295,11 @@ impl Engine {
         }
     }
 
+    /// Whether a protocol 5 socket has sent no CONNECT yet.
+    fn waits_for_connect(&self) -> bool {
+        self.handler.is_none() && self.claim.is_none() && self.version == EngineVersion::V4
+    }
+
     fn on_event(&mut self, args: Option<&RawValue>) -> Result<(), SocketEnd> {
         let (Some(handler), Some(args)) = (self.handler.as_mut(), args) else {
             return Ok(()); // not connected (yet): ignored, as socket.io does
@@ -291,6 +311,9 @@ impl Engine {
 
     /// Collects the handler's finished background work.
     pub fn poll_work(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SocketEnd>> {
+        if self.claim.is_some() {
+            return self.poll_claim(cx);
+        }
         let Some(handler) = self.handler.as_mut() else {
             return Poll::Pending;
         };
@@ -335,6 +358,7 @@ impl Drop for Engine {
         if let Some(sessions) = &self.id.sessions {
             sessions.remove(&self.id.sid);
         }
+        drop(self.claim.take()); // a session being handed over leaves the channels it joined
         drop(self.handler.take()); // leaves its channels first
         let id = &self.id;
         if !self.parked {

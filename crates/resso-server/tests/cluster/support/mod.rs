@@ -14,7 +14,7 @@ use std::time::Duration;
 
 pub use api::Api;
 pub use cluster::{object_keys, user_ids, Cluster};
-pub use process::Options;
+pub use process::{Node, Options};
 pub use resso_test_kit::{eventually, presence_hash, Backend, Broker, Client, Sink, TestApp, MAIN};
 pub use settle::HOOKS;
 pub use sio::SioClient;

@@ -22,6 +22,8 @@ pub struct Options {
     pub client_events_per_second: Option<u32>,
     /// A broker that needs this password (given to the nodes in its URL).
     pub broker_password: Option<&'static str>,
+    /// The Socket.IO app's `auth_host` (its private and presence channels are refused without).
+    pub socketio_auth: Option<String>,
 }
 
 /// One Ressò node process.
@@ -89,6 +91,10 @@ fn config_toml(broker: &Broker, options: &Options) -> String {
         Backend::Nats => "nats",
     };
     let mut main_extra = String::new();
+    let socketio = options
+        .socketio_auth
+        .as_ref()
+        .map_or_else(String::new, |host| format!("auth_host = \"{host}\""));
     if let Some(max) = options.max_connections {
         main_extra.push_str(&format!("max_connections = {max}\n"));
     }
@@ -129,7 +135,7 @@ id = "{}"
 key = "{}"
 secret = "{}"
 client_events = true
-socketio = {{}}
+socketio = {{ {socketio} }}
 {main_extra}
 [[apps]]
 id = "{}"

@@ -67,7 +67,7 @@ impl SioClient {
             .expect("send a frame");
     }
 
-    /// Echo's `subscribe` for a public channel (it has no confirmation: wait on the HTTP API).
+    /// Echo's `subscribe` (a public channel has no confirmation: wait on the HTTP API).
     pub async fn subscribe(&mut self, channel: &str) {
         let packet = json!(["subscribe", {"channel": channel, "auth": {"headers": {}}}]);
         self.send(&format!("42{packet}")).await;
@@ -91,15 +91,20 @@ impl SioClient {
         self.next_text_within(RECV).await
     }
 
-    /// The next Echo event `[event, channel, data]`, its offset (the last argument) kept.
-    pub async fn recv_event(&mut self) -> Value {
+    /// The next EVENT's arguments as sent (a reply to this socket alone has no offset).
+    pub async fn recv_args(&mut self) -> Vec<Value> {
         let text = self.next_text().await.expect("a Socket.IO event in time");
         let args = text
             .strip_prefix("42")
             .unwrap_or_else(|| panic!("an EVENT, got {text}"));
-        let mut args: Vec<Value> = serde_json::from_str(args).expect("event arguments are JSON");
+        serde_json::from_str(args).expect("event arguments are JSON")
+    }
+
+    /// The next Echo event `[event, channel, data]`, its offset (the last argument) kept.
+    pub async fn recv_event(&mut self) -> Value {
+        let mut args = self.recv_args().await;
         let offset = args.pop().and_then(|o| o.as_str().map(str::to_owned));
-        self.offset = Some(offset.unwrap_or_else(|| panic!("an offset last: {text}")));
+        self.offset = Some(offset.unwrap_or_else(|| panic!("an offset last: {args:?}")));
         Value::Array(args)
     }
 

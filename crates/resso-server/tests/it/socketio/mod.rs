@@ -6,6 +6,7 @@ mod bad_input;
 mod polling;
 mod recovery;
 mod recovery_presence;
+mod recovery_quota;
 mod recovery_refused;
 mod spec;
 mod upgrade;
