@@ -102,6 +102,35 @@ pub enum Payload {
 }
 
 impl Payload {
+    /// The payload as the cluster's wire carries it: a text, a JSON value, or neither.
+    #[must_use]
+    pub fn from_parts(text: Option<String>, json: Option<Box<RawValue>>) -> Self {
+        match (text, json) {
+            (Some(text), _) => Self::Text(text),
+            (None, Some(json)) => Self::Json(json),
+            (None, None) => Self::Empty,
+        }
+    }
+
+    /// The payload's text and JSON value, as [`Payload::from_parts`] takes them.
+    #[must_use]
+    pub fn to_parts(&self) -> (Option<String>, Option<Box<RawValue>>) {
+        match self {
+            Self::Text(t) => (Some(t.clone()), None),
+            Self::Json(j) => (None, Some(j.clone())),
+            Self::Empty => (None, None),
+        }
+    }
+
+    /// The text of an HTTP API payload (what a cache channel keeps).
+    #[must_use]
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Self::Text(t) => Some(t),
+            Self::Json(_) | Self::Empty => None,
+        }
+    }
+
     fn len(&self) -> usize {
         match self {
             Self::Text(t) => t.len(),

@@ -156,11 +156,7 @@ impl Missed {
                 payload,
                 user_id,
             } => {
-                let (text, json) = match payload {
-                    Payload::Text(t) => (Some(t.clone()), None),
-                    Payload::Json(j) => (None, Some(j.clone())),
-                    Payload::Empty => (None, None),
-                };
+                let (text, json) = payload.to_parts();
                 let (channel, event, user_id) = (channel.clone(), event.clone(), user_id.clone());
                 Self::Event {
                     channel,
@@ -200,14 +196,7 @@ impl Missed {
                 text,
                 json,
                 user_id,
-            } => {
-                let payload = match (text, json) {
-                    (Some(text), _) => Payload::Text(text),
-                    (None, Some(json)) => Payload::Json(json),
-                    (None, None) => Payload::Empty,
-                };
-                Broadcast::event(channel, event, payload, user_id)
-            }
+            } => Broadcast::event(channel, event, Payload::from_parts(text, json), user_id),
             Self::Joined { channel, member } => {
                 Broadcast::member_added(channel, member.user, member.info)
             }

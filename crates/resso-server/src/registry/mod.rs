@@ -284,10 +284,7 @@ impl Registry {
         except: Option<SocketId>,
         relay: Option<Publish>,
     ) -> usize {
-        let data = match &payload {
-            Payload::Text(text) => Some(Arc::<str>::from(text.as_str())),
-            Payload::Json(_) | Payload::Empty => None,
-        };
+        let data = payload.as_text().map(Arc::<str>::from);
         let msg = Arc::new(Broadcast::event(
             channel.clone(),
             event.to_owned(),

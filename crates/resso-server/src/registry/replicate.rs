@@ -55,13 +55,8 @@ impl Registry {
             return;
         };
         let (channel, except) = (p.channel, p.except);
-        let (payload, data) = match (p.text, p.json) {
-            (Some(text), _) => {
-                let data = Arc::<str>::from(text.as_str());
-                (Payload::Text(text), Some(data))
-            }
-            (None, json) => (json.map_or(Payload::Empty, Payload::Json), None),
-        };
+        let payload = Payload::from_parts(p.text, p.json);
+        let data = payload.as_text().map(Arc::<str>::from);
         let msg = Arc::new(Broadcast::event(
             channel.clone(),
             p.event,

@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 
 use resso_protocol::{AppId, ChannelName, SocketId, UserId};
 
-use crate::broadcast::{Broadcast, Kind, Payload};
+use crate::broadcast::{Broadcast, Kind};
 
 /// A node's id: random per process.
 pub type NodeId = u64;
@@ -58,11 +58,7 @@ impl Publish {
         else {
             return None;
         };
-        let (text, json) = match payload {
-            Payload::Text(t) => (Some(t.clone()), None),
-            Payload::Json(j) => (None, Some(j.clone())),
-            Payload::Empty => (None, None),
-        };
+        let (text, json) = payload.to_parts();
         Some(Self {
             node,
             seq: 0,
