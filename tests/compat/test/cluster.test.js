@@ -16,6 +16,7 @@ import {
   startAuthServer,
   startServer,
   subscribe,
+  subscriptionCount,
   until,
 } from './support.js';
 
@@ -81,10 +82,7 @@ describe('pusher-js on a two-node cluster (Redis)', () => {
   test('an event published on one node reaches subscribers on both, once, honouring socket_id', T, async () => {
     const [a, b, excluded] = [clients[0](), clients[1](), clients[1]()];
     const chans = [await subscribe(a, 'orders'), await subscribe(b, 'orders'), await subscribe(excluded, 'orders')];
-    await until(async () => {
-      const res = await sdks[0].get({ path: '/channels/orders', params: { info: 'subscription_count' } });
-      return (await res.json()).subscription_count === 3;
-    }, 'node 1 to count all three subscriptions');
+    await subscriptionCount(sdks[0], 'orders', 3, 'node 1 to count all three subscriptions');
     const seen = chans.map((ch) => record(ch, 'shipped'));
     await sdks[0].trigger('orders', 'shipped', { id: 1 }, { socket_id: excluded.connection.socket_id });
     await seen[0].wait(1);
@@ -132,10 +130,7 @@ describe('pusher-js on a two-node cluster (Redis)', () => {
     const chA = await subscribe(a, 'private-chat');
     const chB = await subscribe(b, 'private-chat');
     await until(async () => (await channels(sdks[0], 'private-chat')).length === 1, 'the channel on node 1');
-    await until(async () => {
-      const res = await sdks[0].get({ path: '/channels/private-chat', params: { info: 'subscription_count' } });
-      return (await res.json()).subscription_count === 2;
-    }, 'node 1 to count both subscribers');
+    await subscriptionCount(sdks[0], 'private-chat', 2, 'node 1 to count both subscribers');
     const gotA = record(chA, 'client-typing');
     const gotB = record(chB, 'client-typing');
     assert.ok(chA.trigger('client-typing', { who: 'a' }));

@@ -22,6 +22,7 @@ import {
   serverSdk,
   startAuthServer,
   startServer,
+  subscriptionCount,
   until,
   withTimeout,
   wsOptions,
@@ -159,10 +160,7 @@ auth_host = "${auth.host}"
     return echo;
   };
   const subscriptions = (channel, n) =>
-    until(async () => {
-      const res = await sdk.get({ path: `/channels/${channel}`, params: { info: 'subscription_count' } });
-      return (await res.json()).subscription_count === n;
-    }, `${n} subscriptions on ${channel}`);
+    subscriptionCount(sdk, channel, n);
 
   for (const [clientName, io] of [
     ['socket.io-client 4', io4],

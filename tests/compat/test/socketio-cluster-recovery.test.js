@@ -12,7 +12,16 @@ import { io as io4 } from 'socket.io-client';
 
 import { startRedis } from './broker.js';
 import { startProxy } from './proxy.js';
-import { APP, WAIT, serverSdk, sleep, startServer, until, withTimeout } from './support.js';
+import {
+  APP,
+  WAIT,
+  serverSdk,
+  sleep,
+  startServer,
+  subscriptionCount,
+  until,
+  withTimeout,
+} from './support.js';
 
 const T = { timeout: 30_000 };
 
@@ -41,10 +50,7 @@ describe('Socket.IO recovery on another node of a cluster (socket.io-client 4, l
 
   /** Waits until node `i`'s HTTP API counts `n` subscriptions on `channel`, cluster-wide. */
   const subscriptions = (i, channel, n) =>
-    until(async () => {
-      const res = await sdks[i].get({ path: `/channels/${channel}`, params: { info: 'subscription_count' } });
-      return (await res.json()).subscription_count === n;
-    }, `${n} subscriptions on ${channel} seen by node ${i + 1}`);
+    subscriptionCount(sdks[i], channel, n, `${n} subscriptions on ${channel} seen by node ${i + 1}`);
 
   before(async () => {
     redis = await startRedis();

@@ -18,7 +18,18 @@ import { startRedis } from './broker.js';
 import { startLaravelAuth } from './laravel-auth.js';
 import { ingesting, php } from './laravel-php.js';
 import { startProxy } from './proxy.js';
-import { APP, WAIT, connected, serverSdk, sleep, startServer, until, withTimeout, wsOptions } from './support.js';
+import {
+  APP,
+  WAIT,
+  connected,
+  serverSdk,
+  sleep,
+  startServer,
+  subscriptionCount,
+  until,
+  withTimeout,
+  wsOptions,
+} from './support.js';
 
 const T = { timeout: 20_000 };
 const WINDOW_MS = 1500;
@@ -67,10 +78,7 @@ describe('Socket.IO connection state recovery (socket.io-client 4, laravel-echo)
 
   /** Waits until the HTTP API counts `n` subscriptions on `channel`. */
   const subscriptions = (channel, n) =>
-    until(async () => {
-      const res = await sdk.get({ path: `/channels/${channel}`, params: { info: 'subscription_count' } });
-      return (await res.json()).subscription_count === n;
-    }, `${n} subscriptions on ${channel}`);
+    subscriptionCount(sdk, channel, n);
 
   /** Cuts the transport, runs `meanwhile`, and resolves once the socket is connected again. */
   const cut = async (echo, meanwhile) => {

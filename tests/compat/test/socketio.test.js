@@ -13,7 +13,17 @@ import { io as io4 } from 'socket.io-client';
 import io2 from 'socket.io-client-2';
 
 import { startLaravelAuth } from './laravel-auth.js';
-import { APP, WAIT, connected, serverSdk, startServer, until, withTimeout, wsOptions } from './support.js';
+import {
+  APP,
+  WAIT,
+  connected,
+  serverSdk,
+  startServer,
+  subscriptionCount,
+  until,
+  withTimeout,
+  wsOptions,
+} from './support.js';
 
 const T = { timeout: 20_000 };
 
@@ -76,10 +86,7 @@ for (const [clientName, io] of CLIENTS) {
       };
       /** Waits until the HTTP API counts `n` subscriptions on `channel`. */
       const subscriptions = (channel, n) =>
-        until(async () => {
-          const res = await sdk.get({ path: `/channels/${channel}`, params: { info: 'subscription_count' } });
-          return (await res.json()).subscription_count === n;
-        }, `${n} subscriptions on ${channel}`);
+        subscriptionCount(sdk, channel, n);
 
       before(async () => {
         auth = await startLaravelAuth();

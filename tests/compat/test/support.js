@@ -68,6 +68,14 @@ export async function until(predicate, what, ms = WAIT, every = 20) {
   }
 }
 
+/** Waits until `sdk`'s server counts `n` subscriptions on `channel` (the HTTP API's `subscription_count`). */
+export function subscriptionCount(sdk, channel, n, what = `${n} subscriptions on ${channel}`) {
+  return until(async () => {
+    const res = await sdk.get({ path: `/channels/${channel}`, params: { info: 'subscription_count' } });
+    return (await res.json()).subscription_count === n;
+  }, what);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The resso server process
 // ---------------------------------------------------------------------------------------------

@@ -19,7 +19,17 @@ import Echo from 'laravel-echo';
 import Pusher from 'pusher-js';
 import { io } from 'socket.io-client';
 
-import { APP, WAIT, connected, serverSdk, startServer, until, withTimeout, wsOptions } from './support.js';
+import {
+  APP,
+  WAIT,
+  connected,
+  serverSdk,
+  startServer,
+  subscriptionCount,
+  until,
+  withTimeout,
+  wsOptions,
+} from './support.js';
 
 const T = { timeout: 30_000 };
 const COMPAT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -170,10 +180,7 @@ describe('TLS on the server port', () => {
       );
       const got = [];
       echo.channel('orders').listen('.shipped', (e) => got.push(e));
-      await until(async () => {
-        const res = await sdk.get({ path: '/channels/orders', params: { info: 'subscription_count' } });
-        return (await res.json()).subscription_count === 1;
-      }, 'the socket.io subscription');
+      await subscriptionCount(sdk, 'orders', 1, 'the socket.io subscription');
       await sdk.trigger('orders', 'shipped', { id: 8 });
       await until(() => got.length === 1, 'the event over wss');
       assert.deepEqual(got, [{ id: 8 }]);
