@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use resso_protocol::SocketId;
+use resso_protocol::{AppId, ChannelName, SocketId};
 
 use super::cluster::{node, pump};
 use super::registry::{member, name};
 use crate::apps::Apps;
 use crate::config::AppConfig;
 use crate::outbox::outbox;
-use crate::registry::{HistoryBounds, Joined, Wanted};
+use crate::registry::{Handed, HistoryBounds, Joined, Registry, Wanted};
 
 fn bounds() -> HistoryBounds {
     HistoryBounds {
@@ -18,6 +18,28 @@ fn bounds() -> HistoryBounds {
         max_bytes: 1 << 20,
         max_age: Duration::from_secs(60),
     }
+}
+
+/// Everything `held` was sent on `channel` since offset `since`, handed over by `holder`.
+fn hand_over_all(
+    holder: &Registry,
+    app: &AppId,
+    channel: &ChannelName,
+    since: u64,
+    held: SocketId,
+) -> Handed {
+    let channels = [Joined {
+        channel: channel.clone(),
+        since,
+    }];
+    let wanted = Wanted {
+        socket: held,
+        channels: &channels,
+        after: 0,
+        max_events: 100,
+        max_bytes: 1 << 20,
+    };
+    holder.hand_over(app, &wanted).unwrap()
 }
 
 #[test]
@@ -40,18 +62,7 @@ fn the_marks_cover_what_reached_the_holder_and_nothing_after() {
     a.publish_api(&app, &news, "e", "from-a", None);
     pump(&mut b_rx, (&a, &a_rx), &apps);
     pump(&mut a_rx, (&b, &b_rx), &apps);
-    let channels = [Joined {
-        channel: news.clone(),
-        since,
-    }];
-    let wanted = Wanted {
-        socket: held,
-        channels: &channels,
-        after: 0,
-        max_events: 100,
-        max_bytes: 1 << 20,
-    };
-    let handed = a.hand_over(&app.id, &wanted).unwrap();
+    let handed = hand_over_all(&a, &app.id, &news, since, held);
     let replay = serde_json::to_string(&handed.events).unwrap();
     let (first, second) = (replay.find("from-a"), replay.find("from-b"));
     assert!(
@@ -94,18 +105,7 @@ fn the_marks_cover_presence_changes_too() {
         .unwrap(); // joins on a
     pump(&mut a_rx, (&b, &b_rx), &apps);
     pump(&mut b_rx, (&a, &a_rx), &apps);
-    let channels = [Joined {
-        channel: room.clone(),
-        since,
-    }];
-    let wanted = Wanted {
-        socket: held,
-        channels: &channels,
-        after: 0,
-        max_events: 100,
-        max_bytes: 1 << 20,
-    };
-    let handed = a.hand_over(&app.id, &wanted).unwrap();
+    let handed = hand_over_all(&a, &app.id, &room, since, held);
     let replay = serde_json::to_string(&handed.events).unwrap();
     for user in [r#""w""#, r#""x""#, r#""z""#] {
         assert!(
