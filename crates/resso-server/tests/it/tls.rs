@@ -76,6 +76,12 @@ impl Drop for TlsServer {
     }
 }
 
+/// Whether a new connection to `addr` is given `leaf`'s certificate.
+async fn serves(addr: SocketAddr, ca: &Ca, leaf: &Leaf) -> bool {
+    let wss = Wss::connect(addr, "localhost", &ca.pem()).await.unwrap();
+    wss.cert == leaf.der
+}
+
 /// A CA, a localhost certificate (serial 1) in place, and a server on it.
 async fn started(plain: bool) -> (Ca, Leaf, Files, TlsServer) {
     let ca = Ca::new();
@@ -275,16 +281,9 @@ async fn changed_files_are_picked_up_without_a_signal() {
 
     let second = ca.localhost(2);
     files.install(&second);
-    eventually(
-        "a new connection gets the rewritten certificate",
-        || async {
-            Wss::connect(addr, "localhost", &ca.pem())
-                .await
-                .unwrap()
-                .cert
-                == second.der
-        },
-    )
+    eventually("a new connection gets the rewritten certificate", || {
+        serves(addr, &ca, &second)
+    })
     .await;
     old.ping().await;
     token.cancel();
