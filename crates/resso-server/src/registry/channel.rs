@@ -7,11 +7,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use resso_protocol::presence::Member;
-use resso_protocol::{SocketId, UserId};
+use resso_protocol::{ChannelName, SocketId, UserId};
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 
 use super::history::History;
+use super::State;
+use crate::apps::App;
 use crate::broadcast::Broadcast;
 use crate::outbox::Outbox;
 
@@ -98,4 +100,25 @@ impl Channel {
             })
             .collect()
     }
+}
+
+/// Queues `msg` for every subscriber of `channel` in `state` but `except`, and starts timing its
+/// fan-out; returns how many got it.
+pub(super) fn fan_out(
+    state: &mut State,
+    app: &App,
+    channel: &ChannelName,
+    msg: &Arc<Broadcast>,
+    except: Option<SocketId>,
+) -> usize {
+    let entry = state
+        .apps
+        .get_mut(&app.id)
+        .and_then(|a| a.channels.get_mut(channel));
+    let Some(entry) = entry else {
+        return 0;
+    };
+    let queued = entry.send(msg, except);
+    msg.fanned_out(&app.meters, queued);
+    queued
 }

@@ -40,7 +40,7 @@ use crate::outbox::Outbox;
 use crate::tap::Entry;
 use crate::webhooks::{HookEvent, Webhooks};
 pub use cache::Cached;
-use channel::Channel;
+use channel::{fan_out, Channel};
 pub use handover::{Handed, Handover, Marks, Offer, Sessions, Step};
 pub use history::Bounds as HistoryBounds;
 pub use port::{Outgoing, Peers, Port};
@@ -374,27 +374,6 @@ impl<'a> At<'a> {
             remote,
         }
     }
-}
-
-/// Queues `msg` for every subscriber of `channel` in `state` but `except`, and starts timing its
-/// fan-out; returns how many got it.
-fn fan_out(
-    state: &mut State,
-    app: &App,
-    channel: &ChannelName,
-    msg: &Arc<Broadcast>,
-    except: Option<SocketId>,
-) -> usize {
-    let entry = state
-        .apps
-        .get_mut(&app.id)
-        .and_then(|a| a.channels.get_mut(channel));
-    let Some(entry) = entry else {
-        return 0;
-    };
-    let queued = entry.send(msg, except);
-    msg.fanned_out(&app.meters, queued);
-    queued
 }
 
 /// The presence user `socket` subscribed to `channel` as, in `state`.
