@@ -27,7 +27,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::apps::Apps;
 use crate::config::WebhookSettings;
-use crate::metrics::Text;
+use crate::metrics::{Histogram, Text};
 use deliver::Deliverer;
 use dispatcher::Dispatcher;
 use endpoint::Endpoints;
@@ -190,10 +190,10 @@ impl Webhooks {
 
     /// Writes the request-duration histogram of every delivery (empty when disabled).
     pub fn render_attempts(&self, text: &mut Text, name: &str, labels: &[(&str, &str)]) {
-        let counters = self.inner.as_ref().map(|i| i.counters.clone());
-        counters
-            .unwrap_or_default()
-            .render_attempts(text, name, labels);
+        match &self.inner {
+            Some(inner) => inner.counters.render_attempts(text, name, labels),
+            None => Histogram::default().render(text, name, labels),
+        }
     }
 
     /// Reports `event` of `app`; never waits.
